@@ -1,0 +1,162 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use super::{EngineArgs, load_engine};
+use crate::engine::{EngineEvent, Summary};
+use crate::postprocess::StageTimings;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Folder of photos to classify.
+    dir: PathBuf,
+    /// Timed passes over the folder; the median pass is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Debug, Serialize)]
+struct BenchReport {
+    images: usize,
+    faces: usize,
+    errors: usize,
+    passes: usize,
+    images_per_second: f64,
+    faces_per_second: f64,
+    /// Every pass, fastest first.
+    pass_images_per_second: Vec<f64>,
+    ms_per_image: StageMs,
+    classifier_runs: usize,
+    mean_chips_per_run: f64,
+    peak_rss_mib: Option<f64>,
+    detector_ep: String,
+    classifier_ep: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct StageMs {
+    decode: f64,
+    detect: f64,
+    align: f64,
+    classify: f64,
+}
+
+struct Pass {
+    summary: Summary,
+    timings: Vec<StageTimings>,
+    reports: Vec<crate::runtime::SessionReport>,
+}
+
+fn one_pass(engine: &crate::engine::Engine, dir: &PathBuf) -> Result<Pass> {
+    let mut pass = Pass {
+        summary: Summary::default(),
+        timings: Vec::new(),
+        reports: Vec::new(),
+    };
+    for event in engine.start(vec![dir.clone()], None).wait() {
+        match event {
+            EngineEvent::Image(result) => pass.timings.push(result.timings),
+            EngineEvent::SessionReady(report) => pass.reports.push(report),
+            EngineEvent::Finished(summary) => pass.summary = summary,
+            EngineEvent::Failed(message) => bail!(message),
+            _ => {}
+        }
+    }
+    Ok(pass)
+}
+
+pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    let engine = load_engine(args.engine.settings())?;
+    // The first pass loads sessions (and builds TensorRT engines); it is not timed.
+    let warm = one_pass(&engine, &args.dir)?;
+    if warm.summary.total == 0 {
+        bail!("{} holds no images", args.dir.display());
+    }
+    let mut passes = Vec::new();
+    for _ in 0..args.repeat.max(1) {
+        passes.push(one_pass(&engine, &args.dir)?);
+    }
+    // Session start-up is inside each pass's clock; take it out so the rate is steady-state.
+    let rate = |p: &Pass| p.summary.total as f64 / p.summary.elapsed.as_secs_f64().max(1e-9);
+    passes.sort_by(|a, b| rate(b).total_cmp(&rate(a)));
+    let median = &passes[passes.len() / 2];
+    let n = median.timings.len().max(1) as f64;
+    let sum = median.timings.iter().fold(StageMs::default(), |acc, t| StageMs {
+        decode: acc.decode + t.decode_ms,
+        detect: acc.detect + t.detect_ms,
+        align: acc.align + t.align_ms,
+        classify: acc.classify + t.classify_ms,
+    });
+    let ep_of = |name: &str| {
+        warm.reports
+            .iter()
+            .find(|r| r.model == name)
+            .map(|r| r.assignment.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    let seconds = median.summary.elapsed.as_secs_f64().max(1e-9);
+    let report = BenchReport {
+        images: median.summary.total,
+        faces: median.summary.faces,
+        errors: median.summary.failed,
+        passes: passes.len(),
+        images_per_second: rate(median),
+        faces_per_second: median.summary.faces as f64 / seconds,
+        pass_images_per_second: passes.iter().map(rate).collect(),
+        ms_per_image: StageMs {
+            decode: sum.decode / n,
+            detect: sum.detect / n,
+            align: sum.align / n,
+            classify: sum.classify / n,
+        },
+        classifier_runs: median.summary.batches.runs,
+        mean_chips_per_run: median.summary.batches.chips as f64
+            / median.summary.batches.runs.max(1) as f64,
+        peak_rss_mib: crate::memory::peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
+        detector_ep: ep_of(&engine.bundle().manifest.detector.name),
+        classifier_ep: ep_of(&engine.bundle().manifest.classifier.name),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(r: &BenchReport) {
+    println!("images:        {} ({} faces, {} errors)", r.images, r.faces, r.errors);
+    println!(
+        "throughput:    {:.2} images/s, {:.2} faces/s (median of {} passes; all: {})",
+        r.images_per_second,
+        r.faces_per_second,
+        r.passes,
+        r.pass_images_per_second
+            .iter()
+            .map(|v| format!("{v:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "ms per image:  decode {:.1}, detect {:.1}, align {:.2}, classify {:.2} (stages overlap across workers)",
+        r.ms_per_image.decode, r.ms_per_image.detect, r.ms_per_image.align, r.ms_per_image.classify
+    );
+    println!(
+        "classifier:    {} runs, {:.1} chips per run",
+        r.classifier_runs, r.mean_chips_per_run
+    );
+    match r.peak_rss_mib {
+        Some(mib) => println!("peak RSS:      {mib:.0} MiB"),
+        None => println!("peak RSS:      not available on this platform"),
+    }
+    println!("detector EP:   {}", r.detector_ep);
+    println!("classifier EP: {}", r.classifier_ep);
+}

@@ -1,0 +1,140 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output::{Format, Provenance, ResultWriter};
+use super::{EngineArgs, load_engine};
+use crate::engine::{EngineEvent, Summary};
+use crate::postprocess::{ImageResult, Status};
+
+#[derive(Args)]
+pub struct ClassifyArgs {
+    /// Image files and folders (folders are walked recursively).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write results here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
+    let engine = load_engine(args.engine.settings())?;
+    let out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let provenance = Provenance {
+        backend: "local".into(),
+        model: engine.bundle().manifest.classifier.name.clone(),
+    };
+    let mut writer = ResultWriter::new(args.format, out, provenance.clone())?;
+    let bar = progress_bar();
+    let batch = engine.start(args.paths, None);
+    let mut summary: Option<Summary> = None;
+    let mut errors: Vec<ImageResult> = Vec::new();
+    for event in batch.events().iter() {
+        match event {
+            EngineEvent::Started { total, skipped } => {
+                bar.set_length(total as u64);
+                for s in &skipped {
+                    bar.suspend(|| eprintln!("skipped {}: {}", s.path.display(), s.reason));
+                }
+            }
+            EngineEvent::Status(message) => bar.suspend(|| eprintln!("{message}")),
+            EngineEvent::SessionReady(report) => {
+                if report.model == provenance.model {
+                    let ep = report.assignment.primary().unwrap_or("unknown");
+                    writer.set_provenance(Provenance {
+                        backend: format!("local:{ep}"),
+                        model: provenance.model.clone(),
+                    });
+                }
+                bar.suspend(|| eprintln!("{}", report.summary()));
+            }
+            EngineEvent::Image(result) => {
+                if result.status == Status::Error {
+                    errors.push((*result).clone());
+                }
+                writer.push(*result)?;
+            }
+            EngineEvent::Progress(p) => {
+                bar.set_position(p.done as u64);
+                if let Some(current) = &p.current {
+                    bar.set_message(
+                        current
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            EngineEvent::Finished(s) => summary = Some(s),
+            EngineEvent::Failed(message) => {
+                bar.finish_and_clear();
+                bail!(message);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    writer.finish()?;
+    let summary = summary.context("the batch ended without a summary")?;
+    print_summary(&summary, &errors);
+    if summary.total == 0 {
+        eprintln!("nothing to classify: no image files were found");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if summary.failed == summary.total {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} {per_sec} eta {eta} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn print_summary(summary: &Summary, errors: &[ImageResult]) {
+    let seconds = summary.elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "{} images: {} ok, {} without a face, {} errors; {} faces; {:.1} images/s{}{}",
+        summary.total,
+        summary.ok,
+        summary.no_face,
+        summary.failed,
+        summary.faces,
+        (summary.ok + summary.no_face + summary.failed) as f64 / seconds,
+        if summary.skipped > 0 {
+            format!("; {} non-image files skipped", summary.skipped)
+        } else {
+            String::new()
+        },
+        if summary.cancelled { "; cancelled" } else { "" },
+    );
+    if !errors.is_empty() {
+        eprintln!("errors:");
+        for e in errors {
+            eprintln!("  {}: {}", e.path.display(), e.error.as_deref().unwrap_or(""));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The `genderlens` command line.
+
+mod bench;
+mod classify;
+mod doctor;
+mod output;
+mod runtime_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::engine::Engine;
+use crate::manifest::ModelBundle;
+use crate::runtime::Runtime;
+use crate::settings::{EngineSettings, ProviderChoice};
+
+#[derive(Parser)]
+#[command(
+    name = "genderlens",
+    version,
+    about = "Finds the faces in photos and classifies the apparent gender of each.",
+    long_about = "Finds the faces in photos and classifies the apparent gender of each, \
+                  locally, on an NVIDIA GPU through TensorRT or CUDA, or on the CPU.\n\n\
+                  Predictions are apparent binary gender from appearance, for aggregate \
+                  analysis, not for decisions about individuals."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify the faces in image files and folders.
+    Classify(classify::ClassifyArgs),
+    /// Show which ONNX Runtime, providers, GPU libraries and caches GenderLens uses.
+    Doctor(doctor::DoctorArgs),
+    /// Measure throughput and per-stage time on a folder of photos.
+    Bench(bench::BenchArgs),
+    /// Manage the ONNX Runtime library.
+    #[command(subcommand)]
+    Runtime(runtime_cmd::RuntimeCommand),
+}
+
+/// Options shared by every command that runs the models.
+#[derive(Args, Clone)]
+pub struct EngineArgs {
+    /// Execution provider: auto tries TensorRT, then CUDA, then CPU.
+    #[arg(long, value_enum, default_value_t = ProviderChoice::Auto)]
+    provider: ProviderChoice,
+    /// Most face chips per classifier run.
+    #[arg(long = "batch", value_name = "N")]
+    max_batch: Option<usize>,
+    /// Longest side of the detector input in pixels (a multiple of 32).
+    #[arg(long, value_name = "N")]
+    detector_size: Option<u32>,
+    /// Ignore faces smaller than this many pixels.
+    #[arg(long = "min-face", value_name = "PX")]
+    min_face: Option<f32>,
+    /// Face detection score threshold (0-1).
+    #[arg(long, value_name = "SCORE")]
+    detection_threshold: Option<f32>,
+    /// Report faces whose label probability is below this as uncertain.
+    #[arg(long, value_name = "P")]
+    uncertain_below: Option<f32>,
+    /// Refuse images above this many megapixels.
+    #[arg(long, value_name = "MP")]
+    max_megapixels: Option<f64>,
+    /// Decode and detect workers (default: one per CPU core).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Build TensorRT engines in half precision (faster; scores shift slightly).
+    #[arg(long)]
+    fp16: bool,
+    /// Use this ONNX Runtime library instead of searching for one.
+    #[arg(long, value_name = "FILE")]
+    ort_dylib: Option<PathBuf>,
+    /// Use the models in this folder.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    pub fn settings(&self) -> EngineSettings {
+        let mut s = EngineSettings {
+            provider: self.provider,
+            fp16: self.fp16,
+            ort_dylib: self.ort_dylib.clone(),
+            models_dir: self.models.clone(),
+            ..EngineSettings::default()
+        };
+        if let Some(v) = self.max_batch {
+            s.max_batch = v;
+        }
+        if let Some(v) = self.detector_size {
+            s.detector_size = v;
+        }
+        if let Some(v) = self.min_face {
+            s.min_face_px = v;
+        }
+        if let Some(v) = self.detection_threshold {
+            s.detection_threshold = v;
+        }
+        if let Some(v) = self.uncertain_below {
+            s.uncertain_below = v;
+        }
+        if let Some(v) = self.max_megapixels {
+            s.max_megapixels = v;
+        }
+        if let Some(v) = self.workers {
+            s.decode_workers = v;
+            s.detect_workers = v;
+        }
+        s
+    }
+}
+
+/// Loads the runtime (fetching the CPU build on a fresh machine) and the models.
+pub fn load_engine(settings: EngineSettings) -> Result<Engine> {
+    settings.validate().map_err(anyhow::Error::msg)?;
+    let runtime = Runtime::init_or_fetch(settings.ort_dylib.as_deref(), |line| {
+        eprintln!("{line}")
+    })?;
+    let bundle = Arc::new(ModelBundle::locate(settings.models_dir.as_deref())?);
+    Engine::new(runtime, bundle, settings)
+}
+
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GENDERLENS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ort=error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        None => {
+            // Reserved for the desktop app; until it ships, show what is here.
+            let _ = Cli::command().print_help();
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Classify(args)) => classify::run(args),
+        Some(Command::Doctor(args)) => doctor::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Runtime(cmd)) => runtime_cmd::run(cmd),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Result writers for `classify`: table, CSV (one row per face), JSONL (one
+//! photo per line) and JSON (one array).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::postprocess::{ImageResult, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Jsonl,
+    Json,
+}
+
+/// Which backend and model produced a row, for exports that mix runs.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub backend: String,
+    pub model: String,
+}
+
+/// One CSV row; a photo without faces still gets one row, so errors show.
+#[derive(Serialize)]
+pub struct CsvRow<'a> {
+    pub path: String,
+    pub face: Option<usize>,
+    pub l: Option<f32>,
+    pub t: Option<f32>,
+    pub r: Option<f32>,
+    pub b: Option<f32>,
+    pub gender: Option<&'a str>,
+    pub score: Option<f32>,
+    pub p_male: Option<f32>,
+    pub uncertain: Option<bool>,
+    pub detection_score: Option<f32>,
+    pub status: &'static str,
+    pub error: Option<&'a str>,
+    pub backend: &'a str,
+    pub model: &'a str,
+}
+
+pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<CsvRow<'a>> {
+    let base = || CsvRow {
+        path: result.path.display().to_string(),
+        face: None,
+        l: None,
+        t: None,
+        r: None,
+        b: None,
+        gender: None,
+        score: None,
+        p_male: None,
+        uncertain: None,
+        detection_score: None,
+        status: result.status.as_str(),
+        error: result.error.as_deref(),
+        backend: &provenance.backend,
+        model: &provenance.model,
+    };
+    if result.faces.is_empty() {
+        return vec![base()];
+    }
+    result
+        .faces
+        .iter()
+        .enumerate()
+        .map(|(i, face)| CsvRow {
+            face: Some(i),
+            l: Some(face.bbox[0]),
+            t: Some(face.bbox[1]),
+            r: Some(face.bbox[2]),
+            b: Some(face.bbox[3]),
+            gender: Some(&face.gender),
+            score: Some(face.score),
+            p_male: Some(face.p_male),
+            uncertain: Some(face.uncertain),
+            detection_score: Some(face.detection_score),
+            ..base()
+        })
+        .collect()
+}
+
+/// Writes results in input order as they arrive (out-of-order ones wait briefly).
+pub struct ResultWriter {
+    format: Format,
+    out: Box<dyn Write>,
+    csv: Option<csv::Writer<Box<dyn Write>>>,
+    waiting: BTreeMap<usize, ImageResult>,
+    next_index: usize,
+    json_items: usize,
+    provenance: Provenance,
+}
+
+impl ResultWriter {
+    pub fn new(format: Format, out: Box<dyn Write>, provenance: Provenance) -> Result<Self> {
+        let mut writer = Self {
+            format,
+            out,
+            csv: None,
+            waiting: BTreeMap::new(),
+            next_index: 0,
+            json_items: 0,
+            provenance,
+        };
+        match format {
+            Format::Csv => {
+                let out = std::mem::replace(&mut writer.out, Box::new(std::io::sink()));
+                writer.csv = Some(csv::Writer::from_writer(out));
+            }
+            Format::Json => writer.out.write_all(b"[\n")?,
+            Format::Table => writeln!(
+                writer.out,
+                "{:<40} {:<8} {:>4} {:<7} {:>6} {:<9} BOX",
+                "PATH", "STATUS", "FACE", "GENDER", "SCORE", "UNCERTAIN"
+            )?,
+            Format::Jsonl => {}
+        }
+        Ok(writer)
+    }
+
+    pub fn set_provenance(&mut self, provenance: Provenance) {
+        self.provenance = provenance;
+    }
+
+    pub fn push(&mut self, result: ImageResult) -> Result<()> {
+        self.waiting.insert(result.index, result);
+        while let Some(result) = self.waiting.remove(&self.next_index) {
+            self.write_one(&result)?;
+            self.next_index += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes whatever is still waiting (gaps from a cancelled batch) and closes the format.
+    pub fn finish(mut self) -> Result<()> {
+        for (_, result) in std::mem::take(&mut self.waiting) {
+            self.write_one(&result)?;
+        }
+        if let Some(csv) = self.csv.as_mut() {
+            csv.flush()?;
+        }
+        if self.format == Format::Json {
+            self.out.write_all(b"\n]\n")?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn write_one(&mut self, result: &ImageResult) -> Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.out, result)?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Json => {
+                if self.json_items > 0 {
+                    self.out.write_all(b",\n")?;
+                }
+                serde_json::to_writer_pretty(&mut self.out, result)?;
+                self.json_items += 1;
+            }
+            Format::Csv => {
+                if let Some(csv) = self.csv.as_mut() {
+                    for row in csv_rows(result, &self.provenance) {
+                        csv.serialize(row)?;
+                    }
+                }
+            }
+            Format::Table => write_table_rows(&mut self.out, result)?,
+        }
+        Ok(())
+    }
+}
+
+fn write_table_rows(out: &mut dyn Write, result: &ImageResult) -> Result<()> {
+    let path = result.path.display().to_string();
+    match result.status {
+        Status::Ok => {
+            for (i, face) in result.faces.iter().enumerate() {
+                writeln!(
+                    out,
+                    "{:<40} {:<8} {:>4} {:<7} {:>6.3} {:<9} [{:.0}, {:.0}, {:.0}, {:.0}]",
+                    path,
+                    "ok",
+                    i,
+                    face.gender,
+                    face.score,
+                    if face.uncertain { "yes" } else { "" },
+                    face.bbox[0],
+                    face.bbox[1],
+                    face.bbox[2],
+                    face.bbox[3]
+                )?;
+            }
+        }
+        Status::NoFace => writeln!(out, "{path:<40} no_face")?,
+        Status::Error => writeln!(
+            out,
+            "{path:<40} error    {}",
+            result.error.as_deref().unwrap_or("")
+        )?,
+    }
+    Ok(())
+}

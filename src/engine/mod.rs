@@ -1,0 +1,439 @@
+//! The batch engine shared by the CLI and the desktop app.
+//!
+//! Inputs → decode workers → detect workers → one classifier worker that
+//! batches chips across photos → events. Every queue is bounded, so memory
+//! stays flat however many photos a folder holds.
+
+pub mod classify_stage;
+pub mod inputs;
+pub mod progress;
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Result;
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use crate::manifest::ModelBundle;
+use crate::model::GenderClassifier;
+use crate::postprocess::ImageResult;
+use crate::preprocess::detect::{DetectorOptions, FaceDetector};
+use crate::preprocess::{self, DecodedPhoto, PreparedPhoto};
+use crate::runtime::{ModelToLoad, Runtime, SessionReport, ShapeProfile};
+use crate::settings::EngineSettings;
+pub use classify_stage::BatchStats;
+pub use inputs::{InputItem, Skipped};
+pub use progress::Progress;
+
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// The inputs are listed; `total` photos will be reported.
+    Started { total: usize, skipped: Vec<Skipped> },
+    /// Something worth showing while nothing else moves (e.g. a TensorRT build).
+    Status(String),
+    /// A model's session is ready, and where it runs.
+    SessionReady(SessionReport),
+    Image(Box<ImageResult>),
+    Progress(Progress),
+    Finished(Summary),
+    /// The batch could not run at all (e.g. a model failed to load).
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub total: usize,
+    pub ok: usize,
+    pub no_face: usize,
+    pub failed: usize,
+    pub faces: usize,
+    pub skipped: usize,
+    pub cancelled: bool,
+    pub elapsed: Duration,
+    pub batches: BatchStats,
+}
+
+/// Loaded models and settings; starts batches.
+#[derive(Clone)]
+pub struct Engine {
+    runtime: Arc<Runtime>,
+    bundle: Arc<ModelBundle>,
+    settings: EngineSettings,
+}
+
+/// A running batch: its events, and a way to stop it.
+pub struct BatchHandle {
+    events: Receiver<EngineEvent>,
+    cancel: Arc<AtomicBool>,
+    coordinator: Option<JoinHandle<()>>,
+}
+
+impl BatchHandle {
+    pub fn events(&self) -> &Receiver<EngineEvent> {
+        &self.events
+    }
+
+    /// Stops feeding new photos; photos already in flight are dropped unreported.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    /// Collects every event until the batch ends.
+    pub fn wait(mut self) -> Vec<EngineEvent> {
+        let events: Vec<EngineEvent> = self.events.iter().collect();
+        if let Some(handle) = self.coordinator.take() {
+            let _ = handle.join();
+        }
+        events
+    }
+}
+
+/// Called after every event, e.g. to ask the GUI for a repaint.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+impl Engine {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        bundle: Arc<ModelBundle>,
+        settings: EngineSettings,
+    ) -> Result<Self> {
+        settings.validate().map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            runtime,
+            bundle,
+            settings,
+        })
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    pub fn bundle(&self) -> &ModelBundle {
+        &self.bundle
+    }
+
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// Classifies everything under `paths` in the background.
+    pub fn start(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
+        let (events_tx, events) = bounded(256);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let engine = self.clone();
+        let emitter = Emitter {
+            tx: events_tx,
+            notify,
+        };
+        let cancel_flag = cancel.clone();
+        let coordinator = std::thread::Builder::new()
+            .name("genderlens-batch".into())
+            .spawn(move || engine.run_batch(paths, emitter, cancel_flag))
+            .expect("spawning the batch thread");
+        BatchHandle {
+            events,
+            cancel,
+            coordinator: Some(coordinator),
+        }
+    }
+
+    /// Runs a batch to the end on this thread's behalf and returns the results in input order.
+    pub fn classify_all(&self, paths: Vec<PathBuf>) -> Result<(Vec<ImageResult>, Summary)> {
+        let mut results = Vec::new();
+        let mut summary = None;
+        for event in self.start(paths, None).wait() {
+            match event {
+                EngineEvent::Image(result) => results.push(*result),
+                EngineEvent::Finished(s) => summary = Some(s),
+                EngineEvent::Failed(message) => anyhow::bail!(message),
+                _ => {}
+            }
+        }
+        results.sort_by_key(|r| r.index);
+        let summary = summary.ok_or_else(|| anyhow::anyhow!("the batch ended without a summary"))?;
+        Ok((results, summary))
+    }
+
+    fn detector_model(&self) -> ModelToLoad<'_> {
+        let spec = &self.bundle.manifest.detector;
+        let size = self.settings.detector_size as usize;
+        let min = spec.input.size_multiple as usize;
+        ModelToLoad {
+            name: &spec.name,
+            bytes: &self.bundle.detector_bytes,
+            sha256: &spec.sha256,
+            profile: ShapeProfile::new(
+                &spec.input.name,
+                [1, 3, min, min],
+                [1, 3, size * 3 / 4 / min * min, size],
+                [1, 3, size, size],
+            ),
+        }
+    }
+
+    fn classifier_model(&self) -> ModelToLoad<'_> {
+        let spec = &self.bundle.manifest.classifier;
+        let chip = spec.chip.size as usize;
+        let batch = self.settings.max_batch;
+        ModelToLoad {
+            name: &spec.name,
+            bytes: &self.bundle.classifier_bytes,
+            sha256: &spec.sha256,
+            profile: ShapeProfile::new(
+                &spec.input.name,
+                [1, 3, chip, chip],
+                [batch, 3, chip, chip],
+                [batch, 3, chip, chip],
+            ),
+        }
+    }
+
+    /// Builds the detector for one worker. Workers take turns so a first-run
+    /// TensorRT build happens once and the rest load the cached engine.
+    fn build_detector(&self, emitter: &Emitter, lock: &Mutex<bool>) -> Result<FaceDetector> {
+        let mut reported = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let model = self.detector_model();
+        if !*reported && self.runtime.engine_build_pending(&model, &self.settings) {
+            emitter.send(EngineEvent::Status(
+                "Optimising the face detector for this GPU (first run only)…".into(),
+            ));
+        }
+        let (session, report) = self.runtime.session(&model, &self.settings)?;
+        if !*reported {
+            emitter.send(EngineEvent::SessionReady(report));
+            *reported = true;
+        }
+        Ok(FaceDetector::new(
+            session,
+            self.bundle.manifest.detector.clone(),
+            DetectorOptions {
+                threshold: self.settings.detection_threshold,
+                min_face_px: self.settings.min_face_px,
+            },
+        ))
+    }
+
+    fn build_classifier(&self, emitter: &Emitter) -> Result<GenderClassifier> {
+        let model = self.classifier_model();
+        if self.runtime.engine_build_pending(&model, &self.settings) {
+            emitter.send(EngineEvent::Status(
+                "Optimising the classifier for this GPU (first run only)…".into(),
+            ));
+        }
+        let (session, report) = self.runtime.session(&model, &self.settings)?;
+        emitter.send(EngineEvent::SessionReady(report));
+        Ok(GenderClassifier::new(
+            session,
+            self.bundle.manifest.classifier.clone(),
+        ))
+    }
+
+    fn run_batch(self, paths: Vec<PathBuf>, emitter: Emitter, cancel: Arc<AtomicBool>) {
+        let list = inputs::collect_inputs(&paths);
+        let total = list.items.len();
+        let skipped_count = list.skipped.len();
+        emitter.send(EngineEvent::Started {
+            total,
+            skipped: list.skipped,
+        });
+
+        let decode_workers = self.settings.decode_workers;
+        let detect_workers = self.settings.detect_workers;
+        let (job_tx, job_rx) = bounded::<(usize, PathBuf)>(decode_workers * 2);
+        let (decoded_tx, decoded_rx) = bounded::<Staged<DecodedPhoto>>(detect_workers * 2);
+        let (prepared_tx, prepared_rx) = bounded::<Staged<PreparedPhoto>>(64);
+        let fatal = Arc::new(Mutex::new(None::<String>));
+        let mut workers = Vec::new();
+
+        for n in 0..decode_workers {
+            let (rx, tx, cancel) = (job_rx.clone(), decoded_tx.clone(), cancel.clone());
+            let engine = self.clone();
+            workers.push(spawn(format!("genderlens-decode-{n}"), move || {
+                for (index, path) in rx.iter() {
+                    if cancel.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let outcome = catch_panic(|| {
+                        preprocess::decode_photo(&path, &engine.settings, &engine.bundle.manifest)
+                            .map_err(|e| e.to_string())
+                    });
+                    if tx.send(Staged { index, path, outcome }).is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+        drop(decoded_tx);
+
+        let detector_lock = Arc::new(Mutex::new(false));
+        for n in 0..detect_workers {
+            let (rx, tx, cancel) = (decoded_rx.clone(), prepared_tx.clone(), cancel.clone());
+            let (engine, emitter, lock, fatal) = (
+                self.clone(),
+                emitter.clone(),
+                detector_lock.clone(),
+                fatal.clone(),
+            );
+            workers.push(spawn(format!("genderlens-detect-{n}"), move || {
+                let mut detector = match engine.build_detector(&emitter, &lock) {
+                    Ok(detector) => detector,
+                    Err(e) => {
+                        record_fatal(&fatal, &cancel, format!("the face detector could not start: {e:#}"));
+                        return;
+                    }
+                };
+                let chip = &engine.bundle.manifest.classifier.chip;
+                for staged in rx.iter() {
+                    if cancel.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let Staged { index, path, outcome } = staged;
+                    let outcome = outcome.and_then(|photo| {
+                        catch_panic(|| {
+                            preprocess::detect_and_align(&mut detector, photo, chip)
+                                .map_err(|e| format!("{e:#}"))
+                        })
+                    });
+                    if tx.send(Staged { index, path, outcome }).is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+        drop(decoded_rx);
+
+        // Unusable inputs skip the pipeline but are reported in the same stream.
+        let feeder = {
+            let (cancel, prepared_tx) = (cancel.clone(), prepared_tx.clone());
+            let items = list.items;
+            spawn("genderlens-feed".into(), move || {
+                for (index, item) in items.into_iter().enumerate() {
+                    if cancel.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let sent = match item {
+                        InputItem::Photo(path) => job_tx.send((index, path)).is_ok(),
+                        InputItem::Unusable { path, reason } => prepared_tx
+                            .send(Staged {
+                                index,
+                                path,
+                                outcome: Err(reason),
+                            })
+                            .is_ok(),
+                    };
+                    if !sent {
+                        break;
+                    }
+                }
+            })
+        };
+        drop(prepared_tx);
+
+        let summary = match self.build_classifier(&emitter) {
+            Ok(mut classifier) => {
+                let stage = classify_stage::ClassifyStage {
+                    max_batch: self.settings.max_batch,
+                    linger: Duration::from_millis(40),
+                    uncertain_below: self.settings.uncertain_below,
+                };
+                let mut tracker = progress::ProgressTracker::new(total);
+                let batches = stage.run(&mut classifier, &prepared_rx, &cancel, |result| {
+                    tracker.done += 1;
+                    tracker.faces += result.faces.len();
+                    if result.status == crate::postprocess::Status::Error {
+                        tracker.failed += 1;
+                    }
+                    let progress = tracker.snapshot(Some(result.path.clone()));
+                    emitter.send(EngineEvent::Image(Box::new(result)));
+                    emitter.send(EngineEvent::Progress(progress));
+                });
+                Some((batches, tracker))
+            }
+            Err(e) => {
+                record_fatal(&fatal, &cancel, format!("the classifier could not start: {e:#}"));
+                None
+            }
+        };
+        drop(prepared_rx);
+        let _ = feeder.join();
+        for worker in workers {
+            let _ = worker.join();
+        }
+
+        let fatal = fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(message) = fatal {
+            emitter.send(EngineEvent::Failed(message));
+            return;
+        }
+        if let Some((batches, tracker)) = summary {
+            emitter.send(EngineEvent::Finished(Summary {
+                total,
+                ok: tracker.done - tracker.failed - batches.no_face,
+                no_face: batches.no_face,
+                failed: tracker.failed,
+                faces: tracker.faces,
+                skipped: skipped_count,
+                cancelled: cancel.load(Ordering::SeqCst),
+                elapsed: tracker.elapsed(),
+                batches,
+            }));
+        }
+    }
+}
+
+/// One photo moving between stages; `Err` carries the message for its result.
+pub struct Staged<T> {
+    pub index: usize,
+    pub path: PathBuf,
+    pub outcome: Result<T, String>,
+}
+
+#[derive(Clone)]
+struct Emitter {
+    tx: Sender<EngineEvent>,
+    notify: Option<Notify>,
+}
+
+impl Emitter {
+    fn send(&self, event: EngineEvent) {
+        // A closed channel means nobody listens any more; the batch winds down on its own.
+        let _ = self.tx.send(event);
+        if let Some(notify) = &self.notify {
+            notify();
+        }
+    }
+}
+
+fn spawn(name: String, work: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(work)
+        .expect("spawning a worker thread")
+}
+
+fn record_fatal(slot: &Mutex<Option<String>>, cancel: &AtomicBool, message: String) {
+    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+    slot.get_or_insert(message);
+    cancel.store(true, Ordering::SeqCst);
+}
+
+/// A decoder bug triggered by one file must cost only that file.
+fn catch_panic<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        Err(format!("internal error while processing this file: {detail}"))
+    })
+}

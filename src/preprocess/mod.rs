@@ -1,0 +1,95 @@
+//! Step 1 of the pipeline (`gender_preprocess`): decode, detect, align.
+//!
+//! Decoding and letterboxing run on the decode workers; detection and
+//! alignment run on the detect workers, each with its own detector session.
+
+pub mod align;
+pub mod decode;
+pub mod detect;
+pub mod letterbox;
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Result;
+use image::RgbImage;
+
+use crate::manifest::{ChipSpec, Manifest};
+use crate::settings::EngineSettings;
+use decode::{DecodeError, DecodeLimits};
+use detect::{Detection, FaceDetector};
+use letterbox::LetterboxedImage;
+
+/// A photo ready for the detector.
+pub struct DecodedPhoto {
+    pub rgb: RgbImage,
+    pub detector_input: LetterboxedImage,
+    pub decode_ms: f64,
+}
+
+pub fn decode_photo(
+    path: &Path,
+    settings: &EngineSettings,
+    manifest: &Manifest,
+) -> Result<DecodedPhoto, DecodeError> {
+    let started = Instant::now();
+    let decoded = decode::decode_file(
+        path,
+        &DecodeLimits {
+            max_megapixels: settings.max_megapixels,
+            max_file_bytes: settings.max_file_mb * 1024 * 1024,
+        },
+    )?;
+    let detector_input = letterbox::letterbox(
+        &decoded.rgb,
+        settings.detector_size,
+        manifest.detector.input.size_multiple,
+    );
+    Ok(DecodedPhoto {
+        rgb: decoded.rgb,
+        detector_input,
+        decode_ms: started.elapsed().as_secs_f64() * 1e3,
+    })
+}
+
+/// A face found in a photo with its aligned chip for the classifier.
+pub struct PreparedFace {
+    pub detection: Detection,
+    pub chip: Vec<u8>,
+}
+
+pub struct PreparedPhoto {
+    pub width: u32,
+    pub height: u32,
+    pub faces: Vec<PreparedFace>,
+    pub decode_ms: f64,
+    pub detect_ms: f64,
+    pub align_ms: f64,
+}
+
+pub fn detect_and_align(
+    detector: &mut FaceDetector,
+    photo: DecodedPhoto,
+    chip: &ChipSpec,
+) -> Result<PreparedPhoto> {
+    let size = photo.rgb.dimensions();
+    let started = Instant::now();
+    let detections = detector.detect(&photo.detector_input, size)?;
+    let detect_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    let faces = detections
+        .into_iter()
+        .map(|detection| PreparedFace {
+            chip: align::extract_chip(&photo.rgb, &detection.landmarks, chip),
+            detection,
+        })
+        .collect();
+    Ok(PreparedPhoto {
+        width: size.0,
+        height: size.1,
+        faces,
+        decode_ms: photo.decode_ms,
+        detect_ms,
+        align_ms: started.elapsed().as_secs_f64() * 1e3,
+    })
+}

@@ -1,0 +1,113 @@
+//! Everything `genderlens doctor` (and the app's runtime panel) reports:
+//! the runtime found, its providers, where each model really runs, the GPU
+//! libraries by file name, and the cache folders.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::gpu_libs::{LibraryCheck, check_gpu_libraries};
+use super::locate::{self, Rejected};
+use super::{ModelToLoad, Runtime, SessionReport, ShapeProfile};
+use crate::manifest::ModelBundle;
+use crate::settings::EngineSettings;
+
+#[derive(Debug, Serialize)]
+pub struct Diagnosis {
+    pub runtime: Result<RuntimeFacts, String>,
+    /// Candidates that were looked at and passed over.
+    pub skipped_runtimes: Vec<String>,
+    pub models_dir: Result<PathBuf, String>,
+    pub sessions: Vec<Result<SessionReport, String>>,
+    pub gpu_libraries: Vec<LibraryCheck>,
+    pub cache_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuntimeFacts {
+    pub path: PathBuf,
+    pub version: String,
+    pub found_via: String,
+    pub compiled_providers: Vec<String>,
+}
+
+pub fn diagnose(settings: &EngineSettings) -> Diagnosis {
+    let skipped_runtimes = match locate::locate(settings.ort_dylib.as_deref()) {
+        Err(locate::LocateError::NotFound(rejected)) => describe_rejected(&rejected),
+        _ => Vec::new(),
+    };
+    let runtime = Runtime::init(settings.ort_dylib.as_deref()).map_err(|e| format!("{e:#}"));
+    let bundle = ModelBundle::locate(settings.models_dir.as_deref()).map_err(|e| format!("{e:#}"));
+    let sessions = match (&runtime, &bundle) {
+        (Ok(runtime), Ok(bundle)) => model_sessions(runtime, bundle, settings),
+        _ => Vec::new(),
+    };
+    Diagnosis {
+        runtime: runtime.map(|r| RuntimeFacts {
+            path: r.located.path.clone(),
+            version: r.located.version.clone(),
+            found_via: r.located.source.to_string(),
+            compiled_providers: r.compiled_providers.clone(),
+        }),
+        skipped_runtimes,
+        models_dir: bundle.map(|b| b.dir),
+        sessions,
+        gpu_libraries: check_gpu_libraries(),
+        cache_dir: crate::paths::cache_dir(),
+        data_dir: crate::paths::data_dir(),
+    }
+}
+
+fn describe_rejected(rejected: &[Rejected]) -> Vec<String> {
+    rejected
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({}): {}",
+                r.candidate.path.display(),
+                r.candidate.source,
+                r.reason
+            )
+        })
+        .collect()
+}
+
+fn model_sessions(
+    runtime: &Runtime,
+    bundle: &ModelBundle,
+    settings: &EngineSettings,
+) -> Vec<Result<SessionReport, String>> {
+    let d = &bundle.manifest.detector;
+    let c = &bundle.manifest.classifier;
+    let size = settings.detector_size as usize;
+    let chip = c.chip.size as usize;
+    let models = [
+        ModelToLoad {
+            name: &d.name,
+            bytes: &bundle.detector_bytes,
+            sha256: &d.sha256,
+            profile: ShapeProfile::new(&d.input.name, [1, 3, 32, 32], [1, 3, size, size], [1, 3, size, size]),
+        },
+        ModelToLoad {
+            name: &c.name,
+            bytes: &bundle.classifier_bytes,
+            sha256: &c.sha256,
+            profile: ShapeProfile::new(
+                &c.input.name,
+                [1, 3, chip, chip],
+                [settings.max_batch, 3, chip, chip],
+                [settings.max_batch, 3, chip, chip],
+            ),
+        },
+    ];
+    models
+        .iter()
+        .map(|m| {
+            runtime
+                .session(m, settings)
+                .map(|(_, report)| report)
+                .map_err(|e| format!("{}: {e:#}", m.name))
+        })
+        .collect()
+}

@@ -1,0 +1,174 @@
+//! ONNX Runtime: finding and loading the library once per process, and
+//! building sessions on the best execution provider available.
+
+pub mod assignment;
+pub mod diagnosis;
+pub mod fetch;
+pub mod gpu_libs;
+pub mod locate;
+pub mod providers;
+pub mod trt_cache;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, anyhow};
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use serde::Serialize;
+
+pub use assignment::EpAssignment;
+pub use locate::{LocateError, LocatedRuntime, RuntimeSource};
+pub use providers::{Fallback, ShapeProfile};
+
+use crate::settings::{EngineSettings, ProviderChoice};
+
+/// The loaded ONNX Runtime. ort can load one library per process, so this is global.
+pub struct Runtime {
+    environment: Environment,
+    pub located: LocatedRuntime,
+    pub compiled_providers: Vec<String>,
+}
+
+static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
+
+impl Runtime {
+    /// Finds and loads ONNX Runtime, or returns the one already loaded.
+    pub fn init(explicit: Option<&Path>) -> Result<Arc<Runtime>> {
+        let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(runtime) = slot.as_ref() {
+            return Ok(runtime.clone());
+        }
+        let located = locate::locate(explicit)?;
+        let environment = ort::init_from(&located.path)
+            .map_err(|e| anyhow!("loading {}: {e}", located.path.display()))?
+            .with_name("genderlens")
+            .build()
+            .map_err(|e| anyhow!("starting ONNX Runtime {}: {e}", located.version))?;
+        let compiled_providers = providers::compiled_providers().unwrap_or_default();
+        let runtime = Arc::new(Runtime {
+            environment,
+            located,
+            compiled_providers,
+        });
+        *slot = Some(runtime.clone());
+        Ok(runtime)
+    }
+
+    /// Like [`Runtime::init`], but on a machine with no runtime at all, fetches
+    /// the CPU build first (the first-start path of a fresh install).
+    pub fn init_or_fetch(explicit: Option<&Path>, log: impl FnMut(&str)) -> Result<Arc<Runtime>> {
+        match Self::init(explicit) {
+            Ok(runtime) => Ok(runtime),
+            Err(e) if matches!(e.downcast_ref(), Some(LocateError::NotFound(_))) => {
+                let mut log = log;
+                log(&format!("{e}"));
+                log("Fetching the CPU build of ONNX Runtime (first start only)…");
+                fetch::fetch_runtime(fetch::RuntimeBuild::Cpu, fetch::DEFAULT_VERSION, &mut log)?;
+                Self::init(explicit)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Builds a session for one model on the providers `settings` ask for, and
+    /// reports where ONNX Runtime actually placed its nodes.
+    pub fn session(
+        &self,
+        model: &ModelToLoad<'_>,
+        settings: &EngineSettings,
+    ) -> Result<(Session, SessionReport)> {
+        let trt = providers::TensorRtOptions {
+            cache_dir: trt_cache::engine_dir(model.sha256, &self.located.version, settings.fp16)?,
+            fp16: settings.fp16,
+            profile: model.profile.clone(),
+        };
+        let first_engine_build = self.engine_build_pending(model, settings);
+
+        let mut builder = Session::builder(&self.environment)?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| anyhow!("{e}"))?
+            .with_intra_threads(settings.threads_per_session)
+            .map_err(|e| anyhow!("{e}"))?
+            .with_inter_threads(1)
+            .map_err(|e| anyhow!("{e}"))?
+            .with_config_entry(assignment::RECORD_ASSIGNMENT_KEY, "1")
+            .map_err(|e| anyhow!("{e}"))?;
+        let fallbacks = providers::register(&mut builder, settings.provider, &trt)?;
+        let session = builder
+            .commit_from_memory(model.bytes)
+            .with_context(|| format!("loading the {} model", model.name))?;
+        let assignment = assignment::ep_assignment(&session)
+            .with_context(|| format!("reading where the {} model runs", model.name))?;
+        if settings.provider != ProviderChoice::Cpu
+            && settings.provider != ProviderChoice::Auto
+            && !assignment.uses_gpu()
+        {
+            return Err(anyhow!(
+                "{:?} was requested, but ONNX Runtime placed every node of the {} model on the CPU",
+                settings.provider,
+                model.name
+            ));
+        }
+        let report = SessionReport {
+            model: model.name.to_string(),
+            assignment,
+            fallbacks,
+            tensorrt_cache: trt.cache_dir,
+            first_engine_build,
+        };
+        Ok((session, report))
+    }
+
+    /// Whether building a session for `model` will first build a TensorRT
+    /// engine (seconds to minutes), so callers can show it as its own step.
+    pub fn engine_build_pending(&self, model: &ModelToLoad<'_>, settings: &EngineSettings) -> bool {
+        settings.provider != ProviderChoice::Cpu
+            && settings.provider != ProviderChoice::Cuda
+            && self.has_provider("TensorrtExecutionProvider")
+            && trt_cache::engine_dir(model.sha256, &self.located.version, settings.fp16)
+                .map_or(true, |dir| trt_cache::is_empty(&dir))
+    }
+
+    pub fn has_provider(&self, name: &str) -> bool {
+        self.compiled_providers.iter().any(|p| p == name)
+    }
+}
+
+pub struct ModelToLoad<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+    pub sha256: &'a str,
+    pub profile: ShapeProfile,
+}
+
+/// Where one model runs, and which providers were skipped on the way there.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    pub model: String,
+    pub assignment: EpAssignment,
+    pub fallbacks: Vec<Fallback>,
+    pub tensorrt_cache: PathBuf,
+    /// TensorRT had no cached engine, so this start built one.
+    pub first_engine_build: bool,
+}
+
+impl SessionReport {
+    /// One line for logs and summaries, e.g. `gender-v1: CPUExecutionProvider (26 nodes); CUDA not used: …`.
+    pub fn summary(&self) -> String {
+        let mut line = format!("{}: {}", self.model, self.assignment);
+        for fallback in &self.fallbacks {
+            line.push_str(&format!(
+                "; {} not used: {}",
+                fallback.provider,
+                first_line(&fallback.reason)
+            ));
+        }
+        line
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}

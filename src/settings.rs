@@ -1,0 +1,100 @@
+//! Engine settings shared by the CLI and the desktop app.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Which execution provider to ask ONNX Runtime for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderChoice {
+    /// TensorRT, then CUDA, then CPU: whatever this machine can run.
+    #[default]
+    Auto,
+    /// TensorRT only; fail if it cannot be used.
+    Tensorrt,
+    /// CUDA only; fail if it cannot be used.
+    Cuda,
+    Cpu,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineSettings {
+    pub provider: ProviderChoice,
+    /// Half precision for TensorRT engines; changes scores slightly.
+    pub fp16: bool,
+    /// Most face chips per classifier run.
+    pub max_batch: usize,
+    /// Longest side of the detector input, a multiple of 32.
+    pub detector_size: u32,
+    pub detection_threshold: f32,
+    /// Faces whose shorter box side is below this many pixels are ignored.
+    pub min_face_px: f32,
+    /// A face whose label probability is below this is reported as uncertain.
+    pub uncertain_below: f32,
+    /// Images above this many megapixels are refused before decoding.
+    pub max_megapixels: f64,
+    /// Files above this size are refused before reading.
+    pub max_file_mb: u64,
+    pub decode_workers: usize,
+    pub detect_workers: usize,
+    /// ONNX Runtime intra-op threads per session.
+    pub threads_per_session: usize,
+    /// An ONNX Runtime library to use instead of searching for one.
+    pub ort_dylib: Option<PathBuf>,
+    /// A models folder to use instead of searching for one.
+    pub models_dir: Option<PathBuf>,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Self {
+            provider: ProviderChoice::Auto,
+            fp16: false,
+            max_batch: 64,
+            detector_size: 640,
+            detection_threshold: 0.5,
+            min_face_px: 20.0,
+            uncertain_below: 0.6,
+            max_megapixels: 100.0,
+            max_file_mb: 512,
+            decode_workers: cores.clamp(1, 8),
+            detect_workers: cores.clamp(1, 8),
+            threads_per_session: 1,
+            ort_dylib: None,
+            models_dir: None,
+        }
+    }
+}
+
+impl EngineSettings {
+    /// Rejects values the pipeline cannot honour, with a message naming the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.detector_size < 32 || self.detector_size % 32 != 0 {
+            return Err(format!(
+                "detector size must be a positive multiple of 32, got {}",
+                self.detector_size
+            ));
+        }
+        if self.max_batch == 0 {
+            return Err("batch size must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.detection_threshold) {
+            return Err("detection threshold must be between 0 and 1".into());
+        }
+        if !(0.5..=1.0).contains(&self.uncertain_below) {
+            return Err("the uncertain threshold must be between 0.5 and 1".into());
+        }
+        if self.max_megapixels <= 0.0 {
+            return Err("the megapixel limit must be positive".into());
+        }
+        if self.decode_workers == 0 || self.detect_workers == 0 || self.threads_per_session == 0 {
+            return Err("worker and thread counts must be at least 1".into());
+        }
+        Ok(())
+    }
+}
