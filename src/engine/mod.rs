@@ -63,6 +63,15 @@ pub struct Engine {
     runtime: Arc<Runtime>,
     bundle: Arc<ModelBundle>,
     settings: EngineSettings,
+    pool: Arc<SessionPool>,
+}
+
+/// Sessions kept between batches: building one costs a model load, and on a
+/// GPU possibly a TensorRT engine build.
+#[derive(Default)]
+struct SessionPool {
+    detectors: Mutex<Vec<(FaceDetector, SessionReport)>>,
+    classifier: Mutex<Option<(GenderClassifier, SessionReport)>>,
 }
 
 /// A running batch: its events, and a way to stop it.
@@ -110,6 +119,7 @@ impl Engine {
             runtime,
             bundle,
             settings,
+            pool: Arc::default(),
         })
     }
 
@@ -119,6 +129,14 @@ impl Engine {
 
     pub fn bundle(&self) -> &ModelBundle {
         &self.bundle
+    }
+
+    /// Idle sessions kept for the next batch: (detectors, classifier present).
+    pub fn pooled_sessions(&self) -> (usize, bool) {
+        (
+            lock(&self.pool.detectors).len(),
+            lock(&self.pool.classifier).is_some(),
+        )
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {
@@ -197,44 +215,61 @@ impl Engine {
         }
     }
 
-    /// Builds the detector for one worker. Workers take turns so a first-run
-    /// TensorRT build happens once and the rest load the cached engine.
-    fn build_detector(&self, emitter: &Emitter, lock: &Mutex<bool>) -> Result<FaceDetector> {
-        let mut reported = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let model = self.detector_model();
-        if !*reported && self.runtime.engine_build_pending(&model, &self.settings) {
-            emitter.send(EngineEvent::Status(
-                "Optimising the face detector for this GPU (first run only)…".into(),
-            ));
-        }
-        let (session, report) = self.runtime.session(&model, &self.settings)?;
+    /// Takes a pooled detector or builds one. Workers build in turn so a
+    /// first-run TensorRT build happens once and the rest load the cached engine.
+    fn acquire_detector(
+        &self,
+        emitter: &Emitter,
+        reported: &Mutex<bool>,
+    ) -> Result<(FaceDetector, SessionReport)> {
+        let pooled = lock(&self.pool.detectors).pop();
+        let mut reported = lock(reported);
+        let (detector, report) = match pooled {
+            Some(pooled) => pooled,
+            None => {
+                let model = self.detector_model();
+                if !*reported && self.runtime.engine_build_pending(&model, &self.settings) {
+                    emitter.send(EngineEvent::Status(
+                        "Optimising the face detector for this GPU (first run only)…".into(),
+                    ));
+                }
+                let (session, report) = self.runtime.session(&model, &self.settings)?;
+                let detector = FaceDetector::new(
+                    session,
+                    self.bundle.manifest.detector.clone(),
+                    DetectorOptions {
+                        threshold: self.settings.detection_threshold,
+                        min_face_px: self.settings.min_face_px,
+                    },
+                );
+                (detector, report)
+            }
+        };
         if !*reported {
-            emitter.send(EngineEvent::SessionReady(report));
+            emitter.send(EngineEvent::SessionReady(report.clone()));
             *reported = true;
         }
-        Ok(FaceDetector::new(
-            session,
-            self.bundle.manifest.detector.clone(),
-            DetectorOptions {
-                threshold: self.settings.detection_threshold,
-                min_face_px: self.settings.min_face_px,
-            },
-        ))
+        Ok((detector, report))
     }
 
-    fn build_classifier(&self, emitter: &Emitter) -> Result<GenderClassifier> {
-        let model = self.classifier_model();
-        if self.runtime.engine_build_pending(&model, &self.settings) {
-            emitter.send(EngineEvent::Status(
-                "Optimising the classifier for this GPU (first run only)…".into(),
-            ));
-        }
-        let (session, report) = self.runtime.session(&model, &self.settings)?;
-        emitter.send(EngineEvent::SessionReady(report));
-        Ok(GenderClassifier::new(
-            session,
-            self.bundle.manifest.classifier.clone(),
-        ))
+    fn acquire_classifier(&self, emitter: &Emitter) -> Result<(GenderClassifier, SessionReport)> {
+        let (classifier, report) = match lock(&self.pool.classifier).take() {
+            Some(pooled) => pooled,
+            None => {
+                let model = self.classifier_model();
+                if self.runtime.engine_build_pending(&model, &self.settings) {
+                    emitter.send(EngineEvent::Status(
+                        "Optimising the classifier for this GPU (first run only)…".into(),
+                    ));
+                }
+                let (session, report) = self.runtime.session(&model, &self.settings)?;
+                let classifier =
+                    GenderClassifier::new(session, self.bundle.manifest.classifier.clone());
+                (classifier, report)
+            }
+        };
+        emitter.send(EngineEvent::SessionReady(report.clone()));
+        Ok((classifier, report))
     }
 
     fn run_batch(self, paths: Vec<PathBuf>, emitter: Emitter, cancel: Arc<AtomicBool>) {
@@ -274,18 +309,18 @@ impl Engine {
         }
         drop(decoded_tx);
 
-        let detector_lock = Arc::new(Mutex::new(false));
+        let detector_reported = Arc::new(Mutex::new(false));
         for n in 0..detect_workers {
             let (rx, tx, cancel) = (decoded_rx.clone(), prepared_tx.clone(), cancel.clone());
-            let (engine, emitter, lock, fatal) = (
+            let (engine, emitter, reported, fatal) = (
                 self.clone(),
                 emitter.clone(),
-                detector_lock.clone(),
+                detector_reported.clone(),
                 fatal.clone(),
             );
             workers.push(spawn(format!("genderlens-detect-{n}"), move || {
-                let mut detector = match engine.build_detector(&emitter, &lock) {
-                    Ok(detector) => detector,
+                let (mut detector, report) = match engine.acquire_detector(&emitter, &reported) {
+                    Ok(pooled) => pooled,
                     Err(e) => {
                         record_fatal(&fatal, &cancel, format!("the face detector could not start: {e:#}"));
                         return;
@@ -307,6 +342,7 @@ impl Engine {
                         break;
                     }
                 }
+                lock(&engine.pool.detectors).push((detector, report));
             }));
         }
         drop(decoded_rx);
@@ -338,8 +374,8 @@ impl Engine {
         };
         drop(prepared_tx);
 
-        let summary = match self.build_classifier(&emitter) {
-            Ok(mut classifier) => {
+        let summary = match self.acquire_classifier(&emitter) {
+            Ok((mut classifier, report)) => {
                 let stage = classify_stage::ClassifyStage {
                     max_batch: self.settings.max_batch,
                     linger: Duration::from_millis(40),
@@ -356,6 +392,7 @@ impl Engine {
                     emitter.send(EngineEvent::Image(Box::new(result)));
                     emitter.send(EngineEvent::Progress(progress));
                 });
+                *lock(&self.pool.classifier) = Some((classifier, report));
                 Some((batches, tracker))
             }
             Err(e) => {
@@ -369,7 +406,7 @@ impl Engine {
             let _ = worker.join();
         }
 
-        let fatal = fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let fatal = lock(&fatal).take();
         if let Some(message) = fatal {
             emitter.send(EngineEvent::Failed(message));
             return;
@@ -420,9 +457,13 @@ fn spawn(name: String, work: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
         .expect("spawning a worker thread")
 }
 
+/// A worker that panicked while holding a lock left only plain data behind.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn record_fatal(slot: &Mutex<Option<String>>, cancel: &AtomicBool, message: String) {
-    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
-    slot.get_or_insert(message);
+    lock(slot).get_or_insert(message);
     cancel.store(true, Ordering::SeqCst);
 }
 

@@ -4,7 +4,7 @@
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
 /// A decoded photo, upright, in 8-bit RGB.
 pub struct DecodedImage {
@@ -24,7 +24,7 @@ pub enum DecodeError {
     #[error("not a recognised image format (JPEG, PNG, WebP, BMP, TIFF or GIF)")]
     UnknownFormat,
     #[error(
-        "the image is {width}x{height} ({megapixels:.0} megapixels), above the {limit:.0} megapixel limit"
+        "the image is {width}x{height} ({megapixels:.1} megapixels), above the {limit} megapixel limit"
     )]
     TooManyPixels {
         width: u32,
@@ -32,6 +32,8 @@ pub enum DecodeError {
         megapixels: f64,
         limit: f64,
     },
+    #[error("damaged image: the file ends early (truncated)")]
+    Truncated,
     #[error("damaged or unsupported image: {0}")]
     Corrupt(image::ImageError),
 }
@@ -74,8 +76,14 @@ pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage,
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(DecodeError::Read)?;
-    if reader.format().is_none() {
-        return Err(DecodeError::UnknownFormat);
+    match reader.format() {
+        None => return Err(DecodeError::UnknownFormat),
+        // The JPEG decoder fills a cut-off scan with grey rather than failing;
+        // a half photo must not be classified as if it were whole.
+        Some(ImageFormat::Jpeg) if !jpeg_has_end_marker(bytes) => {
+            return Err(DecodeError::Truncated);
+        }
+        Some(_) => {}
     }
     let max_pixels = (limits.max_megapixels * 1e6) as u64;
     // The allocation cap backs up the pixel check for decoders that allocate
@@ -101,4 +109,27 @@ pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage,
     Ok(DecodedImage {
         rgb: image.into_rgb8(),
     })
+}
+
+/// Whether the last scan (after the last start-of-scan marker) is followed by
+/// an end-of-image marker. Entropy-coded data escapes 0xFF, so neither marker
+/// can appear inside it by chance.
+fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_end_marker_check() {
+        assert!(jpeg_has_end_marker(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 0xFF, 0x00, 0xFF, 0xD9]));
+        assert!(!jpeg_has_end_marker(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 0xFF, 0x00]));
+        // An embedded thumbnail's end marker before the main scan does not count.
+        assert!(!jpeg_has_end_marker(&[0xFF, 0xD8, 0xFF, 0xD9, 0xFF, 0xDA, 1, 2]));
+    }
 }

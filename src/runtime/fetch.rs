@@ -130,9 +130,10 @@ with zipfile.ZipFile(wheel) as z:
     for info in z.infolist():
         parts = info.filename.split("/")
         name = parts[-1]
-        if len(parts) >= 3 and parts[-2] == "capi" and ("onnxruntime" in name) and (
-            ".so" in name or name.endswith(".dll") or name.endswith(".dylib")
-        ):
+        wanted = name.startswith("libonnxruntime") or (
+            name.startswith("onnxruntime") and name.endswith(".dll")
+        )
+        if len(parts) >= 3 and parts[-2] == "capi" and wanted:
             with z.open(info) as src, open(os.path.join(dest, name), "wb") as out:
                 shutil.copyfileobj(src, out)
             print(name)

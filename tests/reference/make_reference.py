@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
+PHOTOS_DIR = FIXTURES / "photos"
 PHOTOS = [
     "astronaut.png",
     "biden.jpg",
@@ -48,7 +49,7 @@ def main() -> None:
 
     photos = {}
     for name in PHOTOS:
-        extractions = frontend.extract(load_rgb(FIXTURES / name))
+        extractions = frontend.extract(load_rgb(PHOTOS_DIR / name))
         faces = []
         if extractions:
             probabilities = gender.probabilities([e.gender_chip for e in extractions])
@@ -63,7 +64,7 @@ def main() -> None:
         photos[name] = faces
         print(name, [(f["box"], round(f["p_male"], 4)) for f in faces])
 
-    chip = frontend.extract(load_rgb(FIXTURES / CHIP_SOURCE))[0].gender_chip
+    chip = frontend.extract(load_rgb(PHOTOS_DIR / CHIP_SOURCE))[0].gender_chip
     Image.fromarray(chip).save(FIXTURES / "chip_astronaut.png")
     session = onnxruntime.InferenceSession(
         str(ROOT / "models" / "gender-v1.onnx"), providers=["CPUExecutionProvider"]

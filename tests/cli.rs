@@ -1,0 +1,145 @@
+//! The `genderlens` binary end to end: CSV and JSONL parse back to the
+//! expected rows, and exit codes follow the documented rules.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn genderlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn folder_with_photos_and_a_broken_file() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["obama.jpg", "astronaut.png"] {
+        std::fs::copy(common::photo(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("broken.jpg"), b"not an image").unwrap();
+    std::fs::write(dir.path().join("readme.txt"), b"skipped").unwrap();
+    dir
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
+    let dir = folder_with_photos_and_a_broken_file();
+    let out_file = dir.path().join("out.csv");
+    let out = genderlens(&[
+        "classify",
+        path_str(dir.path()),
+        "--provider",
+        "cpu",
+        "--format",
+        "csv",
+        "--output",
+        path_str(&out_file),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("1 errors"), "summary names the error: {stderr}");
+    assert!(stderr.contains("broken.jpg"), "summary lists the failed file: {stderr}");
+
+    let mut reader = csv::Reader::from_path(&out_file).unwrap();
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        headers,
+        [
+            "path", "face", "l", "t", "r", "b", "gender", "score", "p_male", "uncertain",
+            "detection_score", "status", "error", "backend", "model"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let by_name = |name: &str| {
+        rows.iter()
+            .find(|r| r[0].ends_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}"))
+    };
+    let astronaut = by_name("astronaut.png");
+    assert_eq!((&astronaut[1], &astronaut[6], &astronaut[11]), ("0", "female", "ok"));
+    assert!(astronaut[7].parse::<f32>().unwrap() > 0.6);
+    assert_eq!(&by_name("obama.jpg")[6], "male");
+    let broken = by_name("broken.jpg");
+    assert_eq!(&broken[11], "error");
+    assert!(broken[12].contains("not a recognised image format"));
+    assert_eq!(&astronaut[13], "local:CPUExecutionProvider");
+    assert_eq!(&astronaut[14], "gender-v1");
+}
+
+#[test]
+fn jsonl_is_one_photo_per_line_in_input_order() {
+    let dir = folder_with_photos_and_a_broken_file();
+    let out = genderlens(&["classify", path_str(dir.path()), "--provider", "cpu", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|l| Path::new(l["path"].as_str().unwrap()).file_name().unwrap().to_str().unwrap())
+        .collect();
+    assert_eq!(names, ["astronaut.png", "broken.jpg", "obama.jpg"]);
+    assert_eq!(lines[0]["gender"], "female");
+    assert_eq!(lines[0]["faces"].as_array().unwrap().len(), 1);
+    assert_eq!(lines[1]["status"], "error");
+    assert_eq!(lines[2]["gender"], "male");
+    assert_eq!(lines[2]["index"], 2);
+}
+
+#[test]
+fn json_is_one_array() {
+    let out = genderlens(&[
+        "classify",
+        path_str(&common::photo("biden.jpg")),
+        "--provider",
+        "cpu",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(value.as_array().unwrap().len(), 1);
+    assert_eq!(value[0]["gender"], "male");
+}
+
+#[test]
+fn exit_code_is_nonzero_when_every_input_fails_or_usage_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jpg");
+    std::fs::write(&bad, b"garbage").unwrap();
+    let all_failed = genderlens(&["classify", path_str(&bad), "--provider", "cpu"]);
+    assert_eq!(all_failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&all_failed.stdout).contains("error"));
+
+    let usage = genderlens(&["classify"]);
+    assert_eq!(usage.status.code(), Some(2), "clap reports usage errors with 2");
+    let bad_size = genderlens(&["classify", path_str(&bad), "--detector-size", "100"]);
+    assert_eq!(bad_size.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_size.stderr).contains("multiple of 32"));
+}
+
+#[test]
+fn doctor_reports_the_runtime_and_where_each_model_runs() {
+    let out = genderlens(&["doctor", "--json", "--provider", "cpu"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["runtime"]["Ok"]["version"].as_str().unwrap().starts_with("1."));
+    let sessions = report["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    for s in sessions {
+        let nodes = &s["Ok"]["assignment"]["nodes_by_provider"];
+        assert!(nodes["CPUExecutionProvider"].as_u64().unwrap() > 0, "{s}");
+    }
+    let libs = report["gpu_libraries"].as_array().unwrap();
+    assert!(libs.iter().any(|l| l["file"] == "libnvinfer.so.10"));
+    assert!(libs.iter().any(|l| l["file"] == "libcudart.so.13"));
+}

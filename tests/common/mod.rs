@@ -1,0 +1,79 @@
+//! Shared set-up for the integration tests: the real ONNX Runtime, the real
+//! models and the committed fixtures. A missing runtime or model fails the
+//! test with instructions; nothing is skipped.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use genderlens::{Engine, EngineSettings, ModelBundle, Runtime};
+use serde::Deserialize;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn photos_dir() -> PathBuf {
+    fixtures().join("photos")
+}
+
+pub fn photo(name: &str) -> PathBuf {
+    photos_dir().join(name)
+}
+
+pub fn runtime() -> Arc<Runtime> {
+    Runtime::init(None).unwrap_or_else(|e| {
+        panic!(
+            "\n\nONNX RUNTIME IS MISSING — these tests need the real library.\n{e:#}\n\
+             Fetch it with `cargo run --release -- runtime fetch`, or point \
+             GENDERLENS_ORT_DYLIB at libonnxruntime 1.31+.\n\n"
+        )
+    })
+}
+
+pub fn bundle() -> Arc<ModelBundle> {
+    Arc::new(ModelBundle::locate(None).unwrap_or_else(|e| {
+        panic!("\n\nTHE MODELS ARE MISSING — these tests need the real models.\n{e:#}\n\n")
+    }))
+}
+
+pub fn cpu_settings() -> EngineSettings {
+    EngineSettings {
+        provider: genderlens::ProviderChoice::Cpu,
+        ..EngineSettings::default()
+    }
+}
+
+pub fn engine_with(settings: EngineSettings) -> Engine {
+    Engine::new(runtime(), bundle(), settings).expect("engine settings are valid")
+}
+
+pub fn engine() -> Engine {
+    engine_with(cpu_settings())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Reference {
+    pub photos: std::collections::BTreeMap<String, Vec<ReferenceFace>>,
+    pub chip: ReferenceChip,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReferenceFace {
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    pub p_male: f32,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReferenceChip {
+    pub file: String,
+    pub probabilities: [f32; 2],
+}
+
+/// What tests/reference/make_reference.py recorded from the reference package.
+pub fn reference() -> Reference {
+    let text = std::fs::read_to_string(fixtures().join("reference.json"))
+        .expect("tests/fixtures/reference.json is committed");
+    serde_json::from_str(&text).expect("reference.json parses")
+}

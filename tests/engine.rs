@@ -1,0 +1,88 @@
+//! The batch engine's streaming, progress and cancellation.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use genderlens::EngineEvent;
+
+/// A folder of `copies` copies of the fixture photos.
+fn many_photos(copies: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let sources: Vec<_> = std::fs::read_dir(common::photos_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for i in 0..copies {
+        for source in &sources {
+            let name = format!("{i:03}_{}", source.file_name().unwrap().to_string_lossy());
+            std::fs::copy(source, dir.path().join(name)).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn results_stream_with_their_input_index_and_progress_reaches_the_total() {
+    let dir = many_photos(2);
+    let events = common::engine().start(vec![dir.path().to_path_buf()], None).wait();
+    let total = match &events[0] {
+        EngineEvent::Started { total, .. } => *total,
+        other => panic!("first event should be Started, got {other:?}"),
+    };
+    assert_eq!(total, 16);
+    let indices: BTreeSet<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Image(r) => Some(r.index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(indices, (0..16).collect());
+    let last_progress = events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            EngineEvent::Progress(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("progress events");
+    assert_eq!((last_progress.done, last_progress.total, last_progress.failed), (16, 16, 0));
+    assert!(last_progress.images_per_second > 0.0);
+    assert!(events.iter().any(|e| matches!(e, EngineEvent::SessionReady(r) if r.model == "centerface")));
+    assert!(matches!(events.last(), Some(EngineEvent::Finished(s)) if !s.cancelled && s.faces == 16));
+}
+
+#[test]
+fn cancelling_stops_the_batch_early_and_says_so() {
+    let dir = many_photos(8);
+    let batch = common::engine().start(vec![dir.path().to_path_buf()], None);
+    let mut images = 0;
+    let mut finished = None;
+    for event in batch.events().iter() {
+        match event {
+            EngineEvent::Image(_) => {
+                images += 1;
+                if images == 1 {
+                    batch.cancel();
+                }
+            }
+            EngineEvent::Finished(summary) => finished = Some(summary),
+            _ => {}
+        }
+    }
+    let summary = finished.expect("a cancelled batch still finishes");
+    assert!(summary.cancelled);
+    assert!(images < 64, "cancel stopped the batch: {images} of 64 reported");
+}
+
+#[test]
+fn a_second_batch_reuses_the_loaded_sessions() {
+    let engine = common::engine();
+    let workers = engine.settings().detect_workers;
+    let (first, _) = engine.classify_all(vec![common::photo("biden.jpg")]).unwrap();
+    assert_eq!(engine.pooled_sessions(), (workers, true));
+    let (second, _) = engine.classify_all(vec![common::photo("biden.jpg")]).unwrap();
+    assert_eq!(engine.pooled_sessions(), (workers, true), "no new sessions were built");
+    assert_eq!(first[0].faces, second[0].faces, "same sessions, same answers");
+}
