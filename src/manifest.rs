@@ -13,7 +13,24 @@ pub const MODELS_DIR_ENV: &str = "GENDERLENS_MODELS";
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
     pub detector: DetectorSpec,
+    pub landmarks: LandmarkSpec,
     pub classifier: ClassifierSpec,
+}
+
+/// dlib's 5-point shape predictor, run inside each detected face.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LandmarkSpec {
+    pub name: String,
+    pub file: String,
+    pub sha256: String,
+    pub box_from_detection: BoxFromDetection,
+}
+
+/// How a detector box becomes the square box the shape predictor was trained on.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BoxFromDetection {
+    pub side_per_width: f32,
+    pub centre_shift_per_height: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,8 +89,9 @@ pub struct TensorName {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChipSpec {
     pub size: u32,
-    pub padding: f32,
-    pub template: [[f32; 2]; 5],
+    pub padding: f64,
+    /// Where each landmark sits in dlib's normalised face frame.
+    pub template: [[f64; 2]; 5],
 }
 
 /// A manifest together with the model bytes it names, verified against their sha256.
@@ -83,6 +101,7 @@ pub struct ModelBundle {
     pub manifest: Manifest,
     pub detector_bytes: std::sync::Arc<[u8]>,
     pub classifier_bytes: std::sync::Arc<[u8]>,
+    pub landmarks_bytes: std::sync::Arc<[u8]>,
 }
 
 impl ModelBundle {
@@ -110,6 +129,8 @@ impl ModelBundle {
         let detector_bytes = read_verified(dir, &manifest.detector.file, &manifest.detector.sha256)?;
         let classifier_bytes =
             read_verified(dir, &manifest.classifier.file, &manifest.classifier.sha256)?;
+        let landmarks_bytes =
+            read_verified(dir, &manifest.landmarks.file, &manifest.landmarks.sha256)?;
         if manifest.classifier.labels.len() != 2 {
             bail!("the classifier manifest must name exactly two labels");
         }
@@ -118,6 +139,7 @@ impl ModelBundle {
             manifest,
             detector_bytes: detector_bytes.into(),
             classifier_bytes: classifier_bytes.into(),
+            landmarks_bytes: landmarks_bytes.into(),
         })
     }
 }

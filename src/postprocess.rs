@@ -168,6 +168,7 @@ mod tests {
     fn detection(bbox: [f32; 4]) -> Detection {
         Detection {
             bbox,
+            face_box: bbox,
             landmarks: [[0.0; 2]; 5],
             score: 0.9,
         }

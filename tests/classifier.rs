@@ -10,7 +10,7 @@ use genderlens::engine::Staged;
 use genderlens::engine::classify_stage::ClassifyStage;
 use genderlens::model::GenderClassifier;
 use genderlens::preprocess::detect::{DetectorOptions, FaceDetector};
-use genderlens::preprocess::{decode_photo, detect_and_align};
+use genderlens::preprocess::{Aligner, decode_photo, detect_and_align};
 use genderlens::runtime::{ModelToLoad, ShapeProfile};
 
 fn classifier() -> GenderClassifier {
@@ -87,12 +87,13 @@ fn chips_from_many_photos_share_one_classifier_run() {
             min_face_px: 20.0,
         },
     );
+    let aligner = Aligner::new(&bundle).expect("landmark model loads");
     let names = ["obama.jpg", "biden.jpg", "astronaut.png", "obama2.jpg", "obama3.jpg"];
     let (tx, rx) = crossbeam_channel::unbounded();
     for (index, name) in names.iter().enumerate() {
         let path = common::photo(name);
         let decoded = decode_photo(&path, &settings, &bundle.manifest).expect("fixture decodes");
-        let prepared = detect_and_align(&mut detector, decoded, &bundle.manifest.classifier.chip)
+        let prepared = detect_and_align(&mut detector, decoded, &aligner)
             .expect("detection runs");
         tx.send(Staged {
             index,

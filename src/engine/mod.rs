@@ -22,7 +22,7 @@ use crate::manifest::ModelBundle;
 use crate::model::GenderClassifier;
 use crate::postprocess::ImageResult;
 use crate::preprocess::detect::{DetectorOptions, FaceDetector};
-use crate::preprocess::{self, DecodedPhoto, PreparedPhoto};
+use crate::preprocess::{self, Aligner, DecodedPhoto, PreparedPhoto};
 use crate::runtime::{ModelToLoad, Runtime, SessionReport, ShapeProfile};
 use crate::settings::EngineSettings;
 pub use classify_stage::BatchStats;
@@ -63,6 +63,7 @@ pub struct Engine {
     runtime: Arc<Runtime>,
     bundle: Arc<ModelBundle>,
     settings: EngineSettings,
+    aligner: Arc<Aligner>,
     pool: Arc<SessionPool>,
 }
 
@@ -115,10 +116,12 @@ impl Engine {
         settings: EngineSettings,
     ) -> Result<Self> {
         settings.validate().map_err(anyhow::Error::msg)?;
+        let aligner = Arc::new(Aligner::new(&bundle)?);
         Ok(Self {
             runtime,
             bundle,
             settings,
+            aligner,
             pool: Arc::default(),
         })
     }
@@ -326,7 +329,6 @@ impl Engine {
                         return;
                     }
                 };
-                let chip = &engine.bundle.manifest.classifier.chip;
                 for staged in rx.iter() {
                     if cancel.load(Ordering::SeqCst) {
                         continue;
@@ -334,7 +336,7 @@ impl Engine {
                     let Staged { index, path, outcome } = staged;
                     let outcome = outcome.and_then(|photo| {
                         catch_panic(|| {
-                            preprocess::detect_and_align(&mut detector, photo, chip)
+                            preprocess::detect_and_align(&mut detector, photo, &engine.aligner)
                                 .map_err(|e| format!("{e:#}"))
                         })
                     });

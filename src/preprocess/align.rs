@@ -78,98 +78,259 @@ pub fn fit_similarity(from: &[[f64; 2]], to: &[[f64; 2]]) -> Similarity {
 /// The template's landmarks in chip pixels.
 pub fn template_in_chip_pixels(spec: &ChipSpec) -> [[f64; 2]; 5] {
     let size = f64::from(spec.size);
-    let pad = f64::from(spec.padding);
-    spec.template.map(|[x, y]| {
-        [
-            (pad + f64::from(x)) / (1.0 + 2.0 * pad) * size,
-            (pad + f64::from(y)) / (1.0 + 2.0 * pad) * size,
-        ]
-    })
+    let pad = spec.padding;
+    spec.template
+        .map(|[x, y]| [(pad + x) / (1.0 + 2.0 * pad) * size, (pad + y) / (1.0 + 2.0 * pad) * size])
 }
 
 /// Cuts the aligned chip for one face: `size × size` RGB, row-major, interleaved.
-pub fn extract_chip(photo: &RgbImage, landmarks: &[[f32; 2]; 5], spec: &ChipSpec) -> Vec<u8> {
-    let from = landmarks.map(|[x, y]| [f64::from(x), f64::from(y)]);
-    let to_chip = fit_similarity(&from, &template_in_chip_pixels(spec));
-    let to_photo = to_chip.inverse();
-    let size = spec.size as usize;
-    let source = BoxFiltered::new(photo, to_photo.scale());
+pub fn extract_chip(photo: &RgbImage, landmarks: &[[f64; 2]; 5], spec: &ChipSpec) -> Vec<u8> {
+    let to_photo = fit_similarity(&template_in_chip_pixels(spec), landmarks);
+    sample_chip(photo, &to_photo, spec.size as usize)
+}
+
+/// Cuts a `size × size` chip the way dlib's `extract_image_chip` does: the
+/// chip's corner pixels span the rotated chip rectangle, and large faces are
+/// first shrunk through dlib's 5-tap Gaussian pyramid, cropped to the same
+/// bounding box dlib crops to, so the filter's phase matches too.
+pub fn sample_chip(photo: &RgbImage, chip_to_photo: &Similarity, size: usize) -> Vec<u8> {
+    let n = size as f64;
+    let scale = chip_to_photo.scale();
+    let angle = chip_to_photo.b.atan2(chip_to_photo.a);
+    let centre = chip_to_photo.apply([n / 2.0, n / 2.0]);
+    let chip_rect = Rect::centred(centre, n * scale, n * scale);
+    let chip_area = n * n;
+
+    let mut depth = 0;
+    let mut grow = 2.0;
+    let mut shrunk = chip_rect.down();
+    while shrunk.area() > chip_area {
+        shrunk = shrunk.down();
+        depth += 1;
+        grow = grow * 2.0 + 2.0;
+    }
+    let rotated = chip_rect.rotated_bounds(angle);
+    let photo_rect = Rect {
+        left: 0.0,
+        top: 0.0,
+        right: f64::from(photo.width()) - 1.0,
+        bottom: f64::from(photo.height()) - 1.0,
+    };
+    let crop = rotated.grown(grow).intersect(&photo_rect).rounded();
+    if crop.right < crop.left || crop.bottom < crop.top {
+        return vec![0; size * size * 3];
+    }
+    let mut level = Plane::crop(photo, &crop);
+    let mut rect = chip_rect.translated(-crop.left, -crop.top);
+    for _ in 0..depth {
+        if rect.down().area() <= chip_area {
+            break;
+        }
+        rect = rect.down();
+        level = level.pyramid_down();
+    }
+
+    let c = rect.centre();
+    let corner = |p: [f64; 2]| rotate(c, p, angle);
+    let tl = corner([rect.left, rect.top]);
+    let tr = corner([rect.right, rect.top]);
+    let bl = corner([rect.left, rect.bottom]);
+    let last = n - 1.0;
     let mut chip = vec![0u8; size * size * 3];
     for cy in 0..size {
         for cx in 0..size {
-            let [px, py] = to_photo.apply([cx as f64, cy as f64]);
-            let rgb = source.bilinear(px, py);
-            let out = (cy * size + cx) * 3;
-            for c in 0..3 {
-                chip[out + c] = rgb[c].round().clamp(0.0, 255.0) as u8;
+            let (u, v) = (cx as f64 / last, cy as f64 / last);
+            let px = tl[0] + u * (tr[0] - tl[0]) + v * (bl[0] - tl[0]);
+            let py = tl[1] + u * (tr[1] - tl[1]) + v * (bl[1] - tl[1]);
+            if let Some(rgb) = level.bilinear(px, py) {
+                chip[(cy * size + cx) * 3..][..3].copy_from_slice(&rgb);
             }
         }
     }
     chip
 }
 
-/// The photo as seen after averaging `factor × factor` blocks, evaluated only
-/// where sampled: shrinking a face by 2× or more must not alias.
-struct BoxFiltered<'a> {
-    photo: &'a RgbImage,
-    factor: u32,
-    width: i64,
-    height: i64,
+fn rotate(centre: [f64; 2], p: [f64; 2], angle: f64) -> [f64; 2] {
+    let (sin, cos) = angle.sin_cos();
+    let (dx, dy) = (p[0] - centre[0], p[1] - centre[1]);
+    [
+        cos * dx - sin * dy + centre[0],
+        sin * dx + cos * dy + centre[1],
+    ]
 }
 
-impl<'a> BoxFiltered<'a> {
-    fn new(photo: &'a RgbImage, chip_to_photo_scale: f64) -> Self {
-        let factor = if chip_to_photo_scale >= 2.0 {
-            chip_to_photo_scale.floor() as u32
-        } else {
-            1
-        };
+/// dlib's `drectangle`: inclusive edges, so width is `right − left + 1`.
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
+}
+
+impl Rect {
+    fn centred(c: [f64; 2], width: f64, height: f64) -> Self {
+        let (hw, hh) = ((width - 1.0) / 2.0, (height - 1.0) / 2.0);
         Self {
-            photo,
-            factor,
-            width: i64::from(photo.width() / factor),
-            height: i64::from(photo.height() / factor),
+            left: c[0] - hw,
+            top: c[1] - hh,
+            right: c[0] + hw,
+            bottom: c[1] + hh,
         }
     }
 
-    fn pixel(&self, x: i64, y: i64) -> [f64; 3] {
-        if x < 0 || y < 0 || x >= self.width || y >= self.height {
-            return [0.0; 3];
+    fn area(&self) -> f64 {
+        if self.right < self.left || self.bottom < self.top {
+            return 0.0;
         }
-        let f = self.factor;
-        let (x0, y0) = (x as u32 * f, y as u32 * f);
-        let mut sum = [0.0f64; 3];
-        for yy in y0..y0 + f {
-            for xx in x0..x0 + f {
-                let p = self.photo.get_pixel(xx, yy);
-                for c in 0..3 {
-                    sum[c] += f64::from(p[c]);
+        (self.right - self.left + 1.0) * (self.bottom - self.top + 1.0)
+    }
+
+    fn centre(&self) -> [f64; 2] {
+        [(self.left + self.right) / 2.0, (self.top + self.bottom) / 2.0]
+    }
+
+    /// Coordinates one level down dlib's 2:1 pyramid.
+    fn down(&self) -> Self {
+        Self {
+            left: self.left / 2.0 - 1.25,
+            top: self.top / 2.0 - 0.75,
+            right: self.right / 2.0 - 1.25,
+            bottom: self.bottom / 2.0 - 0.75,
+        }
+    }
+
+    fn rotated_bounds(&self, angle: f64) -> Self {
+        let c = self.centre();
+        let corners = [
+            [self.left, self.top],
+            [self.right, self.top],
+            [self.left, self.bottom],
+            [self.right, self.bottom],
+        ]
+        .map(|p| rotate(c, p, angle));
+        Self {
+            left: corners.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min),
+            top: corners.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min),
+            right: corners.iter().map(|p| p[0]).fold(f64::NEG_INFINITY, f64::max),
+            bottom: corners.iter().map(|p| p[1]).fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    fn grown(&self, by: f64) -> Self {
+        Self {
+            left: self.left - by,
+            top: self.top - by,
+            right: self.right + by,
+            bottom: self.bottom + by,
+        }
+    }
+
+    fn intersect(&self, other: &Rect) -> Self {
+        Self {
+            left: self.left.max(other.left),
+            top: self.top.max(other.top),
+            right: self.right.min(other.right),
+            bottom: self.bottom.min(other.bottom),
+        }
+    }
+
+    fn rounded(&self) -> Self {
+        let r = |v: f64| (v + 0.5).floor();
+        Self {
+            left: r(self.left),
+            top: r(self.top),
+            right: r(self.right),
+            bottom: r(self.bottom),
+        }
+    }
+
+    fn translated(&self, dx: f64, dy: f64) -> Self {
+        Self {
+            left: self.left + dx,
+            top: self.top + dy,
+            right: self.right + dx,
+            bottom: self.bottom + dy,
+        }
+    }
+}
+
+/// An RGB image as plain rows, for cropping and pyramid levels.
+struct Plane {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+}
+
+impl Plane {
+    fn crop(photo: &RgbImage, r: &Rect) -> Self {
+        let (x0, y0) = (r.left as u32, r.top as u32);
+        let width = (r.right - r.left + 1.0) as usize;
+        let height = (r.bottom - r.top + 1.0) as usize;
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        for y in 0..height as u32 {
+            for x in 0..width as u32 {
+                rgb.extend_from_slice(&photo.get_pixel(x0 + x, y0 + y).0);
+            }
+        }
+        Self { width, height, rgb }
+    }
+
+    /// dlib's `pyramid_down<2>`: a [1 4 6 4 1] filter in each direction, every
+    /// other pixel kept, sums divided by 256 with truncation.
+    fn pyramid_down(&self) -> Self {
+        if self.width <= 8 || self.height <= 8 {
+            return Self {
+                width: 0,
+                height: 0,
+                rgb: Vec::new(),
+            };
+        }
+        let tw = (self.width - 3) / 2;
+        let mut rows = vec![0u32; self.height * tw * 3];
+        for r in 0..self.height {
+            for c in 0..tw {
+                for ch in 0..3 {
+                    let at = |k: usize| u32::from(self.rgb[(r * self.width + 2 * c + k) * 3 + ch]);
+                    rows[(r * tw + c) * 3 + ch] = at(0) + 4 * at(1) + 6 * at(2) + 4 * at(3) + at(4);
                 }
             }
         }
-        let n = f64::from(f * f);
-        sum.map(|s| s / n)
+        let (width, height) = (tw, (self.height - 3) / 2);
+        let mut rgb = vec![0u8; width * height * 3];
+        let mut dr = 0;
+        let mut r = 2;
+        while r + 2 < self.height && dr < height {
+            for c in 0..width {
+                for ch in 0..3 {
+                    let at = |rr: usize| rows[(rr * tw + c) * 3 + ch];
+                    let sum = at(r - 2) + 4 * at(r - 1) + 6 * at(r) + 4 * at(r + 1) + at(r + 2);
+                    rgb[(dr * width + c) * 3 + ch] = (sum / 256) as u8;
+                }
+            }
+            dr += 1;
+            r += 2;
+        }
+        Self { width, height, rgb }
     }
 
-    /// Bilinear sample at a photo-pixel position, zero outside the photo.
-    fn bilinear(&self, photo_x: f64, photo_y: f64) -> [f64; 3] {
-        let f = f64::from(self.factor);
-        let x = (photo_x + 0.5) / f - 0.5;
-        let y = (photo_y + 0.5) / f - 0.5;
-        let (x0, y0) = (x.floor(), y.floor());
-        let (wx, wy) = (x - x0, y - y0);
-        let (x0, y0) = (x0 as i64, y0 as i64);
-        let tl = self.pixel(x0, y0);
-        let tr = self.pixel(x0 + 1, y0);
-        let bl = self.pixel(x0, y0 + 1);
-        let br = self.pixel(x0 + 1, y0 + 1);
-        let mut out = [0.0; 3];
-        for c in 0..3 {
-            let top = tl[c] * (1.0 - wx) + tr[c] * wx;
-            let bottom = bl[c] * (1.0 - wx) + br[c] * wx;
-            out[c] = top * (1.0 - wy) + bottom * wy;
+    /// dlib's `interpolate_bilinear`: no value unless all four neighbours exist.
+    fn bilinear(&self, x: f64, y: f64) -> Option<[u8; 3]> {
+        let (left, top) = (x.floor(), y.floor());
+        if left < 0.0 || top < 0.0 || left + 1.0 >= self.width as f64 || top + 1.0 >= self.height as f64
+        {
+            return None;
         }
-        out
+        let (l, t) = (left as usize, top as usize);
+        let (fx, fy) = (x - left, y - top);
+        let px = |xx: usize, yy: usize, ch: usize| f64::from(self.rgb[(yy * self.width + xx) * 3 + ch]);
+        let mut out = [0u8; 3];
+        for (ch, v) in out.iter_mut().enumerate() {
+            let top_row = (1.0 - fx) * px(l, t, ch) + fx * px(l + 1, t, ch);
+            let bottom_row = (1.0 - fx) * px(l, t + 1, ch) + fx * px(l + 1, t + 1, ch);
+            *v = ((1.0 - fy) * top_row + fy * bottom_row).clamp(0.0, 255.0) as u8;
+        }
+        Some(out)
     }
 }
 

@@ -10,8 +10,10 @@ use crate::manifest::DetectorSpec;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
-    /// `[left, top, right, bottom]` in photo pixels.
+    /// `[left, top, right, bottom]` in photo pixels, inside the photo.
     pub bbox: [f32; 4],
+    /// The same box before clipping to the photo, for aligning faces cut by the edge.
+    pub face_box: [f32; 4],
     /// Eye, eye, nose, mouth corner, mouth corner, as the photo shows them left to right.
     pub landmarks: [[f32; 2]; 5],
     pub score: f32,
@@ -118,6 +120,7 @@ pub fn decode_heatmaps(grid: &Grid, out: HeadOutputs<'_>, threshold: f32) -> Vec
             }
             found.push(Detection {
                 bbox: [left, top, left + box_w, top + box_h],
+                face_box: [left, top, left + box_w, top + box_h],
                 landmarks,
                 score,
             });
@@ -155,6 +158,7 @@ fn to_photo_pixels(mut d: Detection, scale: f32, (width, height): (u32, u32)) ->
         point[0] /= scale;
         point[1] /= scale;
     }
+    d.face_box = d.bbox;
     // Boxes are reported inside the photo; landmarks keep their true position
     // so that alignment of faces cut by the edge stays correct.
     d.bbox[0] = d.bbox[0].clamp(0.0, width as f32);
@@ -171,6 +175,7 @@ mod tests {
     fn det(bbox: [f32; 4], score: f32) -> Detection {
         Detection {
             bbox,
+            face_box: bbox,
             landmarks: [[0.0; 2]; 5],
             score,
         }

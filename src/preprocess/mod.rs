@@ -6,19 +6,53 @@
 pub mod align;
 pub mod decode;
 pub mod detect;
+pub mod landmarks;
 pub mod letterbox;
 
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use image::RgbImage;
 
-use crate::manifest::{ChipSpec, Manifest};
+use crate::manifest::{BoxFromDetection, ChipSpec, Manifest, ModelBundle};
 use crate::settings::EngineSettings;
 use decode::{DecodeError, DecodeLimits};
 use detect::{Detection, FaceDetector};
+use landmarks::{FaceBox, ShapePredictor};
 use letterbox::LetterboxedImage;
+
+/// Cuts the classifier's chip for a detected face: dlib's 5-point landmarks
+/// inside the detector box, then dlib's chip geometry.
+pub struct Aligner {
+    predictor: ShapePredictor,
+    box_rule: BoxFromDetection,
+    chip: ChipSpec,
+}
+
+impl Aligner {
+    pub fn new(bundle: &ModelBundle) -> Result<Self> {
+        let predictor = ShapePredictor::from_bytes(&bundle.landmarks_bytes)
+            .with_context(|| format!("reading {}", bundle.manifest.landmarks.file))?;
+        anyhow::ensure!(
+            predictor.parts() == bundle.manifest.classifier.chip.template.len(),
+            "the landmark model and the chip template disagree on the number of points"
+        );
+        Ok(Self {
+            predictor,
+            box_rule: bundle.manifest.landmarks.box_from_detection.clone(),
+            chip: bundle.manifest.classifier.chip.clone(),
+        })
+    }
+
+    pub fn chip(&self, photo: &RgbImage, detection: &Detection) -> Vec<u8> {
+        let face = FaceBox::from_detection(detection.face_box, &self.box_rule);
+        let parts = self.predictor.predict(photo, &face);
+        let mut points = [[0.0f64; 2]; 5];
+        points.copy_from_slice(&parts[..5]);
+        align::extract_chip(photo, &points, &self.chip)
+    }
+}
 
 /// A photo ready for the detector.
 pub struct DecodedPhoto {
@@ -70,7 +104,7 @@ pub struct PreparedPhoto {
 pub fn detect_and_align(
     detector: &mut FaceDetector,
     photo: DecodedPhoto,
-    chip: &ChipSpec,
+    aligner: &Aligner,
 ) -> Result<PreparedPhoto> {
     let size = photo.rgb.dimensions();
     let started = Instant::now();
@@ -80,7 +114,7 @@ pub fn detect_and_align(
     let faces = detections
         .into_iter()
         .map(|detection| PreparedFace {
-            chip: align::extract_chip(&photo.rgb, &detection.landmarks, chip),
+            chip: aligner.chip(&photo.rgb, &detection),
             detection,
         })
         .collect();

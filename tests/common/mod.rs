@@ -62,6 +62,8 @@ pub struct Reference {
 pub struct ReferenceFace {
     #[serde(rename = "box")]
     pub bbox: [f32; 4],
+    /// dlib's 5 landmarks, in dlib's order, integer pixels.
+    pub landmarks: Vec<[f64; 2]>,
     pub p_male: f32,
 }
 
