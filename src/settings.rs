@@ -62,9 +62,11 @@ impl Default for EngineSettings {
             uncertain_below: 0.6,
             max_megapixels: 100.0,
             max_file_mb: 512,
-            decode_workers: cores.clamp(1, 8),
-            detect_workers: cores.clamp(1, 8),
-            threads_per_session: 1,
+            decode_workers: (cores / 2).clamp(1, 8),
+            // Each detect worker holds a session (GPU memory on a GPU), so
+            // beyond four the cores go to ONNX Runtime's own threads instead.
+            detect_workers: cores.clamp(1, 4),
+            threads_per_session: (cores / cores.clamp(1, 4)).max(1),
             ort_dylib: None,
             models_dir: None,
         }

@@ -70,9 +70,15 @@ pub struct EngineArgs {
     /// Refuse images above this many megapixels.
     #[arg(long, value_name = "MP")]
     max_megapixels: Option<f64>,
-    /// Decode and detect workers (default: one per CPU core).
+    /// Detection workers, each with its own detector session (default: one per CPU core).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    /// Decoding workers (default: one per two CPU cores).
+    #[arg(long, value_name = "N")]
+    decode_workers: Option<usize>,
+    /// ONNX Runtime threads per session (default 1: workers already use every core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     /// Build TensorRT engines in half precision (faster; scores shift slightly).
     #[arg(long)]
     fp16: bool,
@@ -111,9 +117,14 @@ impl EngineArgs {
         if let Some(v) = self.max_megapixels {
             s.max_megapixels = v;
         }
+        if let Some(v) = self.threads {
+            s.threads_per_session = v;
+        }
         if let Some(v) = self.workers {
-            s.decode_workers = v;
             s.detect_workers = v;
+        }
+        if let Some(v) = self.decode_workers {
+            s.decode_workers = v;
         }
         s
     }

@@ -87,7 +87,7 @@ impl Runtime {
         let first_engine_build = self.engine_build_pending(model, settings);
 
         let mut builder = Session::builder(&self.environment)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|e| anyhow!("{e}"))?
             .with_intra_threads(settings.threads_per_session)
             .map_err(|e| anyhow!("{e}"))?
