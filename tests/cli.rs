@@ -129,6 +129,7 @@ fn exit_code_is_nonzero_when_every_input_fails_or_usage_is_wrong() {
 
 #[test]
 fn doctor_reports_the_runtime_and_where_each_model_runs() {
+    common::runtime(); // doctor reports, it does not fetch: make sure there is one
     let out = genderlens(&["doctor", "--json", "--provider", "cpu"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

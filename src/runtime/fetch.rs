@@ -88,11 +88,12 @@ pub fn fetch_runtime(
     if crate::runtime::locate::libraries_in(&staging).is_empty() {
         bail!("{} holds no ONNX Runtime library", wheel.display());
     }
-    if target.exists() {
-        std::fs::remove_dir_all(&target).ok();
+    if let Err(e) = std::fs::rename(&staging, &target) {
+        // Another GenderLens process may have finished the same fetch first.
+        if crate::runtime::locate::libraries_in(&target).is_empty() {
+            return Err(e).with_context(|| format!("moving the runtime into {}", target.display()));
+        }
     }
-    std::fs::rename(&staging, &target)
-        .with_context(|| format!("moving the runtime into {}", target.display()))?;
     log(&format!("ONNX Runtime {version} ({}) is ready in {}", build.package(), target.display()));
     Ok(target)
 }

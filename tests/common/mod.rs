@@ -21,10 +21,12 @@ pub fn photo(name: &str) -> PathBuf {
     photos_dir().join(name)
 }
 
+/// The real ONNX Runtime; on a fresh machine it is fetched from PyPI first,
+/// exactly as the app does on its first start.
 pub fn runtime() -> Arc<Runtime> {
-    Runtime::init(None).unwrap_or_else(|e| {
+    Runtime::init_or_fetch(None, |line| eprintln!("{line}")).unwrap_or_else(|e| {
         panic!(
-            "\n\nONNX RUNTIME IS MISSING — these tests need the real library.\n{e:#}\n\
+            "\n\nONNX RUNTIME IS MISSING — these tests need the real library and could not fetch it.\n{e:#}\n\
              Fetch it with `cargo run --release -- runtime fetch`, or point \
              GENDERLENS_ORT_DYLIB at libonnxruntime 1.31+.\n\n"
         )
