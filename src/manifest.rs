@@ -126,7 +126,8 @@ impl ModelBundle {
             .with_context(|| format!("reading {}", manifest_path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("parsing {}", manifest_path.display()))?;
-        let detector_bytes = read_verified(dir, &manifest.detector.file, &manifest.detector.sha256)?;
+        let detector_bytes =
+            read_verified(dir, &manifest.detector.file, &manifest.detector.sha256)?;
         let classifier_bytes =
             read_verified(dir, &manifest.classifier.file, &manifest.classifier.sha256)?;
         let landmarks_bytes =
@@ -146,7 +147,8 @@ impl ModelBundle {
 
 fn read_verified(dir: &Path, file: &str, expected_sha256: &str) -> Result<Vec<u8>> {
     let path = dir.join(file);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading model {}", path.display()))?;
+    let bytes =
+        std::fs::read(&path).with_context(|| format!("reading model {}", path.display()))?;
     let actual = sha256_hex(&bytes);
     if actual != expected_sha256 {
         bail!(

@@ -33,9 +33,13 @@ impl GenderClassifier {
             .session
             .run(ort::inputs![self.spec.input.name.as_str() => tensor])
             .context("running the gender classifier")?;
-        let (shape, values) = outputs[self.spec.output.name.as_str()].try_extract_tensor::<f32>()?;
+        let (shape, values) =
+            outputs[self.spec.output.name.as_str()].try_extract_tensor::<f32>()?;
         if shape.len() != 2 || shape[0] as usize != chips.len() || shape[1] != 2 {
-            bail!("the classifier returned shape {shape:?} for {} chips", chips.len());
+            bail!(
+                "the classifier returned shape {shape:?} for {} chips",
+                chips.len()
+            );
         }
         Ok(values.chunks_exact(2).map(|p| [p[0], p[1]]).collect())
     }

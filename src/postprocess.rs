@@ -178,7 +178,10 @@ mod tests {
     fn label_score_and_uncertain_band() {
         let labels = Labels::new(&["female".into(), "male".into()]);
         let sure = face_result(&detection([0.0, 0.0, 1.0, 1.0]), [0.03, 0.97], &labels, 0.6);
-        assert_eq!((sure.gender.as_str(), sure.score, sure.uncertain), ("male", 0.97, false));
+        assert_eq!(
+            (sure.gender.as_str(), sure.score, sure.uncertain),
+            ("male", 0.97, false)
+        );
         let doubtful = face_result(&detection([0.0, 0.0, 1.0, 1.0]), [0.55, 0.45], &labels, 0.6);
         assert_eq!(doubtful.gender, "female");
         assert!(doubtful.uncertain);

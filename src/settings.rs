@@ -76,7 +76,7 @@ impl Default for EngineSettings {
 impl EngineSettings {
     /// Rejects values the pipeline cannot honour, with a message naming the setting.
     pub fn validate(&self) -> Result<(), String> {
-        if self.detector_size < 32 || self.detector_size % 32 != 0 {
+        if self.detector_size < 32 || !self.detector_size.is_multiple_of(32) {
             return Err(format!(
                 "detector size must be a positive multiple of 32, got {}",
                 self.detector_size

@@ -27,7 +27,11 @@ fn png_bomb_header() -> Vec<u8> {
     ihdr.extend_from_slice(&30000u32.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    );
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -37,7 +41,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -65,7 +73,10 @@ fn assert_error(results: &[ImageResult], name: &str, needle: &str) {
     let r = find(results, name);
     assert_eq!(r.status, Status::Error, "{name}: {r:?}");
     let message = r.error.as_deref().unwrap_or_default();
-    assert!(message.contains(needle), "{name}: error {message:?} should mention {needle:?}");
+    assert!(
+        message.contains(needle),
+        "{name}: error {message:?} should mention {needle:?}"
+    );
 }
 
 #[test]
@@ -82,7 +93,9 @@ fn each_bad_file_gets_its_own_error_and_the_good_ones_still_classify() {
     // Root reads mode-000 files, so there an I/O error stands in for "unreadable".
     let unreadable = d.join("unreadable.jpg");
     if running_as_root() {
-        eprintln!("running as root: using /proc/self/mem (reads fail with EIO) as the unreadable file");
+        eprintln!(
+            "running as root: using /proc/self/mem (reads fail with EIO) as the unreadable file"
+        );
         std::os::unix::fs::symlink("/proc/self/mem", &unreadable).unwrap();
     } else {
         std::fs::write(&unreadable, &good).unwrap();
@@ -101,22 +114,33 @@ fn each_bad_file_gets_its_own_error_and_the_good_ones_still_classify() {
         .expect("the batch itself runs");
 
     assert_eq!(find(&results, "a_good.jpg").status, Status::Ok);
-    assert_eq!(find(&results, "z_good.jpg").status, Status::Ok, "photos beside a symlink loop still run");
+    assert_eq!(
+        find(&results, "z_good.jpg").status,
+        Status::Ok,
+        "photos beside a symlink loop still run"
+    );
     assert_error(&results, "truncated.jpg", "damaged");
     assert_error(&results, "empty.jpg", "empty");
     assert_error(&results, "text.jpg", "not a recognised image format");
     assert_error(&results, "bomb.png", "megapixel limit");
     assert_error(&results, "does-not-exist.jpg", "no such file");
     let unreadable_result = find(&results, "unreadable.jpg");
-    assert_eq!(unreadable_result.status, Status::Error, "{unreadable_result:?}");
-    assert!(
-        unreadable_result.error.as_deref().unwrap().starts_with("cannot read file"),
+    assert_eq!(
+        unreadable_result.status,
+        Status::Error,
         "{unreadable_result:?}"
     );
     assert!(
-        results
-            .iter()
-            .any(|r| r.status == Status::Error && r.error.as_deref().unwrap().contains("symbolic link loop")),
+        unreadable_result
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("cannot read file"),
+        "{unreadable_result:?}"
+    );
+    assert!(
+        results.iter().any(|r| r.status == Status::Error
+            && r.error.as_deref().unwrap().contains("symbolic link loop")),
         "the loop is reported: {results:#?}"
     );
     assert_eq!(summary.ok, 2);
@@ -129,8 +153,15 @@ fn the_megapixel_limit_is_a_setting() {
     let mut settings = common::cpu_settings();
     settings.max_megapixels = 0.5; // obama.jpg is 910×1137 ≈ 1.03 MP
     let (results, _) = common::engine_with(settings)
-        .classify_all(vec![common::photo("obama.jpg"), common::photo("astronaut.png")])
+        .classify_all(vec![
+            common::photo("obama.jpg"),
+            common::photo("astronaut.png"),
+        ])
         .unwrap();
     assert_error(&results, "obama.jpg", "above the 0.5 megapixel limit");
-    assert_eq!(find(&results, "astronaut.png").status, Status::Ok, "512×512 is under 0.5 MP");
+    assert_eq!(
+        find(&results, "astronaut.png").status,
+        Status::Ok,
+        "512×512 is under 0.5 MP"
+    );
 }

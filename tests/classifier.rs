@@ -38,9 +38,15 @@ fn fixed_chip_matches_python_onnxruntime_within_1e5() {
         .into_rgb8();
     assert_eq!(chip.dimensions(), (32, 32));
     let mut classifier = classifier();
-    let got = classifier.classify(&[chip.as_raw()]).expect("classifier runs")[0];
+    let got = classifier
+        .classify(&[chip.as_raw()])
+        .expect("classifier runs")[0];
     for (g, want) in got.iter().zip(reference.chip.probabilities) {
-        assert!((g - want).abs() <= 1e-5, "got {got:?}, python onnxruntime {:?}", reference.chip.probabilities);
+        assert!(
+            (g - want).abs() <= 1e-5,
+            "got {got:?}, python onnxruntime {:?}",
+            reference.chip.probabilities
+        );
     }
 }
 
@@ -74,7 +80,12 @@ fn chips_from_many_photos_share_one_classifier_run() {
                 name: &spec.name,
                 bytes: &bundle.detector_bytes,
                 sha256: &spec.sha256,
-                profile: ShapeProfile::new(&spec.input.name, [1, 3, 32, 32], [1, 3, 640, 640], [1, 3, 640, 640]),
+                profile: ShapeProfile::new(
+                    &spec.input.name,
+                    [1, 3, 32, 32],
+                    [1, 3, 640, 640],
+                    [1, 3, 640, 640],
+                ),
             },
             &settings,
         )
@@ -88,13 +99,18 @@ fn chips_from_many_photos_share_one_classifier_run() {
         },
     );
     let aligner = Aligner::new(&bundle).expect("landmark model loads");
-    let names = ["obama.jpg", "biden.jpg", "astronaut.png", "obama2.jpg", "obama3.jpg"];
+    let names = [
+        "obama.jpg",
+        "biden.jpg",
+        "astronaut.png",
+        "obama2.jpg",
+        "obama3.jpg",
+    ];
     let (tx, rx) = crossbeam_channel::unbounded();
     for (index, name) in names.iter().enumerate() {
         let path = common::photo(name);
         let decoded = decode_photo(&path, &settings, &bundle.manifest).expect("fixture decodes");
-        let prepared = detect_and_align(&mut detector, decoded, &aligner)
-            .expect("detection runs");
+        let prepared = detect_and_align(&mut detector, decoded, &aligner).expect("detection runs");
         tx.send(Staged {
             index,
             path,
@@ -110,11 +126,17 @@ fn chips_from_many_photos_share_one_classifier_run() {
         uncertain_below: 0.6,
     };
     let mut results = Vec::new();
-    let stats = stage.run(&mut classifier(), &rx, &AtomicBool::new(false), |r| results.push(r));
+    let stats = stage.run(&mut classifier(), &rx, &AtomicBool::new(false), |r| {
+        results.push(r)
+    });
     assert_eq!(results.len(), names.len());
     assert_eq!(stats.chips, 5, "one chip per fixture photo");
     // Five chips with at most three per run: exactly two runs, never one per face.
     assert_eq!(stats.runs, 2, "{stats:?}");
     assert_eq!(stats.largest_batch, 3);
-    assert!(results.iter().all(|r| r.faces.len() == 1 && !r.faces[0].p_male.is_nan()));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.faces.len() == 1 && !r.faces[0].p_male.is_nan())
+    );
 }

@@ -43,16 +43,35 @@ fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("1 errors"), "summary names the error: {stderr}");
-    assert!(stderr.contains("broken.jpg"), "summary lists the failed file: {stderr}");
+    assert!(
+        stderr.contains("1 errors"),
+        "summary names the error: {stderr}"
+    );
+    assert!(
+        stderr.contains("broken.jpg"),
+        "summary lists the failed file: {stderr}"
+    );
 
     let mut reader = csv::Reader::from_path(&out_file).unwrap();
     let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         headers,
         [
-            "path", "face", "l", "t", "r", "b", "gender", "score", "p_male", "uncertain",
-            "detection_score", "status", "error", "backend", "model"
+            "path",
+            "face",
+            "l",
+            "t",
+            "r",
+            "b",
+            "gender",
+            "score",
+            "p_male",
+            "uncertain",
+            "detection_score",
+            "status",
+            "error",
+            "backend",
+            "model"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
@@ -63,7 +82,10 @@ fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
             .unwrap_or_else(|| panic!("no row for {name}"))
     };
     let astronaut = by_name("astronaut.png");
-    assert_eq!((&astronaut[1], &astronaut[6], &astronaut[11]), ("0", "female", "ok"));
+    assert_eq!(
+        (&astronaut[1], &astronaut[6], &astronaut[11]),
+        ("0", "female", "ok")
+    );
     assert!(astronaut[7].parse::<f32>().unwrap() > 0.6);
     assert_eq!(&by_name("obama.jpg")[6], "male");
     let broken = by_name("broken.jpg");
@@ -76,8 +98,19 @@ fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
 #[test]
 fn jsonl_is_one_photo_per_line_in_input_order() {
     let dir = folder_with_photos_and_a_broken_file();
-    let out = genderlens(&["classify", path_str(dir.path()), "--provider", "cpu", "--format", "jsonl"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = genderlens(&[
+        "classify",
+        path_str(dir.path()),
+        "--provider",
+        "cpu",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -85,7 +118,13 @@ fn jsonl_is_one_photo_per_line_in_input_order() {
         .collect();
     let names: Vec<&str> = lines
         .iter()
-        .map(|l| Path::new(l["path"].as_str().unwrap()).file_name().unwrap().to_str().unwrap())
+        .map(|l| {
+            Path::new(l["path"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+        })
         .collect();
     assert_eq!(names, ["astronaut.png", "broken.jpg", "obama.jpg"]);
     assert_eq!(lines[0]["gender"], "female");
@@ -121,7 +160,11 @@ fn exit_code_is_nonzero_when_every_input_fails_or_usage_is_wrong() {
     assert!(String::from_utf8_lossy(&all_failed.stdout).contains("error"));
 
     let usage = genderlens(&["classify"]);
-    assert_eq!(usage.status.code(), Some(2), "clap reports usage errors with 2");
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "clap reports usage errors with 2"
+    );
     let bad_size = genderlens(&["classify", path_str(&bad), "--detector-size", "100"]);
     assert_eq!(bad_size.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad_size.stderr).contains("multiple of 32"));
@@ -131,9 +174,18 @@ fn exit_code_is_nonzero_when_every_input_fails_or_usage_is_wrong() {
 fn doctor_reports_the_runtime_and_where_each_model_runs() {
     common::runtime(); // doctor reports, it does not fetch: make sure there is one
     let out = genderlens(&["doctor", "--json", "--provider", "cpu"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(report["runtime"]["Ok"]["version"].as_str().unwrap().starts_with("1."));
+    assert!(
+        report["runtime"]["Ok"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.")
+    );
     let sessions = report["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     for s in sessions {

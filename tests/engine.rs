@@ -25,7 +25,9 @@ fn many_photos(copies: usize) -> tempfile::TempDir {
 #[test]
 fn results_stream_with_their_input_index_and_progress_reaches_the_total() {
     let dir = many_photos(2);
-    let events = common::engine().start(vec![dir.path().to_path_buf()], None).wait();
+    let events = common::engine()
+        .start(vec![dir.path().to_path_buf()], None)
+        .wait();
     let total = match &events[0] {
         EngineEvent::Started { total, .. } => *total,
         other => panic!("first event should be Started, got {other:?}"),
@@ -47,10 +49,23 @@ fn results_stream_with_their_input_index_and_progress_reaches_the_total() {
             _ => None,
         })
         .expect("progress events");
-    assert_eq!((last_progress.done, last_progress.total, last_progress.failed), (16, 16, 0));
+    assert_eq!(
+        (
+            last_progress.done,
+            last_progress.total,
+            last_progress.failed
+        ),
+        (16, 16, 0)
+    );
     assert!(last_progress.images_per_second > 0.0);
-    assert!(events.iter().any(|e| matches!(e, EngineEvent::SessionReady(r) if r.model == "centerface")));
-    assert!(matches!(events.last(), Some(EngineEvent::Finished(s)) if !s.cancelled && s.faces == 16));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::SessionReady(r) if r.model == "centerface"))
+    );
+    assert!(
+        matches!(events.last(), Some(EngineEvent::Finished(s)) if !s.cancelled && s.faces == 16)
+    );
 }
 
 #[test]
@@ -73,16 +88,30 @@ fn cancelling_stops_the_batch_early_and_says_so() {
     }
     let summary = finished.expect("a cancelled batch still finishes");
     assert!(summary.cancelled);
-    assert!(images < 64, "cancel stopped the batch: {images} of 64 reported");
+    assert!(
+        images < 64,
+        "cancel stopped the batch: {images} of 64 reported"
+    );
 }
 
 #[test]
 fn a_second_batch_reuses_the_loaded_sessions() {
     let engine = common::engine();
     let workers = engine.settings().detect_workers;
-    let (first, _) = engine.classify_all(vec![common::photo("biden.jpg")]).unwrap();
+    let (first, _) = engine
+        .classify_all(vec![common::photo("biden.jpg")])
+        .unwrap();
     assert_eq!(engine.pooled_sessions(), (workers, true));
-    let (second, _) = engine.classify_all(vec![common::photo("biden.jpg")]).unwrap();
-    assert_eq!(engine.pooled_sessions(), (workers, true), "no new sessions were built");
-    assert_eq!(first[0].faces, second[0].faces, "same sessions, same answers");
+    let (second, _) = engine
+        .classify_all(vec![common::photo("biden.jpg")])
+        .unwrap();
+    assert_eq!(
+        engine.pooled_sessions(),
+        (workers, true),
+        "no new sessions were built"
+    );
+    assert_eq!(
+        first[0].faces, second[0].faces,
+        "same sessions, same answers"
+    );
 }

@@ -31,7 +31,11 @@ fn all_supported_formats_decode_whatever_their_extension() {
     ];
     let rgba = DynamicImage::ImageRgba8(astronaut.to_rgba8());
     for (format, name) in cases {
-        let source = if format == ImageFormat::Gif { &rgba } else { &astronaut };
+        let source = if format == ImageFormat::Gif {
+            &rgba
+        } else {
+            &astronaut
+        };
         std::fs::write(dir.path().join(name), encode(source, format)).unwrap();
     }
     let (results, summary) = common::engine()
@@ -68,7 +72,12 @@ fn exif_orientation_is_applied_and_boxes_are_in_upright_pixels() {
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
     encoder.set_exif_metadata(exif_orientation(6)).unwrap();
     encoder
-        .write_image(stored.as_raw(), stored.width(), stored.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            stored.as_raw(),
+            stored.width(),
+            stored.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let rotated_path = dir.path().join("rotated.jpg");
@@ -78,9 +87,18 @@ fn exif_orientation_is_applied_and_boxes_are_in_upright_pixels() {
         .classify_all(vec![common::photo("obama.jpg"), rotated_path])
         .unwrap();
     let (plain, rotated) = (&results[0], &results[1]);
-    assert_eq!((rotated.width, rotated.height), (plain.width, plain.height), "reported upright");
+    assert_eq!(
+        (rotated.width, rotated.height),
+        (plain.width, plain.height),
+        "reported upright"
+    );
     assert_eq!(rotated.status, Status::Ok, "{rotated:?}");
     let iou = genderlens::preprocess::detect::iou(&plain.faces[0].bbox, &rotated.faces[0].bbox);
-    assert!(iou > 0.8, "boxes differ: {:?} vs {:?}", plain.faces[0].bbox, rotated.faces[0].bbox);
+    assert!(
+        iou > 0.8,
+        "boxes differ: {:?} vs {:?}",
+        plain.faces[0].bbox,
+        rotated.faces[0].bbox
+    );
     assert_eq!(rotated.gender, plain.gender);
 }

@@ -32,7 +32,11 @@ fn landmarks_equal_dlibs_on_the_reference_boxes() {
             // PNG pixels are identical everywhere; JPEG decoders differ by a
             // level here and there, which can move a landmark a pixel or two.
             let tolerance = if name.ends_with(".png") { 0.0 } else { 2.0 };
-            assert!(worst <= tolerance, "{name}: {found:?} vs dlib {:?}", face.landmarks);
+            assert!(
+                worst <= tolerance,
+                "{name}: {found:?} vs dlib {:?}",
+                face.landmarks
+            );
             compared += 1;
         }
     }
@@ -44,10 +48,16 @@ fn the_chip_cut_from_dlibs_landmarks_is_dlibs_chip_exactly() {
     let reference = common::reference();
     let bundle = common::bundle();
     let face = &reference.photos["astronaut.png"][0];
-    let photo = image::open(common::photo("astronaut.png")).unwrap().into_rgb8();
+    let photo = image::open(common::photo("astronaut.png"))
+        .unwrap()
+        .into_rgb8();
     let mut points = [[0.0; 2]; 5];
     points.copy_from_slice(&face.landmarks);
-    let chip = genderlens::preprocess::align::extract_chip(&photo, &points, &bundle.manifest.classifier.chip);
+    let chip = genderlens::preprocess::align::extract_chip(
+        &photo,
+        &points,
+        &bundle.manifest.classifier.chip,
+    );
     let dlib_chip = image::open(common::fixtures().join(&reference.chip.file))
         .unwrap()
         .into_rgb8();

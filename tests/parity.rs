@@ -10,7 +10,11 @@ use genderlens::preprocess::detect::iou;
 fn every_reference_face_is_found_with_the_same_label_and_close_probability() {
     let reference = common::reference();
     let engine = common::engine();
-    let paths: Vec<_> = reference.photos.keys().map(|name| common::photo(name)).collect();
+    let paths: Vec<_> = reference
+        .photos
+        .keys()
+        .map(|name| common::photo(name))
+        .collect();
     let (results, summary) = engine.classify_all(paths).expect("batch runs");
     assert_eq!(summary.failed, 0, "{results:#?}");
 
@@ -21,7 +25,9 @@ fn every_reference_face_is_found_with_the_same_label_and_close_probability() {
             let best = result
                 .faces
                 .iter()
-                .max_by(|a, b| iou(&a.bbox, &ref_face.bbox).total_cmp(&iou(&b.bbox, &ref_face.bbox)))
+                .max_by(|a, b| {
+                    iou(&a.bbox, &ref_face.bbox).total_cmp(&iou(&b.bbox, &ref_face.bbox))
+                })
                 .unwrap_or_else(|| panic!("{name}: no face found, reference has {ref_face:?}"));
             let overlap = iou(&best.bbox, &ref_face.bbox);
             assert!(
@@ -30,8 +36,15 @@ fn every_reference_face_is_found_with_the_same_label_and_close_probability() {
                 ref_face.bbox,
                 best.bbox
             );
-            let ref_label = if ref_face.p_male > 0.5 { "male" } else { "female" };
-            assert_eq!(best.gender, ref_label, "{name}: label disagrees with the reference");
+            let ref_label = if ref_face.p_male > 0.5 {
+                "male"
+            } else {
+                "female"
+            };
+            assert_eq!(
+                best.gender, ref_label,
+                "{name}: label disagrees with the reference"
+            );
             let delta = (best.p_male - ref_face.p_male).abs();
             assert!(
                 delta <= 0.1,
@@ -62,7 +75,15 @@ fn results_carry_the_predict_shape_and_face_details() {
     assert_eq!(json["gender"], "male");
     assert!(json["score"].as_f64().unwrap() > 0.9);
     let face = &json["faces"][0];
-    for key in ["box", "landmarks", "detection_score", "gender", "score", "p_male", "uncertain"] {
+    for key in [
+        "box",
+        "landmarks",
+        "detection_score",
+        "gender",
+        "score",
+        "p_male",
+        "uncertain",
+    ] {
         assert!(face.get(key).is_some(), "face lacks {key}: {face}");
     }
     assert_eq!(face["landmarks"].as_array().unwrap().len(), 5);

@@ -75,10 +75,15 @@ fn replicated(dir: &Path, min_images: usize) -> Result<(tempfile::TempDir, usize
         bail!("{} holds no images", dir.display());
     }
     let copies = min_images.div_ceil(photos.len()).max(1);
-    let out = tempfile::Builder::new().prefix("genderlens-bench-").tempdir()?;
+    let out = tempfile::Builder::new()
+        .prefix("genderlens-bench-")
+        .tempdir()?;
     for copy in 0..copies {
         for (i, photo) in photos.iter().enumerate() {
-            let name = photo.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = photo
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let target = out.path().join(format!("{copy:04}-{i:05}-{name}"));
             if std::fs::hard_link(photo, &target).is_err() {
                 std::fs::copy(photo, &target)
@@ -120,12 +125,15 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     passes.sort_by(|a, b| rate(b).total_cmp(&rate(a)));
     let median = &passes[passes.len() / 2];
     let n = median.timings.len().max(1) as f64;
-    let sum = median.timings.iter().fold(StageMs::default(), |acc, t| StageMs {
-        decode: acc.decode + t.decode_ms,
-        detect: acc.detect + t.detect_ms,
-        align: acc.align + t.align_ms,
-        classify: acc.classify + t.classify_ms,
-    });
+    let sum = median
+        .timings
+        .iter()
+        .fold(StageMs::default(), |acc, t| StageMs {
+            decode: acc.decode + t.decode_ms,
+            detect: acc.detect + t.detect_ms,
+            align: acc.align + t.align_ms,
+            classify: acc.classify + t.classify_ms,
+        });
     let ep_of = |name: &str| {
         warm.reports
             .iter()

@@ -106,10 +106,8 @@ fn progress_bar() -> ProgressBar {
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} {per_sec} eta {eta} {wide_msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} eta {eta} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -134,7 +132,11 @@ fn print_summary(summary: &Summary, errors: &[ImageResult]) {
     if !errors.is_empty() {
         eprintln!("errors:");
         for e in errors {
-            eprintln!("  {}: {}", e.path.display(), e.error.as_deref().unwrap_or(""));
+            eprintln!(
+                "  {}: {}",
+                e.path.display(),
+                e.error.as_deref().unwrap_or("")
+            );
         }
     }
 }

@@ -44,8 +44,12 @@ fn print_report(report: &Diagnosis) {
         }
         Err(e) => {
             println!("  NOT AVAILABLE: {e}");
-            println!("  Fix: run `genderlens runtime fetch` (CPU) or `genderlens runtime fetch --build gpu`.");
-            println!("  (Fetching uses Python's pip; without it, download ONNX Runtime 1.31 and set GENDERLENS_ORT_DYLIB.)");
+            println!(
+                "  Fix: run `genderlens runtime fetch` (CPU) or `genderlens runtime fetch --build gpu`."
+            );
+            println!(
+                "  (Fetching uses Python's pip; without it, download ONNX Runtime 1.31 and set GENDERLENS_ORT_DYLIB.)"
+            );
         }
     }
     for skipped in &report.skipped_runtimes {
@@ -60,8 +64,16 @@ fn print_report(report: &Diagnosis) {
     for session in &report.sessions {
         match session {
             Ok(s) => {
-                let gpu = if s.assignment.uses_gpu() { "GPU" } else { "CPU" };
-                println!("  {:<11} runs on {gpu}: {}", format!("{}:", s.model), s.assignment);
+                let gpu = if s.assignment.uses_gpu() {
+                    "GPU"
+                } else {
+                    "CPU"
+                };
+                println!(
+                    "  {:<11} runs on {gpu}: {}",
+                    format!("{}:", s.model),
+                    s.assignment
+                );
                 for f in &s.fallbacks {
                     println!(
                         "  {:<11} {} not used: {}",
@@ -85,7 +97,10 @@ fn print_report(report: &Diagnosis) {
 
     println!("\nFolders");
     if let Some(dir) = &report.cache_dir {
-        println!("  TensorRT engine cache: {}", dir.join("tensorrt").display());
+        println!(
+            "  TensorRT engine cache: {}",
+            dir.join("tensorrt").display()
+        );
     }
     if let Some(dir) = &report.data_dir {
         println!("  downloaded runtimes:   {}", dir.join("runtime").display());

@@ -133,9 +133,8 @@ impl EngineArgs {
 /// Loads the runtime (fetching the CPU build on a fresh machine) and the models.
 pub fn load_engine(settings: EngineSettings) -> Result<Engine> {
     settings.validate().map_err(anyhow::Error::msg)?;
-    let runtime = Runtime::init_or_fetch(settings.ort_dylib.as_deref(), |line| {
-        eprintln!("{line}")
-    })?;
+    let runtime =
+        Runtime::init_or_fetch(settings.ort_dylib.as_deref(), |line| eprintln!("{line}"))?;
     let bundle = Arc::new(ModelBundle::locate(settings.models_dir.as_deref())?);
     Engine::new(runtime, bundle, settings)
 }

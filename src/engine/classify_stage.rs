@@ -104,40 +104,46 @@ impl ClassifyStage {
         let mut next = probabilities.into_iter();
         pending
             .drain(..)
-            .map(|Staged { index, path, outcome }| match outcome {
-                Err(message) => ImageResult::failed(index, path, message),
-                Ok(photo) if failure.is_some() && !photo.faces.is_empty() => {
-                    ImageResult::failed(index, path, failure.clone().unwrap_or_default())
-                }
-                Ok(photo) => {
-                    let faces = photo
-                        .faces
-                        .iter()
-                        .map(|face| {
-                            let p = next.next().unwrap_or([f32::NAN; 2]);
-                            postprocess::face_result(
-                                &face.detection,
-                                p,
-                                labels,
-                                self.uncertain_below,
-                            )
-                        })
-                        .collect();
-                    let timings = StageTimings {
-                        decode_ms: photo.decode_ms,
-                        detect_ms: photo.detect_ms,
-                        align_ms: photo.align_ms,
-                        classify_ms: batch_ms * photo.faces.len() as f64 / total_chips,
-                    };
-                    postprocess::image_result(
-                        index,
-                        path,
-                        (photo.width, photo.height),
-                        faces,
-                        timings,
-                    )
-                }
-            })
+            .map(
+                |Staged {
+                     index,
+                     path,
+                     outcome,
+                 }| match outcome {
+                    Err(message) => ImageResult::failed(index, path, message),
+                    Ok(photo) if failure.is_some() && !photo.faces.is_empty() => {
+                        ImageResult::failed(index, path, failure.clone().unwrap_or_default())
+                    }
+                    Ok(photo) => {
+                        let faces = photo
+                            .faces
+                            .iter()
+                            .map(|face| {
+                                let p = next.next().unwrap_or([f32::NAN; 2]);
+                                postprocess::face_result(
+                                    &face.detection,
+                                    p,
+                                    labels,
+                                    self.uncertain_below,
+                                )
+                            })
+                            .collect();
+                        let timings = StageTimings {
+                            decode_ms: photo.decode_ms,
+                            detect_ms: photo.detect_ms,
+                            align_ms: photo.align_ms,
+                            classify_ms: batch_ms * photo.faces.len() as f64 / total_chips,
+                        };
+                        postprocess::image_result(
+                            index,
+                            path,
+                            (photo.width, photo.height),
+                            faces,
+                            timings,
+                        )
+                    }
+                },
+            )
             .collect()
     }
 }

@@ -16,7 +16,10 @@ pub const IMAGE_EXTENSIONS: &[&str] = &[
 pub enum InputItem {
     Photo(PathBuf),
     /// A path that cannot be classified; it becomes an `error` result.
-    Unusable { path: PathBuf, reason: String },
+    Unusable {
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 impl InputItem {
@@ -76,10 +79,7 @@ pub fn add_path(path: &Path, list: &mut InputList, seen: &mut HashSet<PathBuf>) 
             list,
         ),
         Ok(meta) if meta.is_dir() => {
-            for entry in WalkDir::new(path)
-                .follow_links(true)
-                .sort_by_file_name()
-            {
+            for entry in WalkDir::new(path).follow_links(true).sort_by_file_name() {
                 match entry {
                     Ok(entry) if entry.file_type().is_dir() => {}
                     Ok(entry) if has_image_extension(entry.path()) => {
@@ -133,7 +133,13 @@ mod tests {
         let names: Vec<String> = list
             .items
             .iter()
-            .map(|i| i.path().strip_prefix(dir.path()).unwrap().display().to_string())
+            .map(|i| {
+                i.path()
+                    .strip_prefix(dir.path())
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
             .collect();
         assert_eq!(names, ["a.png", "b.JPG", "sub/c.webp"]);
         assert_eq!(list.skipped.len(), 1);
@@ -172,8 +178,10 @@ mod tests {
             .filter(|i| matches!(i, InputItem::Photo(_)))
             .count();
         assert_eq!(photos, 1);
-        assert!(list.items.iter().any(
-            |i| matches!(i, InputItem::Unusable { reason, .. } if reason.contains("loop"))
-        ));
+        assert!(
+            list.items.iter().any(
+                |i| matches!(i, InputItem::Unusable { reason, .. } if reason.contains("loop"))
+            )
+        );
     }
 }

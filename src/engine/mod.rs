@@ -32,7 +32,10 @@ pub use progress::Progress;
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
     /// The inputs are listed; `total` photos will be reported.
-    Started { total: usize, skipped: Vec<Skipped> },
+    Started {
+        total: usize,
+        skipped: Vec<Skipped>,
+    },
     /// Something worth showing while nothing else moves (e.g. a TensorRT build).
     Status(String),
     /// A model's session is ready, and where it runs.
@@ -180,7 +183,8 @@ impl Engine {
             }
         }
         results.sort_by_key(|r| r.index);
-        let summary = summary.ok_or_else(|| anyhow::anyhow!("the batch ended without a summary"))?;
+        let summary =
+            summary.ok_or_else(|| anyhow::anyhow!("the batch ended without a summary"))?;
         Ok((results, summary))
     }
 
@@ -304,7 +308,14 @@ impl Engine {
                         preprocess::decode_photo(&path, &engine.settings, &engine.bundle.manifest)
                             .map_err(|e| e.to_string())
                     });
-                    if tx.send(Staged { index, path, outcome }).is_err() {
+                    if tx
+                        .send(Staged {
+                            index,
+                            path,
+                            outcome,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -325,7 +336,11 @@ impl Engine {
                 let (mut detector, report) = match engine.acquire_detector(&emitter, &reported) {
                     Ok(pooled) => pooled,
                     Err(e) => {
-                        record_fatal(&fatal, &cancel, format!("the face detector could not start: {e:#}"));
+                        record_fatal(
+                            &fatal,
+                            &cancel,
+                            format!("the face detector could not start: {e:#}"),
+                        );
                         return;
                     }
                 };
@@ -333,14 +348,25 @@ impl Engine {
                     if cancel.load(Ordering::SeqCst) {
                         continue;
                     }
-                    let Staged { index, path, outcome } = staged;
+                    let Staged {
+                        index,
+                        path,
+                        outcome,
+                    } = staged;
                     let outcome = outcome.and_then(|photo| {
                         catch_panic(|| {
                             preprocess::detect_and_align(&mut detector, photo, &engine.aligner)
                                 .map_err(|e| format!("{e:#}"))
                         })
                     });
-                    if tx.send(Staged { index, path, outcome }).is_err() {
+                    if tx
+                        .send(Staged {
+                            index,
+                            path,
+                            outcome,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -398,7 +424,11 @@ impl Engine {
                 Some((batches, tracker))
             }
             Err(e) => {
-                record_fatal(&fatal, &cancel, format!("the classifier could not start: {e:#}"));
+                record_fatal(
+                    &fatal,
+                    &cancel,
+                    format!("the classifier could not start: {e:#}"),
+                );
                 None
             }
         };
@@ -477,6 +507,8 @@ fn catch_panic<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String>
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown cause".into());
-        Err(format!("internal error while processing this file: {detail}"))
+        Err(format!(
+            "internal error while processing this file: {detail}"
+        ))
     })
 }

@@ -46,7 +46,9 @@ impl Similarity {
 pub fn fit_similarity(from: &[[f64; 2]], to: &[[f64; 2]]) -> Similarity {
     let n = from.len().min(to.len()) as f64;
     let mean = |pts: &[[f64; 2]]| {
-        let (sx, sy) = pts.iter().fold((0.0, 0.0), |(sx, sy), p| (sx + p[0], sy + p[1]));
+        let (sx, sy) = pts
+            .iter()
+            .fold((0.0, 0.0), |(sx, sy), p| (sx + p[0], sy + p[1]));
         [sx / n, sy / n]
     };
     let (mf, mt) = (mean(from), mean(to));
@@ -79,8 +81,12 @@ pub fn fit_similarity(from: &[[f64; 2]], to: &[[f64; 2]]) -> Similarity {
 pub fn template_in_chip_pixels(spec: &ChipSpec) -> [[f64; 2]; 5] {
     let size = f64::from(spec.size);
     let pad = spec.padding;
-    spec.template
-        .map(|[x, y]| [(pad + x) / (1.0 + 2.0 * pad) * size, (pad + y) / (1.0 + 2.0 * pad) * size])
+    spec.template.map(|[x, y]| {
+        [
+            (pad + x) / (1.0 + 2.0 * pad) * size,
+            (pad + y) / (1.0 + 2.0 * pad) * size,
+        ]
+    })
 }
 
 /// Cuts the aligned chip for one face: `size × size` RGB, row-major, interleaved.
@@ -187,7 +193,10 @@ impl Rect {
     }
 
     fn centre(&self) -> [f64; 2] {
-        [(self.left + self.right) / 2.0, (self.top + self.bottom) / 2.0]
+        [
+            (self.left + self.right) / 2.0,
+            (self.top + self.bottom) / 2.0,
+        ]
     }
 
     /// Coordinates one level down dlib's 2:1 pyramid.
@@ -212,8 +221,14 @@ impl Rect {
         Self {
             left: corners.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min),
             top: corners.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min),
-            right: corners.iter().map(|p| p[0]).fold(f64::NEG_INFINITY, f64::max),
-            bottom: corners.iter().map(|p| p[1]).fold(f64::NEG_INFINITY, f64::max),
+            right: corners
+                .iter()
+                .map(|p| p[0])
+                .fold(f64::NEG_INFINITY, f64::max),
+            bottom: corners
+                .iter()
+                .map(|p| p[1])
+                .fold(f64::NEG_INFINITY, f64::max),
         }
     }
 
@@ -317,13 +332,17 @@ impl Plane {
     /// dlib's `interpolate_bilinear`: no value unless all four neighbours exist.
     fn bilinear(&self, x: f64, y: f64) -> Option<[u8; 3]> {
         let (left, top) = (x.floor(), y.floor());
-        if left < 0.0 || top < 0.0 || left + 1.0 >= self.width as f64 || top + 1.0 >= self.height as f64
+        if left < 0.0
+            || top < 0.0
+            || left + 1.0 >= self.width as f64
+            || top + 1.0 >= self.height as f64
         {
             return None;
         }
         let (l, t) = (left as usize, top as usize);
         let (fx, fy) = (x - left, y - top);
-        let px = |xx: usize, yy: usize, ch: usize| f64::from(self.rgb[(yy * self.width + xx) * 3 + ch]);
+        let px =
+            |xx: usize, yy: usize, ch: usize| f64::from(self.rgb[(yy * self.width + xx) * 3 + ch]);
         let mut out = [0u8; 3];
         for (ch, v) in out.iter_mut().enumerate() {
             let top_row = (1.0 - fx) * px(l, t, ch) + fx * px(l + 1, t, ch);
@@ -346,7 +365,13 @@ mod tests {
             tx: 5.0,
             ty: -2.0,
         };
-        let from = [[1.0, 2.0], [10.0, 3.0], [4.0, 8.0], [0.0, 12.0], [9.0, 11.0]];
+        let from = [
+            [1.0, 2.0],
+            [10.0, 3.0],
+            [4.0, 8.0],
+            [0.0, 12.0],
+            [9.0, 11.0],
+        ];
         let to = from.map(|p| truth.apply(p));
         let fitted = fit_similarity(&from, &to);
         for (got, want) in [fitted.a, fitted.b, fitted.tx, fitted.ty]

@@ -143,7 +143,10 @@ pub fn non_max_suppression(mut candidates: Vec<Detection>, max_iou: f32) -> Vec<
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept: Vec<Detection> = Vec::new();
     for candidate in candidates {
-        if kept.iter().all(|k| iou(&k.bbox, &candidate.bbox) <= max_iou) {
+        if kept
+            .iter()
+            .all(|k| iou(&k.bbox, &candidate.bbox) <= max_iou)
+        {
             kept.push(candidate);
         }
     }

@@ -62,7 +62,7 @@ impl FaceBox {
         }
     }
 
-    fn to_photo(&self, [x, y]: [f64; 2]) -> [f64; 2] {
+    fn photo_point(&self, [x, y]: [f64; 2]) -> [f64; 2] {
         [
             self.left + x * (self.right - self.left),
             self.top + y * (self.bottom - self.top),
@@ -85,7 +85,10 @@ impl ShapePredictor {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader { bytes, pos: 0 };
         let version = r.int()?;
-        ensure!(version == 1, "unsupported shape predictor version {version}");
+        ensure!(
+            version == 1,
+            "unsupported shape predictor version {version}"
+        );
         let initial_shape = r.column()?;
         let forests = r.vec(|r| {
             r.vec(|r| {
@@ -103,7 +106,10 @@ impl ShapePredictor {
         })?;
         let anchor_idx = r.vec(|r| r.vec(|r| Ok(r.int()? as usize)))?;
         let deltas = r.vec(|r| r.vec(|r| Ok([r.float()?, r.float()?])))?;
-        ensure!(r.pos == bytes.len(), "trailing bytes after the shape predictor");
+        ensure!(
+            r.pos == bytes.len(),
+            "trailing bytes after the shape predictor"
+        );
         let parts = initial_shape.len() / 2;
         ensure!(
             forests.len() == anchor_idx.len() && forests.len() == deltas.len(),
@@ -111,16 +117,27 @@ impl ShapePredictor {
         );
         for (level, trees) in forests.iter().enumerate() {
             let features = deltas[level].len();
-            ensure!(anchor_idx[level].len() == features, "inconsistent feature count");
-            ensure!(anchor_idx[level].iter().all(|&a| a < parts), "anchor out of range");
+            ensure!(
+                anchor_idx[level].len() == features,
+                "inconsistent feature count"
+            );
+            ensure!(
+                anchor_idx[level].iter().all(|&a| a < parts),
+                "anchor out of range"
+            );
             for tree in trees {
                 ensure!(
-                    tree.splits.iter().all(|s| s.idx1 < features && s.idx2 < features),
+                    tree.splits
+                        .iter()
+                        .all(|s| s.idx1 < features && s.idx2 < features),
                     "split feature out of range"
                 );
                 ensure!(
                     tree.leaf_values.len() == tree.splits.len() + 1
-                        && tree.leaf_values.iter().all(|l| l.len() == initial_shape.len()),
+                        && tree
+                            .leaf_values
+                            .iter()
+                            .all(|l| l.len() == initial_shape.len()),
                     "malformed regression tree"
                 );
             }
@@ -146,7 +163,7 @@ impl ShapePredictor {
                     let dy = f64::from(delta[1]);
                     let x = f64::from(shape[2 * anchor]) + tform.a * dx - tform.b * dy;
                     let y = f64::from(shape[2 * anchor + 1]) + tform.b * dx + tform.a * dy;
-                    intensity(photo, face.to_photo([x, y]))
+                    intensity(photo, face.photo_point([x, y]))
                 },
             ));
             for tree in trees {
@@ -157,7 +174,8 @@ impl ShapePredictor {
         }
         (0..self.parts())
             .map(|i| {
-                let [x, y] = face.to_photo([f64::from(shape[2 * i]), f64::from(shape[2 * i + 1])]);
+                let [x, y] =
+                    face.photo_point([f64::from(shape[2 * i]), f64::from(shape[2 * i + 1])]);
                 [round_half_up(x), round_half_up(y)]
             })
             .collect()
@@ -197,7 +215,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn byte(&mut self) -> Result<u8> {
-        let b = *self.bytes.get(self.pos).context("the shape predictor file ends early")?;
+        let b = *self
+            .bytes
+            .get(self.pos)
+            .context("the shape predictor file ends early")?;
         self.pos += 1;
         Ok(b)
     }

@@ -69,7 +69,9 @@ fn read_str(
         return Ok(String::new());
     }
     // SAFETY: ONNX Runtime returns a NUL-terminated string owned by the session.
-    Ok(unsafe { CStr::from_ptr(out) }.to_string_lossy().into_owned())
+    Ok(unsafe { CStr::from_ptr(out) }
+        .to_string_lossy()
+        .into_owned())
 }
 
 /// Reads the assignment of a session committed with [`RECORD_ASSIGNMENT_KEY`] set.

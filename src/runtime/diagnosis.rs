@@ -87,7 +87,12 @@ fn model_sessions(
             name: &d.name,
             bytes: &bundle.detector_bytes,
             sha256: &d.sha256,
-            profile: ShapeProfile::new(&d.input.name, [1, 3, 32, 32], [1, 3, size, size], [1, 3, size, size]),
+            profile: ShapeProfile::new(
+                &d.input.name,
+                [1, 3, 32, 32],
+                [1, 3, size, size],
+                [1, 3, size, size],
+            ),
         },
         ModelToLoad {
             name: &c.name,

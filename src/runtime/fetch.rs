@@ -55,7 +55,10 @@ pub fn fetch_runtime(
     let python = find_python().context(PYTHON_MISSING_HELP)?;
     let target = install_dir(build, version)?;
     if !crate::runtime::locate::libraries_in(&target).is_empty() {
-        log(&format!("ONNX Runtime {version} is already in {}", target.display()));
+        log(&format!(
+            "ONNX Runtime {version} is already in {}",
+            target.display()
+        ));
         return Ok(target);
     }
     let parent = target.parent().context("runtime folder has no parent")?;
@@ -94,7 +97,11 @@ pub fn fetch_runtime(
             return Err(e).with_context(|| format!("moving the runtime into {}", target.display()));
         }
     }
-    log(&format!("ONNX Runtime {version} ({}) is ready in {}", build.package(), target.display()));
+    log(&format!(
+        "ONNX Runtime {version} ({}) is ready in {}",
+        build.package(),
+        target.display()
+    ));
     Ok(target)
 }
 

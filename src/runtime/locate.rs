@@ -75,7 +75,10 @@ pub enum LocateError {
         candidate.source,
         candidate.path.display()
     )]
-    ExplicitUnusable { candidate: Candidate, reason: String },
+    ExplicitUnusable {
+        candidate: Candidate,
+        reason: String,
+    },
     #[error("no usable ONNX Runtime (1.{MIN_MINOR_VERSION} or newer) was found{}", describe(.0))]
     NotFound(Vec<Rejected>),
 }
@@ -205,7 +208,11 @@ pub fn user_runtime_dirs() -> Vec<PathBuf> {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort_by_key(|d| {
-        let name = d.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = d
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         (!name.contains("gpu"), std::cmp::Reverse(name))
     });
     dirs

@@ -71,24 +71,22 @@ pub fn register(
     trt: &TensorRtOptions,
 ) -> Result<Vec<Fallback>> {
     let mut fallbacks = Vec::new();
-    let mut try_register = |dispatch: ExecutionProviderDispatch,
-                            name: &'static str,
-                            required: bool|
-     -> Result<()> {
-        match dispatch.register(builder) {
-            Ok(()) => Ok(()),
-            Err(e) if required => Err(anyhow!(
-                "the {name} execution provider was requested but cannot be used: {e}"
-            )),
-            Err(e) => {
-                fallbacks.push(Fallback {
-                    provider: name,
-                    reason: e.to_string(),
-                });
-                Ok(())
+    let mut try_register =
+        |dispatch: ExecutionProviderDispatch, name: &'static str, required: bool| -> Result<()> {
+            match dispatch.register(builder) {
+                Ok(()) => Ok(()),
+                Err(e) if required => Err(anyhow!(
+                    "the {name} execution provider was requested but cannot be used: {e}"
+                )),
+                Err(e) => {
+                    fallbacks.push(Fallback {
+                        provider: name,
+                        reason: e.to_string(),
+                    });
+                    Ok(())
+                }
             }
-        }
-    };
+        };
     match choice {
         ProviderChoice::Auto => {
             // Without a cache folder TensorRT still runs; it just rebuilds every start.
