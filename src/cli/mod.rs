@@ -70,13 +70,13 @@ pub struct EngineArgs {
     /// Refuse images above this many megapixels.
     #[arg(long, value_name = "MP")]
     max_megapixels: Option<f64>,
-    /// Detection workers, each with its own detector session (default: one per CPU core).
+    /// Detection workers, each with its own detector session (default: one per CPU core, at most 4).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
     /// Decoding workers (default: one per two CPU cores).
     #[arg(long, value_name = "N")]
     decode_workers: Option<usize>,
-    /// ONNX Runtime threads per session (default 1: workers already use every core).
+    /// ONNX Runtime threads per session (default: CPU cores divided by detection workers).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Build TensorRT engines in half precision (faster; scores shift slightly).
