@@ -1,6 +1,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::io::Write;
+
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
@@ -164,20 +166,23 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         detector_ep: ep_of(&engine.bundle().manifest.detector.name),
         classifier_ep: ep_of(&engine.bundle().manifest.classifier.name),
     };
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_report(&report);
+        print_report(&mut out, &report)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_report(r: &BenchReport) {
-    println!(
+fn print_report(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> {
+    writeln!(
+        out,
         "images:        {} per pass ({} distinct photos, repeated), {} faces, {} errors",
         r.images, r.distinct_images, r.faces, r.errors
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "throughput:    {:.2} images/s, {:.2} faces/s (median of {} passes; all: {})",
         r.images_per_second,
         r.faces_per_second,
@@ -187,19 +192,22 @@ fn print_report(r: &BenchReport) {
             .map(|v| format!("{v:.2}"))
             .collect::<Vec<_>>()
             .join(", ")
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "ms per image:  decode {:.1}, detect {:.1}, align {:.2}, classify {:.2} (stages overlap across workers)",
         r.ms_per_image.decode, r.ms_per_image.detect, r.ms_per_image.align, r.ms_per_image.classify
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "classifier:    {} runs, {:.1} chips per run",
         r.classifier_runs, r.mean_chips_per_run
-    );
+    )?;
     match r.peak_rss_mib {
-        Some(mib) => println!("peak RSS:      {mib:.0} MiB"),
-        None => println!("peak RSS:      not available on this platform"),
+        Some(mib) => writeln!(out, "peak RSS:      {mib:.0} MiB")?,
+        None => writeln!(out, "peak RSS:      not available on this platform")?,
     }
-    println!("detector EP:   {}", r.detector_ep);
-    println!("classifier EP: {}", r.classifier_ep);
+    writeln!(out, "detector EP:   {}", r.detector_ep)?;
+    writeln!(out, "classifier EP: {}", r.classifier_ep)?;
+    Ok(())
 }

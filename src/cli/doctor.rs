@@ -1,5 +1,7 @@
 use std::process::ExitCode;
 
+use std::io::Write;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -20,10 +22,11 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
     let healthy = report.runtime.is_ok()
         && report.models_dir.is_ok()
         && report.sessions.iter().all(|s| s.is_ok());
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_report(&report);
+        print_report(&mut out, &report)?;
     }
     Ok(if healthy {
         ExitCode::SUCCESS
@@ -32,34 +35,36 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
     })
 }
 
-fn print_report(report: &Diagnosis) {
-    println!("GenderLens {}", env!("CARGO_PKG_VERSION"));
-    println!("\nONNX Runtime");
+fn print_report(out: &mut dyn Write, report: &Diagnosis) -> std::io::Result<()> {
+    writeln!(out, "GenderLens {}", env!("CARGO_PKG_VERSION"))?;
+    writeln!(out, "\nONNX Runtime")?;
     match &report.runtime {
         Ok(rt) => {
-            println!("  library:    {}", rt.path.display());
-            println!("  version:    {}", rt.version);
-            println!("  found via:  {}", rt.found_via);
-            println!("  providers:  {}", rt.compiled_providers.join(", "));
+            writeln!(out, "  library:    {}", rt.path.display())?;
+            writeln!(out, "  version:    {}", rt.version)?;
+            writeln!(out, "  found via:  {}", rt.found_via)?;
+            writeln!(out, "  providers:  {}", rt.compiled_providers.join(", "))?;
         }
         Err(e) => {
-            println!("  NOT AVAILABLE: {e}");
-            println!(
+            writeln!(out, "  NOT AVAILABLE: {e}")?;
+            writeln!(
+                out,
                 "  Fix: run `genderlens runtime fetch` (CPU) or `genderlens runtime fetch --build gpu`."
-            );
-            println!(
+            )?;
+            writeln!(
+                out,
                 "  (Fetching uses Python's pip; without it, download ONNX Runtime 1.31 and set GENDERLENS_ORT_DYLIB.)"
-            );
+            )?;
         }
     }
     for skipped in &report.skipped_runtimes {
-        println!("  skipped:    {skipped}");
+        writeln!(out, "  skipped:    {skipped}")?;
     }
 
-    println!("\nModels");
+    writeln!(out, "\nModels")?;
     match &report.models_dir {
-        Ok(dir) => println!("  folder:     {}", dir.display()),
-        Err(e) => println!("  NOT AVAILABLE: {e}"),
+        Ok(dir) => writeln!(out, "  folder:     {}", dir.display())?,
+        Err(e) => writeln!(out, "  NOT AVAILABLE: {e}")?,
     }
     for session in &report.sessions {
         match session {
@@ -69,40 +74,51 @@ fn print_report(report: &Diagnosis) {
                 } else {
                     "CPU"
                 };
-                println!(
+                writeln!(
+                    out,
                     "  {:<11} runs on {gpu}: {}",
                     format!("{}:", s.model),
                     s.assignment
-                );
+                )?;
                 for f in &s.fallbacks {
-                    println!(
+                    writeln!(
+                        out,
                         "  {:<11} {} not used: {}",
                         "",
                         f.provider,
                         f.reason.lines().next().unwrap_or("")
-                    );
+                    )?;
                 }
             }
-            Err(e) => println!("  FAILED: {e}"),
+            Err(e) => writeln!(out, "  FAILED: {e}")?,
         }
     }
 
-    println!("\nGPU libraries (needed by the CUDA and TensorRT providers)");
+    writeln!(
+        out,
+        "\nGPU libraries (needed by the CUDA and TensorRT providers)"
+    )?;
     for lib in &report.gpu_libraries {
         match &lib.missing {
-            None => println!("  {:<12} {:<40} found", lib.group, lib.file),
-            Some(_) => println!("  {:<12} {:<40} missing", lib.group, lib.file),
+            None => writeln!(out, "  {:<12} {:<40} found", lib.group, lib.file)?,
+            Some(_) => writeln!(out, "  {:<12} {:<40} missing", lib.group, lib.file)?,
         }
     }
 
-    println!("\nFolders");
+    writeln!(out, "\nFolders")?;
     if let Some(dir) = &report.cache_dir {
-        println!(
+        writeln!(
+            out,
             "  TensorRT engine cache: {}",
             dir.join("tensorrt").display()
-        );
+        )?;
     }
     if let Some(dir) = &report.data_dir {
-        println!("  downloaded runtimes:   {}", dir.join("runtime").display());
+        writeln!(
+            out,
+            "  downloaded runtimes:   {}",
+            dir.join("runtime").display()
+        )?;
     }
+    Ok(())
 }
