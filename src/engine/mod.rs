@@ -290,7 +290,7 @@ impl Engine {
 
         let decode_workers = self.settings.decode_workers;
         let detect_workers = self.settings.detect_workers;
-        let (job_tx, job_rx) = bounded::<(usize, PathBuf)>(decode_workers * 2);
+        let (job_tx, job_rx) = bounded::<Staged<()>>(decode_workers * 2);
         let (decoded_tx, decoded_rx) = bounded::<Staged<DecodedPhoto>>(detect_workers * 2);
         let (prepared_tx, prepared_rx) = bounded::<Staged<PreparedPhoto>>(64);
         let fatal = Arc::new(Mutex::new(None::<String>));
@@ -300,25 +300,10 @@ impl Engine {
             let (rx, tx, cancel) = (job_rx.clone(), decoded_tx.clone(), cancel.clone());
             let engine = self.clone();
             workers.push(spawn(format!("genderlens-decode-{n}"), move || {
-                for (index, path) in rx.iter() {
-                    if cancel.load(Ordering::SeqCst) {
-                        continue;
-                    }
-                    let outcome = catch_panic(|| {
-                        preprocess::decode_photo(&path, &engine.settings, &engine.bundle.manifest)
-                            .map_err(|e| e.to_string())
-                    });
-                    if tx
-                        .send(Staged {
-                            index,
-                            path,
-                            outcome,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
+                run_stage(&rx, &tx, &cancel, |path, ()| {
+                    preprocess::decode_photo(path, &engine.settings, &engine.bundle.manifest)
+                        .map_err(|e| e.to_string())
+                });
             }));
         }
         drop(decoded_tx);
@@ -344,32 +329,10 @@ impl Engine {
                         return;
                     }
                 };
-                for staged in rx.iter() {
-                    if cancel.load(Ordering::SeqCst) {
-                        continue;
-                    }
-                    let Staged {
-                        index,
-                        path,
-                        outcome,
-                    } = staged;
-                    let outcome = outcome.and_then(|photo| {
-                        catch_panic(|| {
-                            preprocess::detect_and_align(&mut detector, photo, &engine.aligner)
-                                .map_err(|e| format!("{e:#}"))
-                        })
-                    });
-                    if tx
-                        .send(Staged {
-                            index,
-                            path,
-                            outcome,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
+                run_stage(&rx, &tx, &cancel, |_, photo| {
+                    preprocess::detect_and_align(&mut detector, photo, &engine.aligner)
+                        .map_err(|e| format!("{e:#}"))
+                });
                 lock(&engine.pool.detectors).push((detector, report));
             }));
         }
@@ -385,7 +348,13 @@ impl Engine {
                         break;
                     }
                     let sent = match item {
-                        InputItem::Photo(path) => job_tx.send((index, path)).is_ok(),
+                        InputItem::Photo(path) => job_tx
+                            .send(Staged {
+                                index,
+                                path,
+                                outcome: Ok(()),
+                            })
+                            .is_ok(),
                         InputItem::Unusable { path, reason } => prepared_tx
                             .send(Staged {
                                 index,
@@ -487,6 +456,37 @@ fn spawn(name: String, work: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
         .name(name)
         .spawn(work)
         .expect("spawning a worker thread")
+}
+
+/// Moves photos from one stage's queue to the next, applying `work` to each;
+/// ends when either queue closes, and drops photos once the batch is cancelled.
+fn run_stage<I, O>(
+    rx: &Receiver<Staged<I>>,
+    tx: &Sender<Staged<O>>,
+    cancel: &AtomicBool,
+    mut work: impl FnMut(&std::path::Path, I) -> Result<O, String>,
+) {
+    for Staged {
+        index,
+        path,
+        outcome,
+    } in rx.iter()
+    {
+        if cancel.load(Ordering::SeqCst) {
+            continue;
+        }
+        let outcome = outcome.and_then(|input| catch_panic(|| work(&path, input)));
+        if tx
+            .send(Staged {
+                index,
+                path,
+                outcome,
+            })
+            .is_err()
+        {
+            break;
+        }
+    }
 }
 
 /// A worker that panicked while holding a lock left only plain data behind.

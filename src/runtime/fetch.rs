@@ -52,7 +52,7 @@ pub fn fetch_runtime(
     version: &str,
     mut log: impl FnMut(&str),
 ) -> Result<PathBuf> {
-    let python = find_python().context(PYTHON_MISSING_HELP)?;
+    let python = find_python().map_err(|_| anyhow::anyhow!(PYTHON_MISSING_HELP))?;
     let target = install_dir(build, version)?;
     if !crate::runtime::locate::libraries_in(&target).is_empty() {
         log(&format!(

@@ -59,6 +59,9 @@ impl Runtime {
     /// Like [`Runtime::init`], but on a machine with no runtime at all, fetches
     /// the CPU build first (the first-start path of a fresh install).
     pub fn init_or_fetch(explicit: Option<&Path>, log: impl FnMut(&str)) -> Result<Arc<Runtime>> {
+        // One fetch at a time: threads that lose the race find the runtime in place.
+        static FETCH: Mutex<()> = Mutex::new(());
+        let _fetching = FETCH.lock().unwrap_or_else(|e| e.into_inner());
         match Self::init(explicit) {
             Ok(runtime) => Ok(runtime),
             Err(e) if matches!(e.downcast_ref(), Some(LocateError::NotFound(_))) => {
