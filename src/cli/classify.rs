@@ -40,6 +40,11 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     let mut writer = ResultWriter::new(args.format, out, provenance.clone())?;
     let bar = progress_bar();
     let batch = engine.start(args.paths, None);
+    // Ctrl-C stops the batch but still writes what finished and the summary.
+    let cancel = batch.canceller();
+    if let Err(e) = ctrlc::set_handler(move || cancel()) {
+        tracing::warn!("Ctrl-C will stop GenderLens without a summary: {e}");
+    }
     let mut summary: Option<Summary> = None;
     let mut errors: Vec<ImageResult> = Vec::new();
     for event in batch.events().iter() {
@@ -93,7 +98,10 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
         eprintln!("nothing to classify: no image files were found");
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if summary.failed == summary.total {
+    Ok(if summary.cancelled {
+        // The shell convention for a run stopped by Ctrl-C.
+        ExitCode::from(130)
+    } else if summary.failed == summary.total {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -95,6 +95,12 @@ impl BatchHandle {
         self.cancel.store(true, Ordering::SeqCst);
     }
 
+    /// A cancel action that can be moved to another thread (a signal handler, a button).
+    pub fn canceller(&self) -> impl Fn() + Send + Sync + 'static {
+        let cancel = self.cancel.clone();
+        move || cancel.store(true, Ordering::SeqCst)
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.cancel.load(Ordering::SeqCst)
     }

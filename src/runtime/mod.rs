@@ -169,7 +169,7 @@ impl SessionReport {
             line.push_str(&format!(
                 "; {} not used: {}",
                 fallback.provider,
-                first_line(&fallback.reason)
+                first_line(&fallback.reason).trim_end_matches('.')
             ));
         }
         line
