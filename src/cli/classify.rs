@@ -42,7 +42,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     let batch = engine.start(args.paths, None);
     // Ctrl-C stops the batch but still writes what finished and the summary.
     let cancel = batch.canceller();
-    if let Err(e) = ctrlc::set_handler(move || cancel()) {
+    if let Err(e) = ctrlc::set_handler(cancel) {
         tracing::warn!("Ctrl-C will stop GenderLens without a summary: {e}");
     }
     let mut summary: Option<Summary> = None;
