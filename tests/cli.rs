@@ -196,3 +196,58 @@ fn doctor_reports_the_runtime_and_where_each_model_runs() {
     assert!(libs.iter().any(|l| l["file"] == "libnvinfer.so.10"));
     assert!(libs.iter().any(|l| l["file"] == "libcudart.so.13"));
 }
+
+#[test]
+fn ctrl_c_stops_the_batch_but_keeps_finished_rows_and_the_summary() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    for copy in 0..20 {
+        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
+            let source = entry.unwrap().path();
+            let name = format!(
+                "{copy:02}-{}",
+                source.file_name().unwrap().to_string_lossy()
+            );
+            std::fs::hard_link(&source, dir.path().join(name)).unwrap();
+        }
+    }
+    let out_file = dir.path().join("partial.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args([
+            "classify",
+            path_str(dir.path()),
+            "--provider",
+            "cpu",
+            "--format",
+            "csv",
+            "-o",
+        ])
+        .arg(&out_file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // The classifier's session line comes once the handler is installed and
+    // before the 160 photos (several seconds of work) are through.
+    while !seen.contains("gender-v1:") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "stderr ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("cancelled"), "{rest}");
+    let rows = csv::Reader::from_path(&out_file).unwrap().records().count();
+    assert!(rows < 160, "the batch stopped early ({rows} rows)");
+}
