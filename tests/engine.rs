@@ -115,3 +115,87 @@ fn a_second_batch_reuses_the_loaded_sessions() {
         "same sessions, same answers"
     );
 }
+
+#[test]
+fn pausing_holds_new_photos_back_until_resumed() {
+    let dir = many_photos(20);
+    let batch = common::engine().start(vec![dir.path().to_path_buf()], None);
+    batch.control().set_paused(true);
+    assert!(batch.control().is_paused());
+    // Photos already in the pipeline may finish; then nothing moves.
+    let mut while_paused = 0;
+    while let Ok(event) = batch
+        .events()
+        .recv_timeout(std::time::Duration::from_secs(3))
+    {
+        if matches!(event, EngineEvent::Image(_)) {
+            while_paused += 1;
+        }
+        assert!(
+            !matches!(event, EngineEvent::Finished(_)),
+            "a paused batch must not finish"
+        );
+    }
+    assert!(
+        while_paused < 100,
+        "{while_paused} of 160 photos ran while paused"
+    );
+    batch.control().set_paused(false);
+    let mut after = 0;
+    let mut summary = None;
+    for event in batch.events().iter() {
+        match event {
+            EngineEvent::Image(_) => after += 1,
+            EngineEvent::Finished(s) => summary = Some(s),
+            _ => {}
+        }
+    }
+    assert_eq!(while_paused + after, 160);
+    let summary = summary.expect("finished");
+    assert!(!summary.cancelled);
+    assert_eq!(summary.total, 160);
+}
+
+#[test]
+fn photos_added_while_running_join_the_batch_once() {
+    let first = many_photos(2);
+    let extra = tempfile::tempdir().unwrap();
+    std::fs::copy(common::photo("biden.jpg"), extra.path().join("new.jpg")).unwrap();
+    let batch = common::engine().start(vec![first.path().to_path_buf()], None);
+    batch.control().set_paused(true);
+    let already_there = first.path().join("000_obama.jpg");
+    assert!(
+        batch
+            .control()
+            .add([extra.path().to_path_buf(), already_there])
+    );
+    batch.control().set_paused(false);
+    let events = batch.wait();
+    let added_total = events.iter().find_map(|e| match e {
+        EngineEvent::Added { total, .. } => Some(*total),
+        _ => None,
+    });
+    assert_eq!(
+        added_total,
+        Some(17),
+        "16 photos plus one new; the duplicate is not queued"
+    );
+    let paths: BTreeSet<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Image(r) => Some(r.path.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paths.len(), 17);
+    assert!(paths.iter().any(|p| p.ends_with("new.jpg")));
+    assert!(matches!(events.last(), Some(EngineEvent::Finished(s)) if s.total == 17));
+}
+
+#[test]
+fn a_finished_batch_refuses_additions() {
+    let batch = common::engine().start(vec![common::photo("obama.jpg")], None);
+    let control = batch.control().clone();
+    let _ = batch.wait();
+    assert!(!control.add([common::photo("biden.jpg")]));
+}

@@ -49,7 +49,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     let mut errors: Vec<ImageResult> = Vec::new();
     for event in batch.events().iter() {
         match event {
-            EngineEvent::Started { total, skipped } => {
+            EngineEvent::Started { total, skipped } | EngineEvent::Added { total, skipped } => {
                 bar.set_length(total as u64);
                 for s in &skipped {
                     bar.suspend(|| eprintln!("skipped {}: {}", s.path.display(), s.reason));

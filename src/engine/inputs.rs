@@ -40,6 +40,8 @@ pub struct Skipped {
 pub struct InputList {
     pub items: Vec<InputItem>,
     pub skipped: Vec<Skipped>,
+    /// Canonical paths already listed, so later additions are not queued twice.
+    seen: HashSet<PathBuf>,
 }
 
 pub fn has_image_extension(path: &Path) -> bool {
@@ -51,22 +53,27 @@ pub fn has_image_extension(path: &Path) -> bool {
 /// Expands `paths` in order. Results keep the order given, folders sorted by name.
 pub fn collect_inputs(paths: &[PathBuf]) -> InputList {
     let mut list = InputList::default();
-    let mut seen = HashSet::new();
     for path in paths {
-        add_path(path, &mut list, &mut seen);
+        list.add(path);
     }
     list
 }
 
-/// Adds one more path to an existing list, skipping what it already holds
-/// (for photos dropped while a batch runs).
-pub fn add_path(path: &Path, list: &mut InputList, seen: &mut HashSet<PathBuf>) {
-    let mut push = |item: InputItem, list: &mut InputList| {
+impl InputList {
+    /// Adds one more file or folder, skipping what the list already holds
+    /// (for photos dropped while a batch runs).
+    pub fn add(&mut self, path: &Path) {
+        add_path(path, self);
+    }
+}
+
+fn add_path(path: &Path, list: &mut InputList) {
+    let push = |item: InputItem, list: &mut InputList| {
         let key = item
             .path()
             .canonicalize()
             .unwrap_or_else(|_| item.path().to_path_buf());
-        if seen.insert(key) {
+        if list.seen.insert(key) {
             list.items.push(item);
         }
     };
@@ -153,6 +160,18 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         let list = collect_inputs(&[file.clone(), dir.path().to_path_buf(), file]);
         assert_eq!(list.items.len(), 1);
+    }
+
+    #[test]
+    fn additions_skip_what_is_already_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.jpg", "b.jpg"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let mut list = collect_inputs(&[dir.path().join("a.jpg")]);
+        list.add(dir.path());
+        assert_eq!(list.items.len(), 2, "{:?}", list.items);
+        assert!(list.items[1].path().ends_with("b.jpg"));
     }
 
     #[test]

@@ -5,12 +5,13 @@
 //! stays flat however many photos a folder holds.
 
 pub mod classify_stage;
+pub mod control;
 pub mod inputs;
 pub mod progress;
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -26,6 +27,7 @@ use crate::preprocess::{self, Aligner, DecodedPhoto, PreparedPhoto};
 use crate::runtime::{ModelToLoad, Runtime, SessionReport, ShapeProfile};
 use crate::settings::EngineSettings;
 pub use classify_stage::BatchStats;
+pub use control::BatchControl;
 pub use inputs::{InputItem, Skipped};
 pub use progress::Progress;
 
@@ -33,6 +35,11 @@ pub use progress::Progress;
 pub enum EngineEvent {
     /// The inputs are listed; `total` photos will be reported.
     Started {
+        total: usize,
+        skipped: Vec<Skipped>,
+    },
+    /// Photos added to the running batch; `total` is the new total.
+    Added {
         total: usize,
         skipped: Vec<Skipped>,
     },
@@ -81,7 +88,7 @@ struct SessionPool {
 /// A running batch: its events, and a way to stop it.
 pub struct BatchHandle {
     events: Receiver<EngineEvent>,
-    cancel: Arc<AtomicBool>,
+    control: Arc<BatchControl>,
     coordinator: Option<JoinHandle<()>>,
 }
 
@@ -92,17 +99,22 @@ impl BatchHandle {
 
     /// Stops feeding new photos; photos already in flight are dropped unreported.
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::SeqCst);
+        self.control.cancel();
     }
 
     /// A cancel action that can be moved to another thread (a signal handler, a button).
     pub fn canceller(&self) -> impl Fn() + Send + Sync + 'static {
-        let cancel = self.cancel.clone();
-        move || cancel.store(true, Ordering::SeqCst)
+        let control = self.control.clone();
+        move || control.cancel()
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::SeqCst)
+        self.control.is_cancelled()
+    }
+
+    /// Pause, resume and additions, shareable with other threads.
+    pub fn control(&self) -> &Arc<BatchControl> {
+        &self.control
     }
 
     /// Collects every event until the batch ends.
@@ -158,20 +170,20 @@ impl Engine {
     /// Classifies everything under `paths` in the background.
     pub fn start(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
         let (events_tx, events) = bounded(256);
-        let cancel = Arc::new(AtomicBool::new(false));
+        let control = Arc::new(BatchControl::default());
         let engine = self.clone();
         let emitter = Emitter {
             tx: events_tx,
             notify,
         };
-        let cancel_flag = cancel.clone();
+        let batch_control = control.clone();
         let coordinator = std::thread::Builder::new()
             .name("genderlens-batch".into())
-            .spawn(move || engine.run_batch(paths, emitter, cancel_flag))
+            .spawn(move || engine.run_batch(paths, emitter, batch_control))
             .expect("spawning the batch thread");
         BatchHandle {
             events,
-            cancel,
+            control,
             coordinator: Some(coordinator),
         }
     }
@@ -285,14 +297,15 @@ impl Engine {
         Ok((classifier, report))
     }
 
-    fn run_batch(self, paths: Vec<PathBuf>, emitter: Emitter, cancel: Arc<AtomicBool>) {
-        let list = inputs::collect_inputs(&paths);
-        let total = list.items.len();
-        let skipped_count = list.skipped.len();
+    fn run_batch(self, paths: Vec<PathBuf>, emitter: Emitter, control: Arc<BatchControl>) {
+        let mut list = inputs::collect_inputs(&paths);
+        control.total.store(list.items.len(), Ordering::SeqCst);
+        let skipped = Arc::new(AtomicUsize::new(list.skipped.len()));
         emitter.send(EngineEvent::Started {
-            total,
-            skipped: list.skipped,
+            total: list.items.len(),
+            skipped: std::mem::take(&mut list.skipped),
         });
+        let cancel = &control.cancel;
 
         let decode_workers = self.settings.decode_workers;
         let detect_workers = self.settings.detect_workers;
@@ -303,10 +316,10 @@ impl Engine {
         let mut workers = Vec::new();
 
         for n in 0..decode_workers {
-            let (rx, tx, cancel) = (job_rx.clone(), decoded_tx.clone(), cancel.clone());
+            let (rx, tx, control) = (job_rx.clone(), decoded_tx.clone(), control.clone());
             let engine = self.clone();
             workers.push(spawn(format!("genderlens-decode-{n}"), move || {
-                run_stage(&rx, &tx, &cancel, |path, ()| {
+                run_stage(&rx, &tx, &control.cancel, |path, ()| {
                     preprocess::decode_photo(path, &engine.settings, &engine.bundle.manifest)
                         .map_err(|e| e.to_string())
                 });
@@ -316,7 +329,7 @@ impl Engine {
 
         let detector_reported = Arc::new(Mutex::new(false));
         for n in 0..detect_workers {
-            let (rx, tx, cancel) = (decoded_rx.clone(), prepared_tx.clone(), cancel.clone());
+            let (rx, tx, control) = (decoded_rx.clone(), prepared_tx.clone(), control.clone());
             let (engine, emitter, reported, fatal) = (
                 self.clone(),
                 emitter.clone(),
@@ -329,13 +342,13 @@ impl Engine {
                     Err(e) => {
                         record_fatal(
                             &fatal,
-                            &cancel,
+                            &control.cancel,
                             format!("the face detector could not start: {e:#}"),
                         );
                         return;
                     }
                 };
-                run_stage(&rx, &tx, &cancel, |_, photo| {
+                run_stage(&rx, &tx, &control.cancel, |_, photo| {
                     preprocess::detect_and_align(&mut detector, photo, &engine.aligner)
                         .map_err(|e| format!("{e:#}"))
                 });
@@ -346,13 +359,33 @@ impl Engine {
 
         // Unusable inputs skip the pipeline but are reported in the same stream.
         let feeder = {
-            let (cancel, prepared_tx) = (cancel.clone(), prepared_tx.clone());
-            let items = list.items;
+            let (control, prepared_tx) = (control.clone(), prepared_tx.clone());
+            let (emitter, skipped) = (emitter.clone(), skipped.clone());
             spawn("genderlens-feed".into(), move || {
-                for (index, item) in items.into_iter().enumerate() {
-                    if cancel.load(Ordering::SeqCst) {
+                let mut next = 0;
+                loop {
+                    control.wait_while_paused();
+                    if control.is_cancelled() {
                         break;
                     }
+                    let Some(item) = list.items.get(next).cloned() else {
+                        let added = control.take_additions();
+                        if added.is_empty() {
+                            break;
+                        }
+                        for path in &added {
+                            list.add(path);
+                        }
+                        control.total.store(list.items.len(), Ordering::SeqCst);
+                        skipped.fetch_add(list.skipped.len(), Ordering::SeqCst);
+                        emitter.send(EngineEvent::Added {
+                            total: list.items.len(),
+                            skipped: std::mem::take(&mut list.skipped),
+                        });
+                        continue;
+                    };
+                    let index = next;
+                    next += 1;
                     let sent = match item {
                         InputItem::Photo(path) => job_tx
                             .send(Staged {
@@ -384,8 +417,10 @@ impl Engine {
                     linger: Duration::from_millis(40),
                     uncertain_below: self.settings.uncertain_below,
                 };
-                let mut tracker = progress::ProgressTracker::new(total);
-                let batches = stage.run(&mut classifier, &prepared_rx, &cancel, |result| {
+                let mut tracker =
+                    progress::ProgressTracker::new(control.total.load(Ordering::SeqCst));
+                let batches = stage.run(&mut classifier, &prepared_rx, cancel, |result| {
+                    tracker.total = control.total.load(Ordering::SeqCst);
                     tracker.done += 1;
                     tracker.faces += result.faces.len();
                     if result.status == crate::postprocess::Status::Error {
@@ -401,7 +436,7 @@ impl Engine {
             Err(e) => {
                 record_fatal(
                     &fatal,
-                    &cancel,
+                    cancel,
                     format!("the classifier could not start: {e:#}"),
                 );
                 None
@@ -420,13 +455,13 @@ impl Engine {
         }
         if let Some((batches, tracker)) = summary {
             emitter.send(EngineEvent::Finished(Summary {
-                total,
+                total: control.total.load(Ordering::SeqCst),
                 ok: tracker.done - tracker.failed - batches.no_face,
                 no_face: batches.no_face,
                 failed: tracker.failed,
                 faces: tracker.faces,
-                skipped: skipped_count,
-                cancelled: cancel.load(Ordering::SeqCst),
+                skipped: skipped.load(Ordering::SeqCst),
+                cancelled: control.is_cancelled(),
                 elapsed: tracker.elapsed(),
                 batches,
             }));
