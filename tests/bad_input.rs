@@ -20,7 +20,7 @@ fn png_bomb_header() -> Vec<u8> {
         body.extend_from_slice(data);
         png.extend_from_slice(&(data.len() as u32).to_be_bytes());
         png.extend_from_slice(&body);
-        png.extend_from_slice(&crc32(&body).to_be_bytes());
+        png.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
     }
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = 30000u32.to_be_bytes().to_vec();
@@ -34,21 +34,6 @@ fn png_bomb_header() -> Vec<u8> {
     );
     chunk(&mut png, b"IEND", &[]);
     png
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 fn running_as_root() -> bool {

@@ -251,3 +251,28 @@ fn ctrl_c_stops_the_batch_but_keeps_finished_rows_and_the_summary() {
     let rows = csv::Reader::from_path(&out_file).unwrap().records().count();
     assert!(rows < 160, "the batch stopped early ({rows} rows)");
 }
+
+#[test]
+fn the_runtime_variable_takes_precedence_and_is_reported() {
+    let runtime = common::runtime();
+    let folder = runtime.located.path.parent().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args(["doctor", "--json", "--provider", "cpu"])
+        .env("GENDERLENS_ORT_DYLIB", folder)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["runtime"]["Ok"]["found_via"], "GENDERLENS_ORT_DYLIB");
+
+    let wrong = tempfile::tempdir().unwrap();
+    let fake = wrong.path().join("libonnxruntime.so.1.31.1");
+    std::fs::write(&fake, b"not a library").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args(["classify", path_str(&common::photo("obama.jpg"))])
+        .env("GENDERLENS_ORT_DYLIB", &fake)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("GENDERLENS_ORT_DYLIB names"), "{stderr}");
+}

@@ -57,9 +57,6 @@ fn print_report(out: &mut dyn Write, report: &Diagnosis) -> std::io::Result<()> 
             )?;
         }
     }
-    for skipped in &report.skipped_runtimes {
-        writeln!(out, "  skipped:    {skipped}")?;
-    }
 
     writeln!(out, "\nModels")?;
     match &report.models_dir {

@@ -7,16 +7,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::gpu_libs::{LibraryCheck, check_gpu_libraries};
-use super::locate::{self, Rejected};
 use super::{ModelToLoad, Runtime, SessionReport, ShapeProfile};
 use crate::manifest::ModelBundle;
 use crate::settings::EngineSettings;
 
 #[derive(Debug, Serialize)]
 pub struct Diagnosis {
+    /// The runtime in use, or why none is (naming every candidate passed over).
     pub runtime: Result<RuntimeFacts, String>,
-    /// Candidates that were looked at and passed over.
-    pub skipped_runtimes: Vec<String>,
     pub models_dir: Result<PathBuf, String>,
     pub sessions: Vec<Result<SessionReport, String>>,
     pub gpu_libraries: Vec<LibraryCheck>,
@@ -33,10 +31,6 @@ pub struct RuntimeFacts {
 }
 
 pub fn diagnose(settings: &EngineSettings) -> Diagnosis {
-    let skipped_runtimes = match locate::locate(settings.ort_dylib.as_deref()) {
-        Err(locate::LocateError::NotFound(rejected)) => describe_rejected(&rejected),
-        _ => Vec::new(),
-    };
     let runtime = Runtime::init(settings.ort_dylib.as_deref()).map_err(|e| format!("{e:#}"));
     let bundle = ModelBundle::locate(settings.models_dir.as_deref()).map_err(|e| format!("{e:#}"));
     let sessions = match (&runtime, &bundle) {
@@ -50,27 +44,12 @@ pub fn diagnose(settings: &EngineSettings) -> Diagnosis {
             found_via: r.located.source.to_string(),
             compiled_providers: r.compiled_providers.clone(),
         }),
-        skipped_runtimes,
         models_dir: bundle.map(|b| b.dir),
         sessions,
         gpu_libraries: check_gpu_libraries(),
         cache_dir: crate::paths::cache_dir(),
         data_dir: crate::paths::data_dir(),
     }
-}
-
-fn describe_rejected(rejected: &[Rejected]) -> Vec<String> {
-    rejected
-        .iter()
-        .map(|r| {
-            format!(
-                "{} ({}): {}",
-                r.candidate.path.display(),
-                r.candidate.source,
-                r.reason
-            )
-        })
-        .collect()
 }
 
 fn model_sessions(

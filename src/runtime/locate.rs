@@ -237,12 +237,17 @@ pub fn libraries_in(dir: &Path) -> Vec<PathBuf> {
     libs
 }
 
+/// Prints the folder holding an installed `onnxruntime` package's libraries
+/// (`onnxruntime-gpu` installs under the same module name).
+const PYTHON_PROBE: &str = r#"
+import importlib.util, os
+spec = importlib.util.find_spec("onnxruntime")
+if spec and spec.submodule_search_locations:
+    print(os.path.join(list(spec.submodule_search_locations)[0], "capi"))
+"#;
+
 fn python_package_dirs() -> Vec<PathBuf> {
-    const SCRIPT: &str = "import importlib.util, os\n\
-spec = importlib.util.find_spec('onnxruntime')\n\
-if spec and spec.submodule_search_locations:\n\
-    print(os.path.join(list(spec.submodule_search_locations)[0], 'capi'))";
-    let Ok(output) = Command::new("python3").args(["-c", SCRIPT]).output() else {
+    let Ok(output) = Command::new("python3").args(["-c", PYTHON_PROBE]).output() else {
         return Vec::new();
     };
     String::from_utf8_lossy(&output.stdout)
@@ -307,6 +312,17 @@ mod tests {
             }
             other => panic!("expected an explicit-path error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_python_package_probe_is_valid_python() {
+        // Whatever python3 has installed, the probe must run cleanly.
+        let status = Command::new("python3")
+            .args(["-c", PYTHON_PROBE])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("python3 runs");
+        assert!(status.success());
     }
 
     #[test]
