@@ -11,20 +11,15 @@ use genderlens::engine::classify_stage::ClassifyStage;
 use genderlens::model::GenderClassifier;
 use genderlens::preprocess::detect::{DetectorOptions, FaceDetector};
 use genderlens::preprocess::{Aligner, decode_photo, detect_and_align};
-use genderlens::runtime::{ModelToLoad, ShapeProfile};
+use genderlens::runtime::ModelToLoad;
 
 fn classifier() -> GenderClassifier {
     let runtime = common::runtime();
     let bundle = common::bundle();
     let spec = bundle.manifest.classifier.clone();
-    let model = ModelToLoad {
-        name: &spec.name,
-        bytes: &bundle.classifier_bytes,
-        sha256: &spec.sha256,
-        profile: ShapeProfile::new("images", [1, 3, 32, 32], [8, 3, 32, 32], [8, 3, 32, 32]),
-    };
+    let settings = common::cpu_settings();
     let (session, report) = runtime
-        .session(&model, &common::cpu_settings())
+        .session(&ModelToLoad::classifier(&bundle, &settings), &settings)
         .expect("classifier session");
     assert_eq!(report.assignment.primary(), Some("CPUExecutionProvider"));
     GenderClassifier::new(session, spec)
@@ -75,20 +70,7 @@ fn chips_from_many_photos_share_one_classifier_run() {
     let settings = common::cpu_settings();
     let spec = bundle.manifest.detector.clone();
     let (session, _) = runtime
-        .session(
-            &ModelToLoad {
-                name: &spec.name,
-                bytes: &bundle.detector_bytes,
-                sha256: &spec.sha256,
-                profile: ShapeProfile::new(
-                    &spec.input.name,
-                    [1, 3, 32, 32],
-                    [1, 3, 640, 640],
-                    [1, 3, 640, 640],
-                ),
-            },
-            &settings,
-        )
+        .session(&ModelToLoad::detector(&bundle, &settings), &settings)
         .expect("detector session");
     let mut detector = FaceDetector::new(
         session,

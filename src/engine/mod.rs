@@ -24,7 +24,7 @@ use crate::model::GenderClassifier;
 use crate::postprocess::ImageResult;
 use crate::preprocess::detect::{DetectorOptions, FaceDetector};
 use crate::preprocess::{self, Aligner, DecodedPhoto, PreparedPhoto};
-use crate::runtime::{ModelToLoad, Runtime, SessionReport, ShapeProfile};
+use crate::runtime::{ModelToLoad, Runtime, SessionReport};
 use crate::settings::EngineSettings;
 pub use classify_stage::BatchStats;
 pub use control::BatchControl;
@@ -207,37 +207,11 @@ impl Engine {
     }
 
     fn detector_model(&self) -> ModelToLoad<'_> {
-        let spec = &self.bundle.manifest.detector;
-        let size = self.settings.detector_size as usize;
-        let min = spec.input.size_multiple as usize;
-        ModelToLoad {
-            name: &spec.name,
-            bytes: &self.bundle.detector_bytes,
-            sha256: &spec.sha256,
-            profile: ShapeProfile::new(
-                &spec.input.name,
-                [1, 3, min, min],
-                [1, 3, size * 3 / 4 / min * min, size],
-                [1, 3, size, size],
-            ),
-        }
+        ModelToLoad::detector(&self.bundle, &self.settings)
     }
 
     fn classifier_model(&self) -> ModelToLoad<'_> {
-        let spec = &self.bundle.manifest.classifier;
-        let chip = spec.chip.size as usize;
-        let batch = self.settings.max_batch;
-        ModelToLoad {
-            name: &spec.name,
-            bytes: &self.bundle.classifier_bytes,
-            sha256: &spec.sha256,
-            profile: ShapeProfile::new(
-                &spec.input.name,
-                [1, 3, chip, chip],
-                [batch, 3, chip, chip],
-                [batch, 3, chip, chip],
-            ),
-        }
+        ModelToLoad::classifier(&self.bundle, &self.settings)
     }
 
     /// Takes a pooled detector or builds one. Workers build in turn so a

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::gpu_libs::{LibraryCheck, check_gpu_libraries};
-use super::{ModelToLoad, Runtime, SessionReport, ShapeProfile};
+use super::{ModelToLoad, Runtime, SessionReport};
 use crate::manifest::ModelBundle;
 use crate::settings::EngineSettings;
 
@@ -57,33 +57,9 @@ fn model_sessions(
     bundle: &ModelBundle,
     settings: &EngineSettings,
 ) -> Vec<Result<SessionReport, String>> {
-    let d = &bundle.manifest.detector;
-    let c = &bundle.manifest.classifier;
-    let size = settings.detector_size as usize;
-    let chip = c.chip.size as usize;
     let models = [
-        ModelToLoad {
-            name: &d.name,
-            bytes: &bundle.detector_bytes,
-            sha256: &d.sha256,
-            profile: ShapeProfile::new(
-                &d.input.name,
-                [1, 3, 32, 32],
-                [1, 3, size, size],
-                [1, 3, size, size],
-            ),
-        },
-        ModelToLoad {
-            name: &c.name,
-            bytes: &bundle.classifier_bytes,
-            sha256: &c.sha256,
-            profile: ShapeProfile::new(
-                &c.input.name,
-                [1, 3, chip, chip],
-                [settings.max_batch, 3, chip, chip],
-                [settings.max_batch, 3, chip, chip],
-            ),
-        },
+        ModelToLoad::detector(bundle, settings),
+        ModelToLoad::classifier(bundle, settings),
     ];
     models
         .iter()

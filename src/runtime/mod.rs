@@ -22,6 +22,7 @@ pub use assignment::EpAssignment;
 pub use locate::{LocateError, LocatedRuntime, RuntimeSource};
 pub use providers::{Fallback, ShapeProfile};
 
+use crate::manifest::ModelBundle;
 use crate::settings::{EngineSettings, ProviderChoice};
 
 /// The loaded ONNX Runtime. ort can load one library per process, so this is global.
@@ -83,7 +84,12 @@ impl Runtime {
         settings: &EngineSettings,
     ) -> Result<(Session, SessionReport)> {
         let trt = providers::TensorRtOptions {
-            cache_dir: trt_cache::engine_dir(model.sha256, &self.located.version, settings.fp16)?,
+            cache_dir: trt_cache::engine_dir(
+                model.sha256,
+                &model.profile,
+                &self.located.version,
+                settings.fp16,
+            )?,
             fp16: settings.fp16,
             profile: model.profile.clone(),
         };
@@ -134,8 +140,13 @@ impl Runtime {
         settings.provider != ProviderChoice::Cpu
             && settings.provider != ProviderChoice::Cuda
             && self.has_provider("TensorrtExecutionProvider")
-            && trt_cache::engine_dir(model.sha256, &self.located.version, settings.fp16)
-                .map_or(true, |dir| trt_cache::is_empty(&dir))
+            && trt_cache::engine_dir(
+                model.sha256,
+                &model.profile,
+                &self.located.version,
+                settings.fp16,
+            )
+            .map_or(true, |dir| trt_cache::is_empty(&dir))
     }
 
     pub fn has_provider(&self, name: &str) -> bool {
@@ -147,7 +158,47 @@ pub struct ModelToLoad<'a> {
     pub name: &'a str,
     pub bytes: &'a [u8],
     pub sha256: &'a str,
+    /// The shapes TensorRT optimises for.
     pub profile: ShapeProfile,
+}
+
+impl<'a> ModelToLoad<'a> {
+    /// The face detector: one photo at a time, up to the detector size square.
+    pub fn detector(bundle: &'a ModelBundle, settings: &EngineSettings) -> Self {
+        let spec = &bundle.manifest.detector;
+        let size = settings.detector_size as usize;
+        let min = spec.input.size_multiple as usize;
+        Self {
+            name: &spec.name,
+            bytes: &bundle.detector_bytes,
+            sha256: &spec.sha256,
+            profile: ShapeProfile::new(
+                &spec.input.name,
+                [1, 3, min, min],
+                // Most photos are landscape 4:3 once letterboxed.
+                [1, 3, size * 3 / 4 / min * min, size],
+                [1, 3, size, size],
+            ),
+        }
+    }
+
+    /// The classifier: batches of 1 to the batch limit.
+    pub fn classifier(bundle: &'a ModelBundle, settings: &EngineSettings) -> Self {
+        let spec = &bundle.manifest.classifier;
+        let chip = spec.chip.size as usize;
+        let batch = settings.max_batch;
+        Self {
+            name: &spec.name,
+            bytes: &bundle.classifier_bytes,
+            sha256: &spec.sha256,
+            profile: ShapeProfile::new(
+                &spec.input.name,
+                [1, 3, chip, chip],
+                [batch, 3, chip, chip],
+                [batch, 3, chip, chip],
+            ),
+        }
+    }
 }
 
 /// Where one model runs, and which providers were skipped on the way there.

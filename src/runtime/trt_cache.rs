@@ -1,16 +1,25 @@
-//! TensorRT engine and timing caches, one folder per model, GPU, driver,
-//! TensorRT and ONNX Runtime version and precision, so any change rebuilds.
+//! TensorRT engine and timing caches, one folder per model, shape profile,
+//! GPU, driver, TensorRT and ONNX Runtime version and precision, so any
+//! change rebuilds.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub fn engine_dir(model_sha256: &str, ort_version: &str, fp16: bool) -> Result<PathBuf> {
+pub fn engine_dir(
+    model_sha256: &str,
+    profile: &super::ShapeProfile,
+    ort_version: &str,
+    fp16: bool,
+) -> Result<PathBuf> {
     let root = crate::paths::cache_dir()
         .context("this system has no per-user cache folder")?
         .join("tensorrt");
     let identity = format!(
-        "model={model_sha256}\ngpu={}\ntensorrt={}\nort={ort_version}\nfp16={fp16}",
+        "model={model_sha256}\nprofile={} {} {}\ngpu={}\ntensorrt={}\nort={ort_version}\nfp16={fp16}",
+        profile.min,
+        profile.opt,
+        profile.max,
         gpu_identity(),
         tensorrt_version()
     );
@@ -78,4 +87,28 @@ fn tensorrt_version() -> String {
         }
     }
     "none".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::ShapeProfile;
+
+    #[test]
+    fn any_change_of_model_profile_version_or_precision_moves_the_cache() {
+        let profile = ShapeProfile::new("images", [1, 3, 32, 32], [64, 3, 32, 32], [64, 3, 32, 32]);
+        let bigger =
+            ShapeProfile::new("images", [1, 3, 32, 32], [128, 3, 32, 32], [128, 3, 32, 32]);
+        let base = engine_dir("aaa", &profile, "1.31.1", false).unwrap();
+        assert_eq!(base, engine_dir("aaa", &profile, "1.31.1", false).unwrap());
+        for other in [
+            engine_dir("bbb", &profile, "1.31.1", false),
+            engine_dir("aaa", &bigger, "1.31.1", false),
+            engine_dir("aaa", &profile, "1.32.0", false),
+            engine_dir("aaa", &profile, "1.31.1", true),
+        ] {
+            assert_ne!(base, other.unwrap());
+        }
+        assert!(base.starts_with(crate::paths::cache_dir().unwrap().join("tensorrt")));
+    }
 }
