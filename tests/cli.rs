@@ -276,3 +276,54 @@ fn the_runtime_variable_takes_precedence_and_is_reported() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("GENDERLENS_ORT_DYLIB names"), "{stderr}");
 }
+
+#[test]
+fn runtime_fetch_downloads_and_unpacks_only_the_libraries() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args(["runtime", "fetch"])
+        .env("HOME", home.path())
+        .env_remove("XDG_DATA_HOME")
+        // pip's own download cache keeps repeated runs from downloading again.
+        .env(
+            "PIP_CACHE_DIR",
+            std::env::var_os("PIP_CACHE_DIR").unwrap_or_else(|| {
+                std::path::PathBuf::from(std::env::var_os("HOME").unwrap())
+                    .join(".cache/pip")
+                    .into()
+            }),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let folder = std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    assert!(folder.starts_with(home.path()), "{folder:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "libonnxruntime.so.1.31.1",
+            "libonnxruntime_providers_shared.so"
+        ]
+    );
+
+    // The fetched library is then found through the data folder and used.
+    let doctor = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args(["doctor", "--json", "--provider", "cpu"])
+        .env("HOME", home.path())
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("GENDERLENS_ORT_DYLIB")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    assert_eq!(
+        report["runtime"]["Ok"]["found_via"],
+        "the GenderLens data folder"
+    );
+    assert_eq!(report["runtime"]["Ok"]["version"], "1.31.1");
+}

@@ -76,6 +76,8 @@ pub fn fetch_runtime(
         .arg(download.path())
         .arg(&spec)
         .stdin(Stdio::null())
+        // pip's progress is for people; stdout stays clean for the folder we print.
+        .stdout(Stdio::from(std::io::stderr()))
         .status()
         .context(PYTHON_MISSING_HELP)?;
     if !status.success() {
