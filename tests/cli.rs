@@ -6,11 +6,26 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn genderlens(args: &[&str]) -> Output {
+fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_genderlens"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+}
+
+fn genderlens(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+/// `genderlens classify PATH --provider cpu --format FORMAT EXTRA...`
+fn classify_on_cpu(path: &Path, format: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "classify",
+        path_str(path),
+        "--provider",
+        "cpu",
+        "--format",
+        format,
+    ];
+    args.extend_from_slice(extra);
+    genderlens(&args)
 }
 
 fn folder_with_photos_and_a_broken_file() -> tempfile::TempDir {
@@ -31,16 +46,7 @@ fn path_str(p: &Path) -> &str {
 fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
     let dir = folder_with_photos_and_a_broken_file();
     let out_file = dir.path().join("out.csv");
-    let out = genderlens(&[
-        "classify",
-        path_str(dir.path()),
-        "--provider",
-        "cpu",
-        "--format",
-        "csv",
-        "--output",
-        path_str(&out_file),
-    ]);
+    let out = classify_on_cpu(dir.path(), "csv", &["--output", path_str(&out_file)]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -98,14 +104,7 @@ fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
 #[test]
 fn jsonl_is_one_photo_per_line_in_input_order() {
     let dir = folder_with_photos_and_a_broken_file();
-    let out = genderlens(&[
-        "classify",
-        path_str(dir.path()),
-        "--provider",
-        "cpu",
-        "--format",
-        "jsonl",
-    ]);
+    let out = classify_on_cpu(dir.path(), "jsonl", &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -136,14 +135,7 @@ fn jsonl_is_one_photo_per_line_in_input_order() {
 
 #[test]
 fn json_is_one_array() {
-    let out = genderlens(&[
-        "classify",
-        path_str(&common::photo("biden.jpg")),
-        "--provider",
-        "cpu",
-        "--format",
-        "json",
-    ]);
+    let out = classify_on_cpu(&common::photo("biden.jpg"), "json", &[]);
     assert!(out.status.success());
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(value.as_array().unwrap().len(), 1);
@@ -212,7 +204,7 @@ fn ctrl_c_stops_the_batch_but_keeps_finished_rows_and_the_summary() {
         }
     }
     let out_file = dir.path().join("partial.csv");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    let mut child = bin()
         .args([
             "classify",
             path_str(dir.path()),
@@ -256,7 +248,7 @@ fn ctrl_c_stops_the_batch_but_keeps_finished_rows_and_the_summary() {
 fn the_runtime_variable_takes_precedence_and_is_reported() {
     let runtime = common::runtime();
     let folder = runtime.located.path.parent().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    let out = bin()
         .args(["doctor", "--json", "--provider", "cpu"])
         .env("GENDERLENS_ORT_DYLIB", folder)
         .output()
@@ -267,7 +259,7 @@ fn the_runtime_variable_takes_precedence_and_is_reported() {
     let wrong = tempfile::tempdir().unwrap();
     let fake = wrong.path().join("libonnxruntime.so.1.31.1");
     std::fs::write(&fake, b"not a library").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    let out = bin()
         .args(["classify", path_str(&common::photo("obama.jpg"))])
         .env("GENDERLENS_ORT_DYLIB", &fake)
         .output()
@@ -280,7 +272,7 @@ fn the_runtime_variable_takes_precedence_and_is_reported() {
 #[test]
 fn runtime_fetch_downloads_and_unpacks_only_the_libraries() {
     let home = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    let out = bin()
         .args(["runtime", "fetch"])
         .env("HOME", home.path())
         .env_remove("XDG_DATA_HOME")
@@ -313,7 +305,7 @@ fn runtime_fetch_downloads_and_unpacks_only_the_libraries() {
     );
 
     // The fetched library is then found through the data folder and used.
-    let doctor = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    let doctor = bin()
         .args(["doctor", "--json", "--provider", "cpu"])
         .env("HOME", home.path())
         .env_remove("XDG_DATA_HOME")

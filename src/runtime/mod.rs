@@ -84,30 +84,26 @@ impl Runtime {
         settings: &EngineSettings,
     ) -> Result<(Session, SessionReport)> {
         let trt = providers::TensorRtOptions {
-            cache_dir: trt_cache::engine_dir(
-                model.sha256,
-                &model.profile,
-                &self.located.version,
-                settings.fp16,
-            )?,
+            cache_dir: self.engine_dir(model, settings)?,
             fp16: settings.fp16,
             profile: model.profile.clone(),
         };
-        let first_engine_build = self.engine_build_pending(model, settings);
+        let first_engine_build =
+            self.may_use_tensorrt(settings) && trt_cache::is_empty(&trt.cache_dir);
 
         let mut builder = Session::builder(&self.environment)?
             .with_optimization_level(GraphOptimizationLevel::All)
-            .map_err(|e| anyhow!("{e}"))?
+            .map_err(builder_error)?
             .with_intra_threads(settings.threads_per_session)
-            .map_err(|e| anyhow!("{e}"))?
+            .map_err(builder_error)?
             .with_inter_threads(1)
-            .map_err(|e| anyhow!("{e}"))?
+            .map_err(builder_error)?
             .with_config_entry(assignment::RECORD_ASSIGNMENT_KEY, "1")
-            .map_err(|e| anyhow!("{e}"))?
+            .map_err(builder_error)?
             // Denormal activations are slow on x86 CPUs and change no answer here
             // (the parity and 1e-5 classifier tests hold with this on).
             .with_flush_to_zero()
-            .map_err(|e| anyhow!("{e}"))?;
+            .map_err(builder_error)?;
         let fallbacks = providers::register(&mut builder, settings.provider, &trt)?;
         let session = builder
             .commit_from_memory(model.bytes)
@@ -137,16 +133,26 @@ impl Runtime {
     /// Whether building a session for `model` will first build a TensorRT
     /// engine (seconds to minutes), so callers can show it as its own step.
     pub fn engine_build_pending(&self, model: &ModelToLoad<'_>, settings: &EngineSettings) -> bool {
-        settings.provider != ProviderChoice::Cpu
-            && settings.provider != ProviderChoice::Cuda
-            && self.has_provider("TensorrtExecutionProvider")
-            && trt_cache::engine_dir(
-                model.sha256,
-                &model.profile,
-                &self.located.version,
-                settings.fp16,
-            )
-            .map_or(true, |dir| trt_cache::is_empty(&dir))
+        self.may_use_tensorrt(settings)
+            && self
+                .engine_dir(model, settings)
+                .map_or(true, |dir| trt_cache::is_empty(&dir))
+    }
+
+    fn may_use_tensorrt(&self, settings: &EngineSettings) -> bool {
+        matches!(
+            settings.provider,
+            ProviderChoice::Auto | ProviderChoice::Tensorrt
+        ) && self.has_provider("TensorrtExecutionProvider")
+    }
+
+    fn engine_dir(&self, model: &ModelToLoad<'_>, settings: &EngineSettings) -> Result<PathBuf> {
+        trt_cache::engine_dir(
+            model.sha256,
+            &model.profile,
+            &self.located.version,
+            settings.fp16,
+        )
     }
 
     pub fn has_provider(&self, name: &str) -> bool {
@@ -225,6 +231,11 @@ impl SessionReport {
         }
         line
     }
+}
+
+/// ort's builder errors carry the builder, which cannot cross threads; keep the message.
+fn builder_error(e: ort::Error<ort::session::builder::SessionBuilder>) -> anyhow::Error {
+    anyhow!("{e}")
 }
 
 fn first_line(text: &str) -> &str {
