@@ -5,6 +5,8 @@
 
 pub mod cli;
 pub mod engine;
+pub mod export;
+pub mod gui;
 pub mod manifest;
 pub mod memory;
 pub mod model;

@@ -24,3 +24,8 @@ pub fn executable_dir() -> Option<PathBuf> {
         .and_then(|exe| exe.canonicalize().ok())
         .and_then(|exe| exe.parent().map(|p| p.to_path_buf()))
 }
+
+/// The desktop app's settings file lives here.
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}

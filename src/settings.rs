@@ -18,7 +18,7 @@ pub enum ProviderChoice {
     Cpu,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EngineSettings {
     pub provider: ProviderChoice,

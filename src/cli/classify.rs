@@ -6,9 +6,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::{Format, Provenance, ResultWriter};
+use super::output::{Format, ResultWriter};
 use super::{EngineArgs, load_engine};
 use crate::engine::{EngineEvent, Summary};
+use crate::export::rows::Provenance;
 use crate::postprocess::{ImageResult, Status};
 
 #[derive(Args)]

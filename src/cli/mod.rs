@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::engine::Engine;
 use crate::manifest::ModelBundle;
@@ -28,9 +28,31 @@ use crate::settings::{EngineSettings, ProviderChoice};
                   Predictions are apparent binary gender from appearance, for aggregate \
                   analysis, not for decisions about individuals."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    app: AppArgs,
+}
+
+/// Without a command, GenderLens opens its window.
+#[derive(Args)]
+struct AppArgs {
+    /// Photos and folders to classify as soon as the window opens.
+    paths: Vec<PathBuf>,
+    /// Show the results saved in this JSONL file.
+    #[arg(long, value_name = "FILE")]
+    open_results: Option<PathBuf>,
+    /// Read and save settings in this file instead of the user's config folder.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// Write the UI thread's frame-cost statistics (JSON) here on exit.
+    #[arg(long, value_name = "FILE", hide = true)]
+    frame_stats: Option<PathBuf>,
+    /// Close the window once the photos given are classified and shown.
+    #[arg(long, hide = true)]
+    exit_when_done: bool,
 }
 
 #[derive(Subcommand)]
@@ -149,11 +171,14 @@ pub fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        None => {
-            // Reserved for the desktop app; until it ships, show what is here.
-            let _ = Cli::command().print_help();
-            return ExitCode::SUCCESS;
-        }
+        None => crate::gui::run(crate::gui::LaunchOptions {
+            paths: cli.app.paths,
+            open_results: cli.app.open_results,
+            settings_file: cli.app.settings,
+            frame_stats: cli.app.frame_stats,
+            exit_when_done: cli.app.exit_when_done,
+        })
+        .map(|()| ExitCode::SUCCESS),
         Some(Command::Classify(args)) => classify::run(args),
         Some(Command::Doctor(args)) => doctor::run(args),
         Some(Command::Bench(args)) => bench::run(args),

@@ -1,0 +1,474 @@
+//! The eframe app: `logic` takes in background news and dropped files,
+//! `ui` draws the views and turns what the user asked for into work for
+//! background threads.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, unbounded};
+
+use super::dialogs::{FileDialogs, ask_in_background};
+use super::engine_host::{EngineCommand, EngineHost};
+use super::events::{DialogPurpose, UiEvent, UiSender};
+use super::frame_stats::FrameStats;
+use super::images::{ImageLoader, ImageRequest};
+use super::settings_store::{AppSettings, ThemeChoice};
+use super::state::{AppState, Level};
+use super::tasks;
+use super::textures::TextureCache;
+use super::views::{self, Action, Tab, ViewState};
+use crate::export::ExportFormat;
+
+/// Everything the app needs from whoever starts it.
+pub struct AppConfig {
+    pub settings: AppSettings,
+    /// Where settings are saved; `None` keeps them for this run only.
+    pub settings_path: Option<PathBuf>,
+    /// Shown to the user, e.g. because the settings file was damaged.
+    pub settings_warning: Option<String>,
+    /// Photos and folders queued at start.
+    pub initial_paths: Vec<PathBuf>,
+    /// A JSONL export to show at start.
+    pub open_results: Option<PathBuf>,
+    pub dialogs: Arc<dyn FileDialogs>,
+    /// Write frame-cost statistics here on exit.
+    pub frame_stats_path: Option<PathBuf>,
+    /// Close once the first batch (or opened results) is done and its
+    /// thumbnails are shown: for benchmarks and automation.
+    pub exit_when_done: bool,
+}
+
+/// Most background events taken in one frame, so a flood never stalls a frame.
+const EVENTS_PER_FRAME: usize = 2_000;
+const THUMBNAIL_CACHE: usize = 400;
+
+pub struct GenderLensApp {
+    pub state: AppState,
+    pub view: ViewState,
+    events: Receiver<UiEvent>,
+    ui: UiSender,
+    host: EngineHost,
+    loader: ImageLoader,
+    textures: TextureCache,
+    dialogs: Arc<dyn FileDialogs>,
+    frame_stats: FrameStats,
+    frame_stats_path: Option<PathBuf>,
+    exit_when_done: bool,
+    applied_theme: Option<ThemeChoice>,
+    /// Every visible picture was drawn last frame (none still loading).
+    pictures_settled: bool,
+    /// The batches-finished count last announced as ready in the log.
+    announced_ready: usize,
+}
+
+impl GenderLensApp {
+    pub fn new(ctx: &egui::Context, config: AppConfig) -> Self {
+        let (tx, events) = unbounded();
+        let ui = UiSender::new(tx, ctx.clone());
+        let host = EngineHost::spawn(config.settings.engine.clone(), ui.clone());
+        let loader = ImageLoader::spawn(2, config.settings.engine.max_megapixels, ui.clone());
+        let state = AppState::new(
+            config.settings,
+            config.settings_path,
+            config.settings_warning,
+        );
+        if !config.initial_paths.is_empty() {
+            host.send(EngineCommand::Add(config.initial_paths));
+        }
+        if let Some(path) = config.open_results {
+            tasks::open_results(&ui, path);
+        }
+        Self {
+            state,
+            view: ViewState::default(),
+            events,
+            ui,
+            host,
+            loader,
+            textures: TextureCache::new(THUMBNAIL_CACHE),
+            dialogs: config.dialogs,
+            frame_stats: FrameStats::default(),
+            frame_stats_path: config.frame_stats_path,
+            exit_when_done: config.exit_when_done,
+            applied_theme: None,
+            pictures_settled: false,
+            announced_ready: 0,
+        }
+    }
+
+    /// Pictures waiting to be decoded (thumbnails and previews).
+    pub fn pictures_pending(&self) -> usize {
+        self.loader.queued()
+    }
+
+    pub fn thumbnails_cached(&self) -> usize {
+        self.textures.len()
+    }
+
+    fn take_events(&mut self, ctx: &egui::Context) {
+        for _ in 0..EVENTS_PER_FRAME {
+            let Ok(event) = self.events.try_recv() else {
+                return;
+            };
+            match event {
+                UiEvent::Image(ready) => self.textures.insert(ctx, ready),
+                UiEvent::DialogClosed {
+                    purpose,
+                    paths,
+                    exists,
+                } => self.dialog_answered(purpose, paths, exists),
+                other => self.state.apply(other),
+            }
+        }
+        // More are waiting: come back next frame rather than stall this one.
+        ctx.request_repaint();
+    }
+
+    fn dialog_answered(&mut self, purpose: DialogPurpose, paths: Vec<PathBuf>, exists: bool) {
+        let Some(first) = paths.first().cloned() else {
+            return;
+        };
+        match purpose {
+            DialogPurpose::AddFiles | DialogPurpose::AddFolder => self.add_paths(paths),
+            DialogPurpose::OpenResults => tasks::open_results(&self.ui, first),
+            DialogPurpose::ExportCsv | DialogPurpose::ExportJsonl => {
+                if exists {
+                    self.view.confirm_overwrite = Some((purpose, first));
+                } else {
+                    self.export(purpose, first, false);
+                }
+            }
+            DialogPurpose::SortDestination => {
+                self.state.log.push(
+                    Level::Info,
+                    format!("Copying photos into folders under {}…", first.display()),
+                );
+                tasks::sort_into_folders(&self.ui, first, self.state.store.images().to_vec());
+            }
+        }
+    }
+
+    fn export(&mut self, purpose: DialogPurpose, path: PathBuf, overwrite: bool) {
+        let format = if purpose == DialogPurpose::ExportCsv {
+            ExportFormat::Csv
+        } else {
+            ExportFormat::Jsonl
+        };
+        let results = self
+            .state
+            .store
+            .with_provenance()
+            .map(|(r, p)| (r.clone(), p.clone()))
+            .collect();
+        tasks::export(&self.ui, path, format, results, overwrite);
+    }
+
+    fn add_paths(&mut self, paths: Vec<PathBuf>) {
+        if !paths.is_empty() {
+            self.host.send(EngineCommand::Add(paths));
+        }
+    }
+
+    fn perform(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Ask(purpose) => {
+                ask_in_background(self.dialogs.clone(), purpose, self.ui.clone())
+            }
+            Action::AddPaths(paths) => self.add_paths(paths),
+            Action::Pause => {
+                self.state.batch.paused = true;
+                self.host.send(EngineCommand::Pause);
+            }
+            Action::Resume => {
+                self.state.batch.paused = false;
+                self.host.send(EngineCommand::Resume);
+            }
+            Action::Cancel => {
+                self.state.batch.cancelling = true;
+                self.state.batch.paused = false;
+                self.state.log.push(Level::Info, "Cancelling the batch…");
+                self.host.send(EngineCommand::Cancel);
+            }
+            Action::ClearResults => {
+                self.state.store.clear();
+                self.state.last_summary = None;
+                self.textures.clear();
+                self.view.selected = None;
+                self.host.send(EngineCommand::Forget);
+            }
+            Action::Select(id) => self.view.selected = id,
+            Action::CopyJson(id) => {
+                if let Some(result) = self.state.store.get(id) {
+                    match serde_json::to_string_pretty(result) {
+                        Ok(json) => {
+                            ctx.copy_text(json);
+                            self.state.log.push(
+                                Level::Info,
+                                format!("Copied the result for {} as JSON", result.path.display()),
+                            );
+                        }
+                        Err(e) => self
+                            .state
+                            .log
+                            .push(Level::Error, format!("Cannot copy: {e}")),
+                    }
+                }
+            }
+            Action::ShowInFolder(id) => {
+                if let Some(result) = self.state.store.get(id) {
+                    tasks::show_in_folder(&self.ui, &result.path);
+                }
+            }
+            Action::ApplySettings(settings) => self.apply_settings(*settings),
+            Action::CheckRuntime => {
+                self.state.diagnosing = true;
+                self.host.send(EngineCommand::Diagnose);
+            }
+            Action::ConfirmOverwrite(replace) => {
+                if let Some((purpose, path)) = self.view.confirm_overwrite.take()
+                    && replace
+                {
+                    self.export(purpose, path, true);
+                }
+            }
+            Action::RetryEngine => self.host.send(EngineCommand::Retry),
+        }
+    }
+
+    fn apply_settings(&mut self, settings: AppSettings) {
+        if let Err(problem) = settings.engine.validate() {
+            self.view.settings_error = Some(problem);
+            return;
+        }
+        self.view.settings_error = None;
+        self.state.settings_warning = None;
+        self.host
+            .send(EngineCommand::Apply(settings.engine.clone()));
+        if let Some(path) = &self.state.settings_path {
+            tasks::save_settings(&self.ui, path.clone(), settings.clone());
+        }
+        self.state.settings = settings;
+    }
+
+    fn apply_theme(&mut self, ctx: &egui::Context) {
+        let theme = self.state.settings.theme;
+        if self.applied_theme != Some(theme) {
+            ctx.set_theme(match theme {
+                ThemeChoice::System => egui::ThemePreference::System,
+                ThemeChoice::Light => egui::ThemePreference::Light,
+                ThemeChoice::Dark => egui::ThemePreference::Dark,
+            });
+            self.applied_theme = Some(theme);
+        }
+    }
+
+    /// The work asked for is done and on screen: results in, pictures drawn.
+    pub fn settled(&self) -> bool {
+        self.state.batches_finished > 0 && !self.state.batch.active && self.pictures_settled
+    }
+
+    /// Logs once per finished batch that everything is shown, so automation
+    /// (and the desktop smoke test) can wait on a line rather than a timer.
+    fn announce_when_settled(&mut self) {
+        if self.settled() && self.announced_ready != self.state.batches_finished {
+            self.announced_ready = self.state.batches_finished;
+            tracing::info!(
+                "ready: {} results shown, {} pictures cached",
+                self.state.store.len(),
+                self.textures.len()
+            );
+        }
+    }
+
+    /// Draws everything and returns what the user asked for.
+    pub fn show(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let mut wanted: Vec<ImageRequest> = Vec::new();
+        let ctx = ui.ctx().clone();
+
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.add_space(4.0);
+            views::toolbar::show(ui, &self.state, &mut self.view, &mut actions);
+            ui.add_space(2.0);
+            if let Some(warning) = self.state.settings_warning.clone() {
+                ui.horizontal(|ui| {
+                    ui.colored_label(views::UNCERTAIN, warning.as_str());
+                    if ui.small_button("Dismiss").clicked() {
+                        self.state.settings_warning = None;
+                    }
+                });
+            }
+            if let super::state::EngineStatus::Unavailable(error) = &self.state.engine {
+                ui.horizontal(|ui| {
+                    ui.colored_label(
+                        views::ERROR,
+                        format!("The classifier cannot start: {error}"),
+                    );
+                    if ui.button("Retry").clicked() {
+                        actions.push(Action::RetryEngine);
+                    }
+                });
+            }
+            views::progress::show(ui, &self.state, &mut actions);
+            ui.add_space(2.0);
+        });
+
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                views::log::status_line(ui, &self.state.log, &mut self.view.log_open);
+            });
+        });
+        if self.view.log_open {
+            egui::Panel::bottom("log")
+                .resizable(true)
+                .default_size(160.0)
+                .show(ui, |ui| views::log::show(ui, &self.state.log));
+        }
+
+        let has_results = !self.state.store.is_empty();
+        if has_results {
+            egui::Panel::left("summary")
+                .resizable(true)
+                .default_size(250.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        views::summary::show(ui, &self.state.store, &mut self.view)
+                    });
+                });
+        }
+        if let Some(id) = self.view.selected {
+            egui::Panel::right("detail")
+                .resizable(true)
+                .default_size(380.0)
+                .show(ui, |ui| {
+                    views::detail::show(
+                        ui,
+                        &self.state.store,
+                        id,
+                        &mut self.textures,
+                        &mut wanted,
+                        &mut actions,
+                    )
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            if !has_results {
+                views::drop_zone::empty(ui, &mut actions);
+            } else {
+                match self.view.tab {
+                    Tab::Gallery => views::gallery::show(
+                        ui,
+                        &mut self.state.store,
+                        &self.view,
+                        &mut self.textures,
+                        &mut wanted,
+                        &mut actions,
+                    ),
+                    Tab::Table => {
+                        views::table::show(ui, &mut self.state.store, &mut self.view, &mut actions)
+                    }
+                }
+            }
+        });
+
+        let mut settings_open = self.view.settings_open;
+        egui::Window::new("Settings")
+            .open(&mut settings_open)
+            .default_width(460.0)
+            .show(&ctx, |ui| {
+                views::settings::show(ui, &self.state, &mut self.view, &mut actions)
+            });
+        if !settings_open {
+            self.view.settings_draft = None;
+            self.view.settings_error = None;
+        }
+        self.view.settings_open = settings_open;
+
+        egui::Window::new("About GenderLens")
+            .open(&mut self.view.about_open)
+            .collapsible(false)
+            .resizable(false)
+            .default_width(420.0)
+            .show(&ctx, views::about::show);
+
+        if let Some((_, path)) = &self.view.confirm_overwrite {
+            let text = format!("{} already exists. Replace it?", path.display());
+            egui::Modal::new(egui::Id::unique("confirm_overwrite")).show(&ctx, |ui| {
+                ui.label(text);
+                ui.horizontal(|ui| {
+                    if ui.button("Replace").clicked() {
+                        actions.push(Action::ConfirmOverwrite(true));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        actions.push(Action::ConfirmOverwrite(false));
+                    }
+                });
+            });
+        }
+
+        let hovering = ctx.input(|i| i.raw.hovered_files.len());
+        if hovering > 0 {
+            views::drop_zone::hover_overlay(&ctx, hovering);
+        }
+        self.pictures_settled = wanted.is_empty() && self.loader.queued() == 0;
+        self.loader.want(wanted);
+        actions
+    }
+}
+
+impl eframe::App for GenderLensApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.frame_stats.begin();
+        self.apply_theme(ctx);
+        self.take_events(ctx);
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        self.add_paths(dropped);
+        let (quit, escape) = ctx.input(|i| {
+            (
+                i.modifiers.command && i.key_pressed(egui::Key::Q),
+                i.key_pressed(egui::Key::Escape),
+            )
+        });
+        if escape {
+            self.view.selected = None;
+        }
+        self.announce_when_settled();
+        if quit || (self.exit_when_done && self.settled()) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let actions = self.show(ui);
+        let ctx = ui.ctx().clone();
+        for action in actions {
+            self.perform(&ctx, action);
+        }
+        self.frame_stats.end();
+    }
+
+    fn on_exit(&mut self) {
+        let report = self.frame_stats.report(self.state.store.len());
+        tracing::info!(
+            "frame cost over {} frames: mean {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+            report.frames,
+            report.mean_ms,
+            report.p95_ms,
+            report.max_ms
+        );
+        if let Some(path) = &self.frame_stats_path {
+            let written = serde_json::to_string_pretty(&report)
+                .map_err(std::io::Error::other)
+                .and_then(|json| std::fs::write(path, json));
+            if let Err(e) = written {
+                tracing::error!("cannot write {}: {e}", path.display());
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The thread that owns the batch engine: it loads ONNX Runtime and the
+//! models off the UI thread, starts batches, appends drops to a running
+//! batch, and forwards the engine's events to the UI.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender, never, select, unbounded};
+
+use super::events::{UiEvent, UiSender};
+use crate::engine::{BatchHandle, Engine, EngineEvent, Skipped, inputs};
+use crate::export::Provenance;
+use crate::manifest::ModelBundle;
+use crate::runtime::Runtime;
+use crate::settings::EngineSettings;
+
+pub enum EngineCommand {
+    /// Classify these files and folders: appended to the running batch, or a new one.
+    Add(Vec<PathBuf>),
+    Pause,
+    Resume,
+    Cancel,
+    /// Use these settings from the next batch on.
+    Apply(EngineSettings),
+    /// Run the runtime checks `genderlens doctor` runs.
+    Diagnose,
+    /// The results were cleared: photos may be added again.
+    Forget,
+    /// Try again to start the photos that waited for a failed engine.
+    Retry,
+}
+
+/// The UI's handle on the host thread; dropping it ends the thread and any batch.
+pub struct EngineHost {
+    commands: Sender<EngineCommand>,
+}
+
+impl EngineHost {
+    pub fn spawn(settings: EngineSettings, ui: UiSender) -> Self {
+        let (commands, rx) = unbounded();
+        std::thread::Builder::new()
+            .name("genderlens-engine-host".into())
+            .spawn(move || Host::new(settings, ui).run(rx))
+            .expect("spawning the engine thread");
+        Self { commands }
+    }
+
+    pub fn send(&self, command: EngineCommand) {
+        let _ = self.commands.send(command);
+    }
+}
+
+struct RunningBatch {
+    handle: BatchHandle,
+    /// True once the batch stopped taking additions (it is finishing).
+    closed: bool,
+}
+
+struct Host {
+    settings: EngineSettings,
+    pending_settings: Option<EngineSettings>,
+    engine: Option<Engine>,
+    batch: Option<RunningBatch>,
+    /// Photos waiting for the next batch (added while one was finishing, or
+    /// while the engine could not start).
+    waiting: Vec<PathBuf>,
+    /// Every photo listed this session, so none is classified twice.
+    seen: HashSet<PathBuf>,
+    /// Queued photos not yet reported, by the path given to the engine, with
+    /// their key in `seen`: a cancelled batch releases them to be added again.
+    unreported: HashMap<PathBuf, PathBuf>,
+    provenance: Provenance,
+    ui: UiSender,
+}
+
+impl Host {
+    fn new(settings: EngineSettings, ui: UiSender) -> Self {
+        Self {
+            settings,
+            pending_settings: None,
+            engine: None,
+            batch: None,
+            waiting: Vec::new(),
+            seen: HashSet::new(),
+            unreported: HashMap::new(),
+            provenance: Provenance {
+                backend: "local".into(),
+                model: String::new(),
+            },
+            ui,
+        }
+    }
+
+    fn run(mut self, commands: Receiver<EngineCommand>) {
+        loop {
+            let events = self
+                .batch
+                .as_ref()
+                .map(|b| b.handle.events().clone())
+                .unwrap_or_else(never);
+            select! {
+                recv(commands) -> command => match command {
+                    Ok(command) => self.handle(command),
+                    // The window closed: stop the batch and end.
+                    Err(_) => {
+                        if let Some(batch) = &self.batch {
+                            batch.handle.cancel();
+                        }
+                        return;
+                    }
+                },
+                recv(events) -> event => match event {
+                    Ok(event) => self.forward(event),
+                    Err(_) => self.batch_ended(),
+                },
+            }
+        }
+    }
+
+    fn handle(&mut self, command: EngineCommand) {
+        match command {
+            EngineCommand::Add(paths) => self.add(paths),
+            EngineCommand::Pause | EngineCommand::Resume => {
+                if let Some(batch) = &self.batch {
+                    batch
+                        .handle
+                        .control()
+                        .set_paused(matches!(command, EngineCommand::Pause));
+                }
+            }
+            EngineCommand::Cancel => {
+                for path in std::mem::take(&mut self.waiting) {
+                    self.release(&path);
+                }
+                if let Some(batch) = &self.batch {
+                    batch.handle.cancel();
+                }
+            }
+            EngineCommand::Apply(settings) => {
+                if self.batch.is_some() {
+                    self.pending_settings = Some(settings);
+                } else {
+                    self.apply(settings);
+                }
+            }
+            EngineCommand::Diagnose => {
+                let (settings, ui) = (self.settings.clone(), self.ui.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("genderlens-diagnose".into())
+                    .spawn(move || {
+                        let report = crate::runtime::diagnosis::diagnose(&settings);
+                        ui.send(UiEvent::Diagnosis(Box::new(report)));
+                    });
+                if let Err(e) = spawned {
+                    self.ui.send(UiEvent::TaskFailed(format!(
+                        "cannot start the runtime check: {e}"
+                    )));
+                }
+            }
+            EngineCommand::Forget => {
+                self.seen.clear();
+                self.unreported.clear();
+            }
+            EngineCommand::Retry => {
+                if self.batch.is_none() {
+                    self.start_waiting();
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, settings: EngineSettings) {
+        if settings != self.settings {
+            self.settings = settings;
+            // Sessions depend on the settings; the next batch loads new ones.
+            self.engine = None;
+        }
+    }
+
+    /// Lists the new paths, drops what was already listed, and queues the rest.
+    fn add(&mut self, paths: Vec<PathBuf>) {
+        let listed = inputs::collect_inputs(&paths);
+        let mut skipped = listed.skipped;
+        let mut fresh = Vec::new();
+        for item in listed.items {
+            let path = item.path().to_path_buf();
+            let key = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if self.seen.insert(key.clone()) {
+                self.unreported.insert(path.clone(), key);
+                fresh.push(path);
+            } else {
+                skipped.push(Skipped {
+                    path,
+                    reason: "already added".into(),
+                });
+            }
+        }
+        if !skipped.is_empty() {
+            self.ui.send(UiEvent::Skipped(skipped));
+        }
+        if fresh.is_empty() {
+            return;
+        }
+        match &mut self.batch {
+            Some(batch) if !batch.closed => {
+                if !batch.handle.control().add(fresh.clone()) {
+                    batch.closed = true;
+                    self.waiting.extend(fresh);
+                }
+            }
+            Some(_) => self.waiting.extend(fresh),
+            None => {
+                self.waiting.extend(fresh);
+                self.start_waiting();
+            }
+        }
+    }
+
+    fn start_waiting(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let Some(engine) = self.engine() else {
+            return;
+        };
+        let paths = std::mem::take(&mut self.waiting);
+        self.ui.send(UiEvent::BatchStarting {
+            queued: paths.len(),
+        });
+        let ui = self.ui.clone();
+        let notify: crate::engine::Notify = Arc::new(move || ui.context().request_repaint());
+        let handle = engine.start(paths, Some(notify));
+        self.batch = Some(RunningBatch {
+            handle,
+            closed: false,
+        });
+    }
+
+    /// The engine, loading ONNX Runtime and the models on first use.
+    fn engine(&mut self) -> Option<Engine> {
+        if self.engine.is_none() {
+            self.ui.send(UiEvent::EngineLoading(
+                "Loading ONNX Runtime and the models…".into(),
+            ));
+            match self.load_engine() {
+                Ok(engine) => {
+                    self.provenance = Provenance {
+                        backend: "local".into(),
+                        model: engine.bundle().manifest.classifier.name.clone(),
+                    };
+                    let located = &engine.runtime().located;
+                    self.ui.send(UiEvent::EngineReady {
+                        runtime: format!(
+                            "ONNX Runtime {} ({})",
+                            located.version,
+                            located.path.display()
+                        ),
+                    });
+                    self.engine = Some(engine);
+                }
+                Err(e) => {
+                    self.ui.send(UiEvent::EngineUnavailable(format!("{e:#}")));
+                    return None;
+                }
+            }
+        }
+        self.engine.clone()
+    }
+
+    fn load_engine(&self) -> anyhow::Result<Engine> {
+        let ui = self.ui.clone();
+        let runtime = Runtime::init_or_fetch(self.settings.ort_dylib.as_deref(), |line| {
+            ui.send(UiEvent::EngineLoading(line.to_string()))
+        })?;
+        let bundle = Arc::new(ModelBundle::locate(self.settings.models_dir.as_deref())?);
+        Engine::new(runtime, bundle, self.settings.clone())
+    }
+
+    fn forward(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::Image(result) => {
+                self.unreported.remove(&result.path);
+                self.ui
+                    .send(UiEvent::Result(result, self.provenance.clone()));
+            }
+            EngineEvent::SessionReady(report) => {
+                if report.model == self.provenance.model {
+                    let ep = report.assignment.primary().unwrap_or("unknown");
+                    self.provenance.backend = format!("local:{ep}");
+                }
+                self.ui
+                    .send(UiEvent::Engine(EngineEvent::SessionReady(report)));
+            }
+            EngineEvent::Finished(summary) => {
+                if let Some(batch) = &mut self.batch {
+                    batch.closed = true;
+                }
+                self.ui
+                    .send(UiEvent::Engine(EngineEvent::Finished(summary)));
+            }
+            other => self.ui.send(UiEvent::Engine(other)),
+        }
+    }
+
+    /// Forgets a photo that was queued but never classified.
+    fn release(&mut self, path: &std::path::Path) {
+        if let Some(key) = self.unreported.remove(path) {
+            self.seen.remove(&key);
+        }
+    }
+
+    fn batch_ended(&mut self) {
+        if let Some(batch) = self.batch.take() {
+            let cancelled = batch.handle.is_cancelled();
+            let _ = batch.handle.wait();
+            if cancelled {
+                let dropped: Vec<PathBuf> = self
+                    .unreported
+                    .keys()
+                    .filter(|p| !self.waiting.contains(p))
+                    .cloned()
+                    .collect();
+                for path in dropped {
+                    self.release(&path);
+                }
+            }
+        }
+        self.ui.send(UiEvent::BatchEnded);
+        if let Some(settings) = self.pending_settings.take() {
+            self.apply(settings);
+        }
+        self.start_waiting();
+    }
+}

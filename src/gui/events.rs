@@ -1,0 +1,92 @@
+//! What background work reports to the UI thread, and the sender that wakes
+//! the UI (asks egui for a repaint) after every message.
+
+use std::path::PathBuf;
+
+use crossbeam_channel::Sender;
+
+use super::images::ImageReady;
+use crate::engine::{EngineEvent, Skipped};
+use crate::export::{Provenance, SortReport};
+use crate::postprocess::ImageResult;
+use crate::runtime::diagnosis::Diagnosis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogPurpose {
+    AddFiles,
+    AddFolder,
+    OpenResults,
+    ExportCsv,
+    ExportJsonl,
+    SortDestination,
+}
+
+pub enum UiEvent {
+    /// The engine is being prepared (loading or fetching ONNX Runtime, models).
+    EngineLoading(String),
+    EngineReady {
+        runtime: String,
+    },
+    /// The engine cannot start; the queued photos wait for a retry.
+    EngineUnavailable(String),
+    /// Files that will not be classified, with the reason.
+    Skipped(Vec<Skipped>),
+    /// Photos queued but not started because a batch could not run.
+    BatchStarting {
+        queued: usize,
+    },
+    Engine(EngineEvent),
+    Result(Box<ImageResult>, Provenance),
+    /// The batch's event stream closed.
+    BatchEnded,
+    Diagnosis(Box<Diagnosis>),
+    DialogClosed {
+        purpose: DialogPurpose,
+        paths: Vec<PathBuf>,
+        /// A save dialog's choice names a file that is already there.
+        exists: bool,
+    },
+    SettingsSaved(PathBuf),
+    Exported {
+        path: PathBuf,
+        rows: usize,
+    },
+    Sorted {
+        destination: PathBuf,
+        report: SortReport,
+    },
+    ResultsLoaded {
+        path: PathBuf,
+        results: Vec<ImageResult>,
+        problems: Vec<String>,
+    },
+    Image(ImageReady),
+    /// Something worth a line in the log.
+    Info(String),
+    /// A background task failed; shown in the log and the status line.
+    TaskFailed(String),
+}
+
+/// Sends to the UI and asks egui to repaint, so news shows without input.
+#[derive(Clone)]
+pub struct UiSender {
+    tx: Sender<UiEvent>,
+    ctx: egui::Context,
+}
+
+impl UiSender {
+    pub fn new(tx: Sender<UiEvent>, ctx: egui::Context) -> Self {
+        Self { tx, ctx }
+    }
+
+    pub fn send(&self, event: UiEvent) {
+        // A closed channel means the window is gone; the work is moot.
+        if self.tx.send(event).is_ok() {
+            self.ctx.request_repaint();
+        }
+    }
+
+    pub fn context(&self) -> &egui::Context {
+        &self.ctx
+    }
+}

@@ -1,0 +1,477 @@
+//! Every result the app holds, with the counts, histogram and the filtered,
+//! sorted row list the table and gallery show. Rows are recomputed only
+//! when results, filter or sort change, so large result sets stay smooth.
+
+use std::cmp::Ordering;
+
+use crate::export::Provenance;
+use crate::postprocess::{ImageResult, Status};
+
+pub const HISTOGRAM_BINS: usize = 20;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub images: usize,
+    pub faces: usize,
+    pub female: usize,
+    pub male: usize,
+    pub uncertain: usize,
+    pub no_face: usize,
+    pub errors: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RowMode {
+    #[default]
+    PerFace,
+    PerImage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub female: bool,
+    pub male: bool,
+    pub no_face: bool,
+    pub errors: bool,
+    pub uncertain_only: bool,
+    /// Case-insensitive part of the path.
+    pub text: String,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Self {
+            female: true,
+            male: true,
+            no_face: true,
+            errors: true,
+            uncertain_only: false,
+            text: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortColumn {
+    /// The order photos were added.
+    #[default]
+    Added,
+    Path,
+    Gender,
+    Score,
+    PMale,
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub column: SortColumn,
+    pub descending: bool,
+}
+
+/// One table row: a photo, and one of its faces in per-face mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub image: usize,
+    pub face: Option<usize>,
+}
+
+#[derive(Default)]
+pub struct ResultStore {
+    images: Vec<ImageResult>,
+    provenance: Vec<Provenance>,
+    counts: Counts,
+    /// Faces per p_male bin, split by label: `[female, male]`.
+    histogram: [[u32; HISTOGRAM_BINS]; 2],
+    generation: u64,
+    view: Option<(ViewKey, Vec<Row>)>,
+}
+
+#[derive(Clone, PartialEq)]
+struct ViewKey {
+    generation: u64,
+    mode: RowMode,
+    filter: Filter,
+    sort: Sort,
+}
+
+impl ResultStore {
+    /// Adds a result; its `index` becomes its position in the store.
+    pub fn push(&mut self, mut result: ImageResult, provenance: Provenance) -> usize {
+        let id = self.images.len();
+        result.index = id;
+        self.count(&result);
+        self.images.push(result);
+        self.provenance.push(provenance);
+        self.generation += 1;
+        id
+    }
+
+    pub fn clear(&mut self) {
+        *self = Self {
+            generation: self.generation + 1,
+            ..Self::default()
+        };
+    }
+
+    fn count(&mut self, result: &ImageResult) {
+        let c = &mut self.counts;
+        c.images += 1;
+        match result.status {
+            Status::Error => c.errors += 1,
+            Status::NoFace => c.no_face += 1,
+            Status::Ok => {}
+        }
+        for face in &result.faces {
+            c.faces += 1;
+            let male = face.gender == "male";
+            if male {
+                c.male += 1;
+            } else {
+                c.female += 1;
+            }
+            if face.uncertain {
+                c.uncertain += 1;
+            }
+            let bin = ((face.p_male.clamp(0.0, 1.0) * HISTOGRAM_BINS as f32) as usize)
+                .min(HISTOGRAM_BINS - 1);
+            self.histogram[usize::from(male)][bin] += 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.images.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
+
+    pub fn get(&self, id: usize) -> Option<&ImageResult> {
+        self.images.get(id)
+    }
+
+    pub fn images(&self) -> &[ImageResult] {
+        &self.images
+    }
+
+    pub fn with_provenance(&self) -> impl Iterator<Item = (&ImageResult, &Provenance)> {
+        self.images.iter().zip(&self.provenance)
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Faces per p_male bin: `[female, male]`, each `HISTOGRAM_BINS` long.
+    pub fn histogram(&self) -> &[[u32; HISTOGRAM_BINS]; 2] {
+        &self.histogram
+    }
+
+    /// The rows to show, filtered and sorted; cached until something changes.
+    pub fn rows(&mut self, mode: RowMode, filter: &Filter, sort: Sort) -> &[Row] {
+        let key = ViewKey {
+            generation: self.generation,
+            mode,
+            filter: filter.clone(),
+            sort,
+        };
+        let stale = self.view.as_ref().is_none_or(|(k, _)| *k != key);
+        if stale {
+            let rows = self.compute_rows(mode, filter, sort);
+            self.view = Some((key, rows));
+        }
+        self.view
+            .as_ref()
+            .map(|(_, rows)| rows.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn compute_rows(&self, mode: RowMode, filter: &Filter, sort: Sort) -> Vec<Row> {
+        let needle = filter.text.to_lowercase();
+        let mut rows = Vec::new();
+        for (id, image) in self.images.iter().enumerate() {
+            if !needle.is_empty()
+                && !image
+                    .path
+                    .to_string_lossy()
+                    .to_lowercase()
+                    .contains(&needle)
+            {
+                continue;
+            }
+            match (image.status, mode) {
+                (Status::Error, _) => {
+                    if filter.errors && !filter.uncertain_only {
+                        rows.push(Row {
+                            image: id,
+                            face: None,
+                        });
+                    }
+                }
+                (Status::NoFace, _) => {
+                    if filter.no_face && !filter.uncertain_only {
+                        rows.push(Row {
+                            image: id,
+                            face: None,
+                        });
+                    }
+                }
+                (Status::Ok, RowMode::PerFace) => {
+                    for (n, face) in image.faces.iter().enumerate() {
+                        if face_matches(filter, &face.gender, face.uncertain) {
+                            rows.push(Row {
+                                image: id,
+                                face: Some(n),
+                            });
+                        }
+                    }
+                }
+                (Status::Ok, RowMode::PerImage) => {
+                    let matches = image
+                        .faces
+                        .iter()
+                        .any(|f| face_matches(filter, &f.gender, f.uncertain));
+                    if matches {
+                        rows.push(Row {
+                            image: id,
+                            face: None,
+                        });
+                    }
+                }
+            }
+        }
+        if sort.column != SortColumn::Added || sort.descending {
+            rows.sort_by(|a, b| {
+                // Rows without the value (no face, errors) stay at the end either way.
+                let missing = |row: &Row| self.value_missing(*row, sort.column);
+                missing(a).cmp(&missing(b)).then_with(|| {
+                    let order = self.compare(a, b, sort.column);
+                    if sort.descending {
+                        order.reverse()
+                    } else {
+                        order
+                    }
+                })
+            });
+        }
+        rows
+    }
+
+    /// The label, score and p_male a row shows: its face's, or the photo's top-level answer.
+    pub fn row_values(&self, row: Row) -> (Option<&str>, Option<f32>, Option<f32>) {
+        let image = &self.images[row.image];
+        let face = match row.face {
+            Some(n) => image.faces.get(n),
+            None => image
+                .faces
+                .iter()
+                .max_by(|a, b| a.area().total_cmp(&b.area())),
+        };
+        match face {
+            Some(f) => (Some(f.gender.as_str()), Some(f.score), Some(f.p_male)),
+            None => (None, None, None),
+        }
+    }
+
+    fn value_missing(&self, row: Row, column: SortColumn) -> bool {
+        let (gender, score, p_male) = self.row_values(row);
+        match column {
+            SortColumn::Gender => gender.is_none(),
+            SortColumn::Score => score.is_none(),
+            SortColumn::PMale => p_male.is_none(),
+            SortColumn::Added | SortColumn::Path | SortColumn::Status => false,
+        }
+    }
+
+    fn compare(&self, a: &Row, b: &Row, column: SortColumn) -> Ordering {
+        let (ia, ib) = (&self.images[a.image], &self.images[b.image]);
+        let (va, vb) = (self.row_values(*a), self.row_values(*b));
+        let primary = match column {
+            SortColumn::Added => Ordering::Equal,
+            SortColumn::Path => ia.path.cmp(&ib.path),
+            SortColumn::Gender => va.0.cmp(&vb.0),
+            SortColumn::Score => cmp_option_f32(va.1, vb.1),
+            SortColumn::PMale => cmp_option_f32(va.2, vb.2),
+            SortColumn::Status => ia.status.as_str().cmp(ib.status.as_str()),
+        };
+        primary
+            .then(a.image.cmp(&b.image))
+            .then(a.face.cmp(&b.face))
+    }
+}
+
+fn face_matches(filter: &Filter, gender: &str, uncertain: bool) -> bool {
+    let label = if gender == "male" {
+        filter.male
+    } else {
+        filter.female
+    };
+    label && (!filter.uncertain_only || uncertain)
+}
+
+/// Missing values sort after present ones.
+fn cmp_option_f32(a: Option<f32>, b: Option<f32>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postprocess::{FaceResult, StageTimings, image_result};
+
+    fn face(gender: &str, p_male: f32, side: f32) -> FaceResult {
+        let score = if gender == "male" {
+            p_male
+        } else {
+            1.0 - p_male
+        };
+        FaceResult {
+            bbox: [0.0, 0.0, side, side],
+            landmarks: [[0.0; 2]; 5],
+            detection_score: 0.9,
+            gender: gender.into(),
+            score,
+            p_male,
+            uncertain: score < 0.6,
+        }
+    }
+
+    fn store() -> ResultStore {
+        let provenance = Provenance {
+            backend: "local".into(),
+            model: "m".into(),
+        };
+        let mut store = ResultStore::default();
+        let timings = StageTimings::default();
+        store.push(
+            image_result(
+                0,
+                "b.jpg".into(),
+                (9, 9),
+                vec![face("male", 0.9, 5.0)],
+                timings,
+            ),
+            provenance.clone(),
+        );
+        store.push(
+            image_result(
+                0,
+                "a.jpg".into(),
+                (9, 9),
+                vec![face("female", 0.1, 5.0), face("male", 0.55, 2.0)],
+                timings,
+            ),
+            provenance.clone(),
+        );
+        store.push(
+            image_result(0, "c.png".into(), (9, 9), vec![], timings),
+            provenance.clone(),
+        );
+        store.push(
+            ImageResult::failed(0, "d.gif".into(), "damaged"),
+            provenance,
+        );
+        store
+    }
+
+    #[test]
+    fn counts_and_histogram() {
+        let store = store();
+        let c = store.counts();
+        assert_eq!(
+            (
+                c.images,
+                c.faces,
+                c.female,
+                c.male,
+                c.uncertain,
+                c.no_face,
+                c.errors
+            ),
+            (4, 3, 1, 2, 1, 1, 1)
+        );
+        let [female, male] = store.histogram();
+        assert_eq!(female[2], 1);
+        assert_eq!(male[18] + male[11], 2);
+    }
+
+    #[test]
+    fn filters_and_sorting() {
+        let mut store = store();
+        let all = store
+            .rows(RowMode::PerFace, &Filter::default(), Sort::default())
+            .to_vec();
+        assert_eq!(all.len(), 5);
+
+        let uncertain = Filter {
+            uncertain_only: true,
+            ..Filter::default()
+        };
+        let rows = store.rows(RowMode::PerFace, &uncertain, Sort::default());
+        assert_eq!(
+            rows,
+            &[Row {
+                image: 1,
+                face: Some(1)
+            }]
+        );
+
+        let males = Filter {
+            female: false,
+            no_face: false,
+            errors: false,
+            ..Filter::default()
+        };
+        assert_eq!(
+            store.rows(RowMode::PerFace, &males, Sort::default()).len(),
+            2
+        );
+        // Per photo, a photo shows when any face matches.
+        assert_eq!(
+            store.rows(RowMode::PerImage, &males, Sort::default()).len(),
+            2
+        );
+
+        let by_path = Sort {
+            column: SortColumn::Path,
+            descending: false,
+        };
+        let rows = store
+            .rows(RowMode::PerImage, &Filter::default(), by_path)
+            .to_vec();
+        let paths: Vec<_> = rows.iter().map(|r| store_path(&store, r.image)).collect();
+        assert_eq!(paths, ["a.jpg", "b.jpg", "c.png", "d.gif"]);
+
+        let by_score = Sort {
+            column: SortColumn::PMale,
+            descending: true,
+        };
+        let first = store.rows(RowMode::PerFace, &Filter::default(), by_score)[0];
+        assert_eq!(
+            first,
+            Row {
+                image: 0,
+                face: Some(0)
+            }
+        );
+
+        let text = Filter {
+            text: "PNG".into(),
+            ..Filter::default()
+        };
+        assert_eq!(
+            store.rows(RowMode::PerFace, &text, Sort::default()).len(),
+            1
+        );
+    }
+
+    fn store_path(store: &ResultStore, id: usize) -> String {
+        store.get(id).unwrap().path.display().to_string()
+    }
+}

@@ -1,0 +1,287 @@
+//! Everything the app knows, apart from how it is drawn: settings, results,
+//! the batch in progress, the engine's status and the log. Background
+//! events change it through [`AppState::apply`].
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+
+use super::events::UiEvent;
+use super::results::ResultStore;
+use super::settings_store::AppSettings;
+use crate::engine::{EngineEvent, Progress, Summary};
+use crate::runtime::SessionReport;
+use crate::runtime::diagnosis::Diagnosis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+pub struct LogLine {
+    pub level: Level,
+    pub text: String,
+}
+
+const LOG_CAPACITY: usize = 10_000;
+
+#[derive(Default)]
+pub struct Log {
+    lines: VecDeque<LogLine>,
+    pub errors: usize,
+}
+
+impl Log {
+    pub fn push(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            Level::Info => tracing::info!("{text}"),
+            Level::Warning => tracing::warn!("{text}"),
+            Level::Error => {
+                self.errors += 1;
+                tracing::error!("{text}")
+            }
+        }
+        if self.lines.len() == LOG_CAPACITY {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(LogLine { level, text });
+    }
+
+    pub fn lines(&self) -> &VecDeque<LogLine> {
+        &self.lines
+    }
+
+    pub fn last(&self) -> Option<&LogLine> {
+        self.lines.back()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineStatus {
+    /// Loaded on the first batch, so the window opens at once.
+    NotLoaded,
+    Loading(String),
+    Ready(String),
+    Unavailable(String),
+}
+
+#[derive(Default)]
+pub struct BatchState {
+    pub active: bool,
+    pub paused: bool,
+    pub cancelling: bool,
+    pub progress: Option<Progress>,
+    /// A step worth its own line, such as a first-run TensorRT build.
+    pub step: Option<String>,
+}
+
+pub struct AppState {
+    pub settings: AppSettings,
+    pub settings_path: Option<PathBuf>,
+    /// Shown until dismissed, e.g. a damaged settings file.
+    pub settings_warning: Option<String>,
+    pub store: ResultStore,
+    pub batch: BatchState,
+    pub last_summary: Option<Summary>,
+    pub engine: EngineStatus,
+    /// Where each model runs, from the latest batch.
+    pub sessions: BTreeMap<String, SessionReport>,
+    pub diagnosis: Option<Box<Diagnosis>>,
+    pub diagnosing: bool,
+    pub log: Log,
+    pub skipped: usize,
+    /// Incremented when a batch's results are all in (for tests and automation).
+    pub batches_finished: usize,
+}
+
+impl AppState {
+    pub fn new(
+        settings: AppSettings,
+        settings_path: Option<PathBuf>,
+        settings_warning: Option<String>,
+    ) -> Self {
+        let mut log = Log::default();
+        if let Some(warning) = &settings_warning {
+            log.push(Level::Warning, warning.clone());
+        }
+        Self {
+            settings,
+            settings_path,
+            settings_warning,
+            store: ResultStore::default(),
+            batch: BatchState::default(),
+            last_summary: None,
+            engine: EngineStatus::NotLoaded,
+            sessions: BTreeMap::new(),
+            diagnosis: None,
+            diagnosing: false,
+            log,
+            skipped: 0,
+            batches_finished: 0,
+        }
+    }
+
+    /// Applies one background event. Events that need the app to act (dialog
+    /// answers, decoded pictures) are handled by the app before this.
+    pub fn apply(&mut self, event: UiEvent) {
+        match event {
+            UiEvent::EngineLoading(message) => {
+                self.batch.step = Some(message.clone());
+                self.engine = EngineStatus::Loading(message);
+            }
+            UiEvent::EngineReady { runtime } => {
+                self.log.push(Level::Info, format!("Using {runtime}"));
+                self.batch.step = None;
+                self.engine = EngineStatus::Ready(runtime);
+            }
+            UiEvent::EngineUnavailable(message) => {
+                self.log.push(
+                    Level::Error,
+                    format!("The classifier cannot start: {message}"),
+                );
+                self.batch.step = None;
+                self.engine = EngineStatus::Unavailable(message);
+            }
+            UiEvent::Skipped(skipped) => self.log_skipped(&skipped),
+            UiEvent::BatchStarting { queued } => {
+                self.batch = BatchState {
+                    active: true,
+                    ..BatchState::default()
+                };
+                self.log
+                    .push(Level::Info, format!("Classifying {queued} photos…"));
+            }
+            UiEvent::Engine(event) => self.apply_engine(event),
+            UiEvent::Result(result, provenance) => {
+                if let Some(error) = &result.error {
+                    self.log
+                        .push(Level::Error, format!("{}: {error}", result.path.display()));
+                }
+                self.store.push(*result, provenance);
+            }
+            UiEvent::BatchEnded => {
+                self.batch = BatchState::default();
+                self.batches_finished += 1;
+            }
+            UiEvent::Diagnosis(report) => {
+                self.diagnosing = false;
+                self.diagnosis = Some(report);
+            }
+            UiEvent::SettingsSaved(path) => {
+                self.log
+                    .push(Level::Info, format!("Settings saved to {}", path.display()));
+            }
+            UiEvent::Exported { path, rows } => {
+                self.log.push(
+                    Level::Info,
+                    format!("Exported {rows} rows to {}", path.display()),
+                );
+            }
+            UiEvent::Sorted {
+                destination,
+                report,
+            } => {
+                let per_folder: Vec<String> = report
+                    .copied
+                    .iter()
+                    .map(|(folder, n)| format!("{n} to {folder}/"))
+                    .collect();
+                self.log.push(
+                    Level::Info,
+                    format!(
+                        "Copied {} photos under {}: {}{}",
+                        report.total_copied(),
+                        destination.display(),
+                        per_folder.join(", "),
+                        if report.skipped_errors > 0 {
+                            format!("; {} failed photos left out", report.skipped_errors)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
+                for (path, reason) in report.failures {
+                    self.log.push(
+                        Level::Error,
+                        format!("Not copied {}: {reason}", path.display()),
+                    );
+                }
+            }
+            UiEvent::ResultsLoaded {
+                path,
+                results,
+                problems,
+            } => {
+                let n = results.len();
+                let provenance = crate::export::Provenance {
+                    backend: format!("file:{}", path.display()),
+                    model: String::new(),
+                };
+                for result in results {
+                    self.store.push(result, provenance.clone());
+                }
+                for problem in problems {
+                    self.log.push(Level::Warning, problem);
+                }
+                self.log.push(
+                    Level::Info,
+                    format!("Opened {n} results from {}", path.display()),
+                );
+                self.batches_finished += 1;
+            }
+            UiEvent::Info(text) => self.log.push(Level::Info, text),
+            UiEvent::TaskFailed(message) => self.log.push(Level::Error, message),
+            UiEvent::DialogClosed { .. } | UiEvent::Image(_) => {}
+        }
+    }
+
+    fn apply_engine(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::Started { skipped, .. } | EngineEvent::Added { skipped, .. } => {
+                self.log_skipped(&skipped)
+            }
+            EngineEvent::Status(message) => {
+                self.log.push(Level::Info, message.clone());
+                self.batch.step = Some(message);
+            }
+            EngineEvent::SessionReady(report) => {
+                self.log.push(Level::Info, report.summary());
+                self.batch.step = None;
+                self.sessions.insert(report.model.clone(), report);
+            }
+            EngineEvent::Image(_) => {}
+            EngineEvent::Progress(progress) => self.batch.progress = Some(progress),
+            EngineEvent::Finished(summary) => {
+                self.log.push(
+                    Level::Info,
+                    format!(
+                        "Batch finished: {} photos, {} faces, {} without a face, {} failed{} in {:.1} s",
+                        summary.total,
+                        summary.faces,
+                        summary.no_face,
+                        summary.failed,
+                        if summary.cancelled { " (cancelled)" } else { "" },
+                        summary.elapsed.as_secs_f64()
+                    ),
+                );
+                self.last_summary = Some(summary);
+            }
+            EngineEvent::Failed(message) => {
+                self.log
+                    .push(Level::Error, format!("The batch stopped: {message}"));
+            }
+        }
+    }
+
+    fn log_skipped(&mut self, skipped: &[crate::engine::Skipped]) {
+        self.skipped += skipped.len();
+        for s in skipped {
+            self.log.push(
+                Level::Warning,
+                format!("Skipped {}: {}", s.path.display(), s.reason),
+            );
+        }
+    }
+}

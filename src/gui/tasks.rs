@@ -1,0 +1,95 @@
+//! File work the UI asks for (export, sorting, settings, opening results,
+//! showing a folder), each on a short-lived thread that reports back.
+
+use std::path::{Path, PathBuf};
+
+use super::events::{UiEvent, UiSender};
+use super::settings_store::{self, AppSettings};
+use crate::export::{self, ExportFormat, Provenance};
+use crate::postprocess::ImageResult;
+
+fn spawn(name: &str, ui: &UiSender, work: impl FnOnce() -> UiEvent + Send + 'static) {
+    let sender = ui.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("genderlens-{name}"))
+        .spawn(move || sender.send(work()));
+    if let Err(e) = spawned {
+        ui.send(UiEvent::TaskFailed(format!("cannot start {name}: {e}")));
+    }
+}
+
+pub fn export(
+    ui: &UiSender,
+    path: PathBuf,
+    format: ExportFormat,
+    results: Vec<(ImageResult, Provenance)>,
+    overwrite: bool,
+) {
+    spawn("export", ui, move || {
+        let rows = results.iter().map(|(r, p)| (r, p));
+        match export::export_results(&path, format, rows, overwrite) {
+            Ok(rows) => UiEvent::Exported { path, rows },
+            Err(e) => UiEvent::TaskFailed(format!("Export failed: {e:#}")),
+        }
+    });
+}
+
+pub fn sort_into_folders(ui: &UiSender, destination: PathBuf, results: Vec<ImageResult>) {
+    spawn("sort", ui, move || {
+        let report = export::sort_into_folders(&results, &destination);
+        UiEvent::Sorted {
+            destination,
+            report,
+        }
+    });
+}
+
+pub fn save_settings(ui: &UiSender, path: PathBuf, settings: AppSettings) {
+    spawn("settings", ui, move || {
+        match settings_store::save(&path, &settings) {
+            Ok(()) => UiEvent::SettingsSaved(path),
+            Err(e) => UiEvent::TaskFailed(format!("Settings not saved: {e:#}")),
+        }
+    });
+}
+
+pub fn open_results(ui: &UiSender, path: PathBuf) {
+    spawn("open-results", ui, move || {
+        match export::read_jsonl(&path) {
+            Ok((results, problems)) => UiEvent::ResultsLoaded {
+                path,
+                results,
+                problems,
+            },
+            Err(e) => UiEvent::TaskFailed(format!("Cannot open results: {e:#}")),
+        }
+    });
+}
+
+/// Opens the system file manager on the folder holding `path`.
+pub fn show_in_folder(ui: &UiSender, path: &Path) {
+    let folder = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    spawn("open-folder", ui, move || {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else if cfg!(windows) {
+            "explorer"
+        } else {
+            "xdg-open"
+        };
+        match std::process::Command::new(opener).arg(&folder).status() {
+            Ok(status) if status.success() => UiEvent::Info(format!("Opened {}", folder.display())),
+            Ok(status) => UiEvent::TaskFailed(format!(
+                "Cannot open {}: {opener} exited with {status}",
+                folder.display()
+            )),
+            Err(e) => UiEvent::TaskFailed(format!(
+                "Cannot open {} with {opener}: {e}",
+                folder.display()
+            )),
+        }
+    });
+}

@@ -1,0 +1,149 @@
+//! The selected photo at full size with its face boxes, each face's chip
+//! and scores, and the actions on it.
+
+use egui::{Color32, Ui};
+
+use super::{Action, face_colour, file_name, paint_faces};
+use crate::gui::images::{ImageKind, ImageRequest};
+use crate::gui::results::ResultStore;
+use crate::gui::textures::TextureCache;
+
+pub fn show(
+    ui: &mut Ui,
+    store: &ResultStore,
+    id: usize,
+    textures: &mut TextureCache,
+    wanted: &mut Vec<ImageRequest>,
+    actions: &mut Vec<Action>,
+) {
+    let Some(result) = store.get(id) else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.heading(file_name(result));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Close")
+                .on_hover_text("Close the detail view")
+                .clicked()
+            {
+                actions.push(Action::Select(None));
+            }
+        });
+    });
+    ui.label(
+        egui::RichText::new(result.path.display().to_string())
+            .small()
+            .weak(),
+    );
+    ui.horizontal(|ui| {
+        if ui.button("Copy as JSON").clicked() {
+            actions.push(Action::CopyJson(id));
+        }
+        if ui.button("Open containing folder").clicked() {
+            actions.push(Action::ShowInFolder(id));
+        }
+    });
+    if let Some(error) = &result.error {
+        ui.colored_label(super::ERROR, format!("Error: {error}"));
+    }
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            let cached = textures.get(id, ImageKind::Detail);
+            match cached {
+                Some(cached) => {
+                    let size = cached.texture.size_vec2();
+                    let width = ui.available_width();
+                    let shown = super::fit(size, egui::vec2(width, width * 1.5));
+                    let (rect, _) = ui.allocate_exact_size(shown, egui::Sense::hover());
+                    let painter = ui.painter_at(rect);
+                    painter.image(
+                        cached.texture.id(),
+                        rect,
+                        egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                        Color32::WHITE,
+                    );
+                    paint_faces(&painter, rect, cached.source_size, &result.faces, 13.0);
+                    let chips: Vec<_> = cached
+                        .chips
+                        .iter()
+                        .map(|t| (t.id(), t.size_vec2()))
+                        .collect();
+                    faces(ui, result, &chips);
+                }
+                None => {
+                    match textures.failure(id, ImageKind::Detail) {
+                        Some(reason) => {
+                            ui.colored_label(
+                                super::ERROR,
+                                format!("Cannot show this photo: {reason}"),
+                            );
+                        }
+                        None => {
+                            if textures.needs(id, ImageKind::Detail) {
+                                wanted.insert(
+                                    0,
+                                    ImageRequest {
+                                        id,
+                                        kind: ImageKind::Detail,
+                                        path: result.path.clone(),
+                                        faces: result.faces.iter().map(|f| f.bbox).collect(),
+                                    },
+                                );
+                            }
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label("Loading…");
+                            });
+                        }
+                    }
+                    faces(ui, result, &[]);
+                }
+            }
+        });
+}
+
+fn faces(
+    ui: &mut Ui,
+    result: &crate::postprocess::ImageResult,
+    chips: &[(egui::TextureId, egui::Vec2)],
+) {
+    if result.faces.is_empty() && result.error.is_none() {
+        ui.label("No face found in this photo.");
+        return;
+    }
+    for (n, face) in result.faces.iter().enumerate() {
+        ui.separator();
+        ui.horizontal(|ui| {
+            if let Some((texture, _)) = chips.get(n) {
+                ui.add(egui::Image::new((*texture, egui::vec2(72.0, 72.0))));
+            }
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    ui.strong(format!("Face {}", n + 1));
+                    ui.colored_label(
+                        face_colour(face),
+                        format!("{} {:.3}", face.gender, face.score),
+                    );
+                    if face.uncertain {
+                        ui.colored_label(super::UNCERTAIN, "uncertain");
+                    }
+                });
+                ui.label(format!(
+                    "p(male) {:.3} · detection {:.2}",
+                    face.p_male, face.detection_score
+                ));
+                ui.label(
+                    egui::RichText::new(format!(
+                        "box {:.0}, {:.0} – {:.0}, {:.0}",
+                        face.bbox[0], face.bbox[1], face.bbox[2], face.bbox[3]
+                    ))
+                    .small()
+                    .weak(),
+                );
+            });
+        });
+    }
+}

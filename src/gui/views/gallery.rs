@@ -1,0 +1,171 @@
+//! The thumbnail grid: one tile per photo, face boxes with their label and
+//! score, badges for no face, errors and doubtful faces. Only visible rows
+//! are laid out and only visible thumbnails are requested.
+
+use egui::{Color32, Sense, Ui, vec2};
+
+use super::{Action, ViewState, file_name, paint_faces, status_badge};
+use crate::gui::images::{ImageKind, ImageRequest};
+use crate::gui::results::{ResultStore, RowMode};
+use crate::gui::textures::TextureCache;
+
+const TILE: f32 = 168.0;
+const CAPTION: f32 = 20.0;
+const GAP: f32 = 8.0;
+
+pub fn show(
+    ui: &mut Ui,
+    store: &mut ResultStore,
+    view: &ViewState,
+    textures: &mut TextureCache,
+    wanted: &mut Vec<ImageRequest>,
+    actions: &mut Vec<Action>,
+) {
+    let rows = store
+        .rows(RowMode::PerImage, &view.filter, view.sort)
+        .to_vec();
+    if rows.is_empty() {
+        ui.centered_and_justified(|ui| ui.label("No photos match the filter."));
+        return;
+    }
+    let per_line = (((ui.available_width() + GAP) / (TILE + GAP)).floor() as usize).max(1);
+    let lines = rows.len().div_ceil(per_line);
+    egui::ScrollArea::vertical().auto_shrink(false).show_rows(
+        ui,
+        TILE + CAPTION + GAP,
+        lines,
+        |ui, visible| {
+            for line in visible {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = GAP;
+                    let start = line * per_line;
+                    for row in &rows[start..(start + per_line).min(rows.len())] {
+                        tile(ui, store, row.image, view, textures, wanted, actions);
+                    }
+                });
+                ui.add_space(GAP);
+            }
+        },
+    );
+}
+
+fn tile(
+    ui: &mut Ui,
+    store: &ResultStore,
+    id: usize,
+    view: &ViewState,
+    textures: &mut TextureCache,
+    wanted: &mut Vec<ImageRequest>,
+    actions: &mut Vec<Action>,
+) {
+    let Some(result) = store.get(id) else {
+        return;
+    };
+    let (rect, response) = ui.allocate_exact_size(vec2(TILE, TILE + CAPTION), Sense::click());
+    let name = file_name(result);
+    let response = response.on_hover_text(match &result.error {
+        Some(error) => format!("{}\n{error}", result.path.display()),
+        None => result.path.display().to_string(),
+    });
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(
+            egui::Role::Button,
+            true,
+            view.selected == Some(id),
+            format!("Photo {name}"),
+        )
+    });
+    if response.clicked() {
+        actions.push(Action::Select(Some(id)));
+    }
+    if !ui.is_rect_visible(rect) {
+        return;
+    }
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals();
+    let picture_area = egui::Rect::from_min_size(rect.min, vec2(TILE, TILE));
+    painter.rect_filled(picture_area, 4.0, visuals.extreme_bg_color);
+    if view.selected == Some(id) {
+        painter.rect_stroke(
+            picture_area,
+            4.0,
+            egui::Stroke::new(3.0, visuals.selection.stroke.color),
+            egui::StrokeKind::Inside,
+        );
+    } else if response.hovered() {
+        painter.rect_stroke(
+            picture_area,
+            4.0,
+            visuals.widgets.hovered.bg_stroke,
+            egui::StrokeKind::Inside,
+        );
+    }
+
+    match textures.get(id, ImageKind::Thumbnail) {
+        Some(cached) => {
+            let size = cached.texture.size_vec2();
+            let shown = super::fit(size, picture_area.shrink(4.0).size());
+            let picture = egui::Rect::from_center_size(picture_area.center(), shown);
+            painter.image(
+                cached.texture.id(),
+                picture,
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
+            paint_faces(&painter, picture, cached.source_size, &result.faces, 11.0);
+        }
+        None => {
+            let text = match textures.failure(id, ImageKind::Thumbnail) {
+                Some(_) => "no preview",
+                None => {
+                    if textures.needs(id, ImageKind::Thumbnail) {
+                        wanted.push(ImageRequest {
+                            id,
+                            kind: ImageKind::Thumbnail,
+                            path: result.path.clone(),
+                            faces: Vec::new(),
+                        });
+                    }
+                    "…"
+                }
+            };
+            painter.text(
+                picture_area.center(),
+                egui::Align2::CENTER_CENTER,
+                text,
+                egui::FontId::proportional(12.0),
+                visuals.weak_text_color(),
+            );
+        }
+    }
+
+    if let Some((badge, colour)) = status_badge(result) {
+        let galley = painter.layout_no_wrap(
+            badge.to_string(),
+            egui::FontId::proportional(11.0),
+            Color32::WHITE,
+        );
+        let badge_rect = egui::Rect::from_min_size(
+            picture_area.right_top() + vec2(-galley.size().x - 10.0, 4.0),
+            galley.size() + vec2(6.0, 2.0),
+        );
+        painter.rect_filled(badge_rect, 6.0, colour);
+        painter.galley(badge_rect.min + vec2(3.0, 1.0), galley, Color32::WHITE);
+    }
+    painter.text(
+        egui::pos2(rect.min.x + 2.0, rect.max.y - CAPTION / 2.0),
+        egui::Align2::LEFT_CENTER,
+        truncate(&name, 24),
+        egui::FontId::proportional(12.0),
+        visuals.text_color(),
+    );
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(max - 1).collect();
+        format!("{head}…")
+    }
+}

@@ -1,0 +1,159 @@
+//! Drawing the app. Views read the state and return what the user asked
+//! for as [`Action`]s; they never change results or start work themselves.
+
+pub mod about;
+pub mod detail;
+pub mod drop_zone;
+pub mod gallery;
+pub mod log;
+pub mod progress;
+pub mod settings;
+pub mod summary;
+pub mod table;
+pub mod toolbar;
+
+use std::path::PathBuf;
+
+use egui::Color32;
+
+use super::events::DialogPurpose;
+use super::results::{Filter, RowMode, Sort};
+use super::settings_store::AppSettings;
+use crate::postprocess::{FaceResult, ImageResult, Status};
+
+/// What the user asked for this frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Ask(DialogPurpose),
+    AddPaths(Vec<PathBuf>),
+    Pause,
+    Resume,
+    Cancel,
+    ClearResults,
+    Select(Option<usize>),
+    CopyJson(usize),
+    ShowInFolder(usize),
+    ApplySettings(Box<AppSettings>),
+    CheckRuntime,
+    /// The answer to "replace the existing file?".
+    ConfirmOverwrite(bool),
+    RetryEngine,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Gallery,
+    Table,
+}
+
+/// How the results are shown: purely presentation, never saved with results.
+pub struct ViewState {
+    pub tab: Tab,
+    pub row_mode: RowMode,
+    pub filter: Filter,
+    pub sort: Sort,
+    pub selected: Option<usize>,
+    pub settings_open: bool,
+    /// The settings being edited, applied only on "Apply".
+    pub settings_draft: Option<AppSettings>,
+    pub settings_error: Option<String>,
+    pub about_open: bool,
+    pub log_open: bool,
+    /// An export waiting for the user to allow replacing an existing file.
+    pub confirm_overwrite: Option<(DialogPurpose, PathBuf)>,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        Self {
+            tab: Tab::Gallery,
+            row_mode: RowMode::PerFace,
+            filter: Filter::default(),
+            sort: Sort::default(),
+            selected: None,
+            settings_open: false,
+            settings_draft: None,
+            settings_error: None,
+            about_open: false,
+            log_open: false,
+            confirm_overwrite: None,
+        }
+    }
+}
+
+pub const FEMALE: Color32 = Color32::from_rgb(214, 84, 170);
+pub const MALE: Color32 = Color32::from_rgb(52, 140, 230);
+pub const UNCERTAIN: Color32 = Color32::from_rgb(232, 160, 32);
+pub const ERROR: Color32 = Color32::from_rgb(220, 60, 60);
+pub const NO_FACE: Color32 = Color32::from_rgb(140, 140, 140);
+
+pub fn label_colour(gender: &str) -> Color32 {
+    if gender == "male" { MALE } else { FEMALE }
+}
+
+pub fn face_colour(face: &FaceResult) -> Color32 {
+    if face.uncertain {
+        UNCERTAIN
+    } else {
+        label_colour(&face.gender)
+    }
+}
+
+/// A short badge for a photo's state, if it needs one.
+pub fn status_badge(result: &ImageResult) -> Option<(&'static str, Color32)> {
+    match result.status {
+        Status::Error => Some(("error", ERROR)),
+        Status::NoFace => Some(("no face", NO_FACE)),
+        Status::Ok if result.faces.iter().any(|f| f.uncertain) => Some(("uncertain", UNCERTAIN)),
+        Status::Ok => None,
+    }
+}
+
+pub fn file_name(result: &ImageResult) -> String {
+    result
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| result.path.display().to_string())
+}
+
+/// Draws face boxes with their label and score over a picture drawn in `rect`.
+pub fn paint_faces(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    source_size: [u32; 2],
+    faces: &[FaceResult],
+    font_size: f32,
+) {
+    let scale = rect.width() / source_size[0].max(1) as f32;
+    for face in faces {
+        let colour = face_colour(face);
+        let b = egui::Rect::from_min_max(
+            rect.min + egui::vec2(face.bbox[0], face.bbox[1]) * scale,
+            rect.min + egui::vec2(face.bbox[2], face.bbox[3]) * scale,
+        );
+        painter.rect_stroke(
+            b,
+            2.0,
+            egui::Stroke::new(2.0, colour),
+            egui::StrokeKind::Outside,
+        );
+        let text = format!("{} {:.2}", face.gender, face.score);
+        let galley =
+            painter.layout_no_wrap(text, egui::FontId::proportional(font_size), Color32::WHITE);
+        let label_min = egui::pos2(
+            b.min.x - 2.0,
+            (b.min.y - galley.size().y - 2.0).max(rect.min.y),
+        );
+        let label = egui::Rect::from_min_size(label_min, galley.size() + egui::vec2(4.0, 0.0));
+        painter.rect_filled(label, 2.0, colour);
+        painter.galley(label.min + egui::vec2(2.0, 0.0), galley, Color32::WHITE);
+    }
+}
+
+/// A picture's size when fitted inside `available`, keeping its aspect ratio.
+pub fn fit(size: egui::Vec2, available: egui::Vec2) -> egui::Vec2 {
+    let scale = (available.x / size.x).min(available.y / size.y);
+    size * scale
+}

@@ -1,0 +1,216 @@
+//! The settings window: backend, local inference options, appearance, and
+//! the runtime status (the facts `genderlens doctor` prints).
+
+use egui::Ui;
+
+use super::{Action, ViewState};
+use crate::gui::settings_store::{AppSettings, BackendChoice, ThemeChoice};
+use crate::gui::state::{AppState, EngineStatus};
+use crate::settings::ProviderChoice;
+
+pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+    let draft = view
+        .settings_draft
+        .get_or_insert_with(|| state.settings.clone());
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading("Backend");
+        egui::ComboBox::from_label("Classify photos with")
+            .selected_text(draft.backend.label())
+            .show_ui(ui, |ui| {
+                ui.selectable_value(
+                    &mut draft.backend,
+                    BackendChoice::Local,
+                    BackendChoice::Local.label(),
+                );
+            });
+
+        ui.add_space(6.0);
+        ui.heading("Local inference");
+        let engine = &mut draft.engine;
+        egui::Grid::new("engine_settings")
+            .num_columns(2)
+            .spacing([12.0, 6.0])
+            .show(ui, |ui| {
+                ui.label("Execution provider");
+                egui::ComboBox::from_id_salt("provider")
+                    .selected_text(provider_label(engine.provider))
+                    .show_ui(ui, |ui| {
+                        for choice in [
+                            ProviderChoice::Auto,
+                            ProviderChoice::Tensorrt,
+                            ProviderChoice::Cuda,
+                            ProviderChoice::Cpu,
+                        ] {
+                            ui.selectable_value(
+                                &mut engine.provider,
+                                choice,
+                                provider_label(choice),
+                            );
+                        }
+                    });
+                ui.end_row();
+                ui.label("Half precision (TensorRT)");
+                ui.checkbox(&mut engine.fp16, "fp16: faster, scores shift slightly");
+                ui.end_row();
+                ui.label("Batch size");
+                ui.add(egui::DragValue::new(&mut engine.max_batch).range(1..=512));
+                ui.end_row();
+                ui.label("Detector size (px)");
+                ui.add(
+                    egui::DragValue::new(&mut engine.detector_size)
+                        .range(128..=2048)
+                        .speed(32.0),
+                );
+                ui.end_row();
+                ui.label("Minimum face (px)");
+                ui.add(egui::DragValue::new(&mut engine.min_face_px).range(0.0..=1000.0));
+                ui.end_row();
+                ui.label("Detection threshold");
+                ui.add(egui::Slider::new(
+                    &mut engine.detection_threshold,
+                    0.05..=0.99,
+                ));
+                ui.end_row();
+                ui.label("Uncertain below");
+                ui.add(egui::Slider::new(&mut engine.uncertain_below, 0.5..=1.0))
+                    .on_hover_text(
+                        "Faces whose label probability is below this are marked uncertain",
+                    );
+                ui.end_row();
+            });
+
+        ui.add_space(6.0);
+        ui.heading("Appearance");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut draft.theme, ThemeChoice::System, "System");
+            ui.radio_value(&mut draft.theme, ThemeChoice::Light, "Light");
+            ui.radio_value(&mut draft.theme, ThemeChoice::Dark, "Dark");
+        });
+
+        if let Some(error) = &view.settings_error {
+            ui.colored_label(super::ERROR, error);
+        }
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let changed = *draft != state.settings;
+            if ui
+                .add_enabled(changed, egui::Button::new("Apply"))
+                .clicked()
+            {
+                actions.push(Action::ApplySettings(Box::new(draft.clone())));
+            }
+            if ui.button("Reset to defaults").clicked() {
+                *draft = AppSettings::default();
+            }
+            if state.batch.active && changed {
+                ui.label(egui::RichText::new("Applies after the running batch").weak());
+            }
+        });
+
+        ui.separator();
+        runtime_status(ui, state, actions);
+    });
+}
+
+fn provider_label(choice: ProviderChoice) -> &'static str {
+    match choice {
+        ProviderChoice::Auto => "Automatic (TensorRT → CUDA → CPU)",
+        ProviderChoice::Tensorrt => "TensorRT only",
+        ProviderChoice::Cuda => "CUDA only",
+        ProviderChoice::Cpu => "CPU only",
+    }
+}
+
+fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
+    ui.heading("Runtime");
+    match &state.engine {
+        EngineStatus::NotLoaded => ui.label("Not loaded yet: it loads with the first batch."),
+        EngineStatus::Loading(step) => ui.label(format!("Loading: {step}")),
+        EngineStatus::Ready(runtime) => ui.label(runtime),
+        EngineStatus::Unavailable(error) => ui.colored_label(super::ERROR, error),
+    };
+    for report in state.sessions.values() {
+        ui.label(format!("{}: {}", report.model, report.assignment));
+        for fallback in &report.fallbacks {
+            ui.label(
+                egui::RichText::new(format!(
+                    "    {} not used: {}",
+                    fallback.provider,
+                    fallback.reason.lines().next().unwrap_or_default()
+                ))
+                .small()
+                .weak(),
+            );
+        }
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!state.diagnosing, egui::Button::new("Check runtime"))
+            .on_hover_text("Loads each model the way a batch would and reports where it runs")
+            .clicked()
+        {
+            actions.push(Action::CheckRuntime);
+        }
+        if state.diagnosing {
+            ui.spinner();
+        }
+    });
+    let Some(report) = &state.diagnosis else {
+        return;
+    };
+    egui::Grid::new("diagnosis").num_columns(2).show(ui, |ui| {
+        match &report.runtime {
+            Ok(rt) => {
+                ui.label("ONNX Runtime");
+                ui.label(format!("{} ({})", rt.version, rt.found_via));
+                ui.end_row();
+                ui.label("Library");
+                ui.label(rt.path.display().to_string());
+                ui.end_row();
+                ui.label("Providers");
+                ui.label(rt.compiled_providers.join(", "));
+                ui.end_row();
+            }
+            Err(e) => {
+                ui.label("ONNX Runtime");
+                ui.colored_label(super::ERROR, e);
+                ui.end_row();
+            }
+        }
+        match &report.models_dir {
+            Ok(dir) => {
+                ui.label("Models");
+                ui.label(dir.display().to_string());
+            }
+            Err(e) => {
+                ui.label("Models");
+                ui.colored_label(super::ERROR, e);
+            }
+        }
+        ui.end_row();
+        for session in &report.sessions {
+            match session {
+                Ok(s) => {
+                    ui.label(&s.model);
+                    ui.label(s.assignment.to_string());
+                }
+                Err(e) => {
+                    ui.label("Model");
+                    ui.colored_label(super::ERROR, e);
+                }
+            }
+            ui.end_row();
+        }
+        let missing: Vec<_> = report
+            .gpu_libraries
+            .iter()
+            .filter(|l| l.missing.is_some())
+            .map(|l| format!("{} ({})", l.file, l.group))
+            .collect();
+        if !missing.is_empty() {
+            ui.label("GPU libraries missing");
+            ui.label(missing.join(", "));
+            ui.end_row();
+        }
+    });
+}

@@ -1,0 +1,90 @@
+//! The top bar: adding photos, exporting, the view switch, settings, about.
+
+use egui::Ui;
+
+use super::{Action, Tab, ViewState};
+use crate::gui::events::DialogPurpose;
+use crate::gui::state::AppState;
+
+pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Add files…")
+            .on_hover_text("Choose photos to classify")
+            .clicked()
+        {
+            actions.push(Action::Ask(DialogPurpose::AddFiles));
+        }
+        if ui
+            .button("Add folder…")
+            .on_hover_text("Classify every photo in a folder and its subfolders")
+            .clicked()
+        {
+            actions.push(Action::Ask(DialogPurpose::AddFolder));
+        }
+        let has_results = !state.store.is_empty();
+        ui.menu_button("Export", |ui| {
+            if ui
+                .add_enabled(has_results, egui::Button::new("CSV (one row per face)…"))
+                .clicked()
+            {
+                actions.push(Action::Ask(DialogPurpose::ExportCsv));
+            }
+            if ui
+                .add_enabled(has_results, egui::Button::new("JSONL (one photo per line)…"))
+                .clicked()
+            {
+                actions.push(Action::Ask(DialogPurpose::ExportJsonl));
+            }
+            if ui
+                .add_enabled(has_results, egui::Button::new("Sort copies into folders…"))
+                .on_hover_text(
+                    "Copies each photo into female/, male/, mixed/, no_face/ or uncertain/. Originals stay where they are.",
+                )
+                .clicked()
+            {
+                actions.push(Action::Ask(DialogPurpose::SortDestination));
+            }
+            ui.separator();
+            if ui.button("Open results (JSONL)…").clicked() {
+                actions.push(Action::Ask(DialogPurpose::OpenResults));
+            }
+        });
+        if ui
+            .add_enabled(
+                has_results && !state.batch.active,
+                egui::Button::new("Clear"),
+            )
+            .on_hover_text("Remove all results from the window (files are not touched)")
+            .clicked()
+        {
+            actions.push(Action::ClearResults);
+        }
+        ui.separator();
+        ui.selectable_value(&mut view.tab, Tab::Gallery, "Gallery");
+        ui.selectable_value(&mut view.tab, Tab::Table, "Table");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("About").clicked() {
+                view.about_open = true;
+            }
+            if ui.button("Settings").clicked() {
+                view.settings_open = true;
+            }
+            backend_badge(ui, state);
+        });
+    });
+}
+
+/// Which backend classifies the photos, always in view.
+fn backend_badge(ui: &mut Ui, state: &AppState) {
+    let text = match state.sessions.values().find_map(|s| s.assignment.primary()) {
+        Some(ep) => format!(
+            "{} · {}",
+            state.settings.backend.label(),
+            ep.trim_end_matches("ExecutionProvider")
+        ),
+        None => state.settings.backend.label().to_string(),
+    };
+    ui.label(egui::RichText::new(text).strong())
+        .on_hover_text("Photos are classified on this computer; nothing is sent anywhere.");
+}

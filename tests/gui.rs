@@ -1,0 +1,349 @@
+//! The desktop app driven headlessly with egui_kittest: the real app state
+//! and views, the real engine on the real models, simulated drops and clicks.
+//! Snapshot tests render with wgpu (lavapipe on a machine without a GPU).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use genderlens::gui::events::DialogPurpose;
+use genderlens::gui::results::{Filter, RowMode, Sort};
+use genderlens::gui::settings_store::{self, AppSettings, ThemeChoice};
+use genderlens::gui::{AppConfig, GenderLensApp, dialogs::FileDialogs};
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Answers every dialog with a fixed choice, standing in for the OS dialog.
+struct Answer(Vec<PathBuf>);
+
+impl FileDialogs for Answer {
+    fn ask(&self, _purpose: DialogPurpose) -> Vec<PathBuf> {
+        self.0.clone()
+    }
+}
+
+fn settings() -> AppSettings {
+    AppSettings {
+        engine: common::cpu_settings(),
+        ..AppSettings::default()
+    }
+}
+
+fn config(settings_path: Option<PathBuf>) -> AppConfig {
+    // Fail loudly here, with instructions, if the runtime or models are missing.
+    common::runtime();
+    common::bundle();
+    AppConfig {
+        settings: settings(),
+        settings_path,
+        settings_warning: None,
+        initial_paths: Vec::new(),
+        open_results: None,
+        dialogs: Arc::new(Answer(Vec::new())),
+        frame_stats_path: None,
+        exit_when_done: false,
+    }
+}
+
+fn harness(config: AppConfig) -> Harness<'static, GenderLensApp> {
+    Harness::builder()
+        .with_size([1200.0, 800.0])
+        .with_max_steps(100_000)
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config))
+}
+
+/// Steps frames until `done` holds; background work is real, so this polls
+/// with a generous deadline rather than sleeping a fixed time.
+fn wait_for(
+    h: &mut Harness<'static, GenderLensApp>,
+    what: &str,
+    done: impl Fn(&GenderLensApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
+    h.step();
+}
+
+fn drop_files(h: &mut Harness<'static, GenderLensApp>, paths: &[PathBuf]) {
+    for path in paths {
+        h.input_mut()
+            .dropped_files
+            .push(Arc::new(Dropped(path.clone())));
+    }
+    h.step();
+}
+
+/// Clicks the widget and lets the app act on it (actions apply after the
+/// frame that saw the click; new windows need one more frame to size).
+fn click(h: &mut Harness<'static, GenderLensApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(3);
+}
+
+fn click_checkbox(h: &mut Harness<'static, GenderLensApp>, label: &str) {
+    h.get_by_role_and_label(Role::CheckBox, label).click();
+    h.run_steps(3);
+}
+
+fn log_text(app: &GenderLensApp) -> String {
+    app.state
+        .log
+        .lines()
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn dropped_photos_are_classified_and_shown_with_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a photo").unwrap();
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("readme.md"), "not a photo either").unwrap();
+    std::fs::copy(common::photo("obama.jpg"), folder.join("obama.jpg")).unwrap();
+
+    let mut h = harness(config(None));
+    h.get_by_label("Drop photos or folders here");
+    drop_files(
+        &mut h,
+        &[
+            common::photo("astronaut.png"),
+            common::photo("biden.jpg"),
+            folder.clone(),
+            notes.clone(),
+        ],
+    );
+    wait_for(&mut h, "the batch to finish", |app| {
+        app.state.batches_finished > 0 && app.state.store.len() >= 3
+    });
+
+    let app = h.state();
+    let mut labels: Vec<_> = app
+        .state
+        .store
+        .images()
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.path.file_name()?.to_string_lossy().into_owned(),
+                r.gender.clone()?,
+            ))
+        })
+        .collect();
+    labels.sort();
+    assert_eq!(
+        labels,
+        [
+            ("astronaut.png".to_string(), "female".to_string()),
+            ("biden.jpg".into(), "male".into()),
+            ("obama.jpg".into(), "male".into()),
+        ]
+    );
+    // The text file named directly is tried and fails on its own; the
+    // folder's non-image is skipped with a reason; the duplicate is not queued.
+    let notes_result = app
+        .state
+        .store
+        .images()
+        .iter()
+        .find(|r| r.path == notes)
+        .expect("the dropped text file has a result");
+    assert!(
+        notes_result
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("not a recognised image format")
+    );
+    assert_eq!(app.state.store.len(), 4);
+    let log = log_text(app);
+    assert!(log.contains("readme.md: not an image file"), "{log}");
+
+    // Dropping a photo again does not queue it twice.
+    drop_files(&mut h, &[common::photo("astronaut.png")]);
+    wait_for(&mut h, "the duplicate to be noticed", |app| {
+        log_text(app).contains("already added")
+    });
+    assert_eq!(h.state().state.store.len(), 4);
+
+    // The gallery shows each photo with its label once thumbnails load.
+    wait_for(&mut h, "thumbnails", |app| app.pictures_pending() == 0);
+    h.get_by_label("Photo astronaut.png");
+
+    // Selecting a photo opens the detail view with the face's scores.
+    click(&mut h, "Photo astronaut.png");
+    wait_for(&mut h, "the detail picture", |app| {
+        app.pictures_pending() == 0
+    });
+    h.get_by_label("Face 1");
+    h.get_by_label("female 0.874");
+    click(&mut h, "Copy as JSON");
+
+    click(&mut h, "Table");
+    assert!(h.query_all_by_label("female").count() >= 1);
+    assert!(h.query_all_by_label("male").count() >= 2);
+    assert!(h.query_by_label("error").is_some());
+    assert!(log_text(h.state()).contains("as JSON"));
+}
+
+#[test]
+fn the_table_filters_by_label_uncertain_no_face_and_error() {
+    let mut h = harness(config(None));
+    let photos_dir = common::photos_dir();
+    drop_files(
+        &mut h,
+        &[photos_dir.clone(), PathBuf::from("/no/such/photo.jpg")],
+    );
+    wait_for(&mut h, "the batch to finish", |app| {
+        app.state.batches_finished > 0
+    });
+    click(&mut h, "Table");
+
+    let all_rows = {
+        let app = h.state_mut();
+        app.state
+            .store
+            .rows(RowMode::PerFace, &Filter::default(), Sort::default())
+            .len()
+    };
+    // 8 photos with 8 faces, plus the missing file's error row.
+    assert_eq!(all_rows, 9);
+    h.get_by_label(&format!("{all_rows} rows"));
+
+    // Unticking "Female", "No face" and "Errors" leaves only the male faces.
+    for label in ["Female", "No face", "Errors"] {
+        click_checkbox(&mut h, label);
+    }
+    let counts = h.state().state.store.counts();
+    h.step();
+    h.get_by_label(&format!("{} rows", counts.male));
+    assert!(h.query_by_label_contains("astronaut.png").is_none());
+    assert!(h.query_by_label_contains("obama.jpg").is_some());
+    assert!(h.query_by_label_contains("/no/such/photo.jpg").is_none());
+
+    // Errors only.
+    click_checkbox(&mut h, "Male");
+    click_checkbox(&mut h, "Errors");
+    h.get_by_label("1 rows");
+    assert!(h.query_by_label("/no/such/photo.jpg").is_some());
+
+    // Per photo, with a path filter.
+    click_checkbox(&mut h, "Female");
+    click_checkbox(&mut h, "Male");
+    click(&mut h, "per photo");
+    h.get_by_role_and_label(Role::TextInput, "Path").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::TextInput, "Path")
+        .type_text("obama");
+    h.step();
+    h.step();
+    h.get_by_label("4 rows");
+}
+
+#[test]
+fn settings_are_saved_and_read_back_and_a_damaged_file_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config/settings.json");
+    let mut h = harness(config(Some(path.clone())));
+    click(&mut h, "Settings");
+    click(&mut h, "Dark");
+    click(&mut h, "Apply");
+    wait_for(&mut h, "the settings to be saved", |app| {
+        log_text(app).contains("Settings saved")
+    });
+    let (saved, warning) = settings_store::load(&path);
+    assert_eq!(warning, None);
+    assert_eq!(saved.theme, ThemeChoice::Dark);
+    assert_eq!(saved.engine, common::cpu_settings());
+    assert_eq!(h.state().state.settings.theme, ThemeChoice::Dark);
+    drop(h);
+
+    // A new window starts with what was saved.
+    let (loaded, warning) = settings_store::load(&path);
+    let mut reopened = config(Some(path.clone()));
+    reopened.settings = loaded;
+    reopened.settings_warning = warning;
+    let h = harness(reopened);
+    assert_eq!(h.state().state.settings.theme, ThemeChoice::Dark);
+    drop(h);
+
+    // A damaged file: defaults, and a warning the user can see.
+    std::fs::write(&path, "{ this is not json").unwrap();
+    let (loaded, warning) = settings_store::load(&path);
+    let mut damaged = config(Some(path.clone()));
+    damaged.settings = loaded;
+    damaged.settings_warning = warning;
+    let mut h = harness(damaged);
+    h.step();
+    assert_eq!(h.state().state.settings.theme, ThemeChoice::System);
+    // The banner, and the status line repeating the latest log entry.
+    assert_eq!(h.query_all_by_label_contains("is damaged").count(), 2);
+    click(&mut h, "Dismiss");
+    assert_eq!(h.query_all_by_label_contains("is damaged").count(), 1);
+}
+
+#[test]
+fn a_running_batch_can_be_paused_extended_and_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (big, extra) = (dir.path().join("big"), dir.path().join("extra"));
+    std::fs::create_dir(&big).unwrap();
+    std::fs::create_dir(&extra).unwrap();
+    for n in 0..150 {
+        std::fs::hard_link(common::photo("obama.jpg"), big.join(format!("p{n:03}.jpg"))).unwrap();
+    }
+    std::fs::hard_link(common::photo("biden.jpg"), extra.join("late.jpg")).unwrap();
+
+    let mut h = harness(config(None));
+    drop_files(&mut h, std::slice::from_ref(&big));
+    wait_for(&mut h, "the first results", |app| {
+        app.state.store.len() >= 3
+    });
+
+    click(&mut h, "Pause");
+    assert!(h.state().state.batch.paused);
+    click(&mut h, "Resume");
+    assert!(!h.state().state.batch.paused);
+
+    // A drop while the batch runs joins it: the total grows by one.
+    let total_before = h.state().state.batch.progress.as_ref().unwrap().total;
+    drop_files(&mut h, std::slice::from_ref(&extra));
+    wait_for(&mut h, "the addition", |app| {
+        app.state
+            .batch
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.total == total_before + 1)
+    });
+
+    click(&mut h, "Cancel");
+    wait_for(&mut h, "the batch to stop", |app| !app.state.batch.active);
+    let app = h.state();
+    let summary = app.state.last_summary.as_ref().expect("a summary");
+    assert!(summary.cancelled);
+    assert!(app.state.store.len() < 151, "cancelled before the end");
+    assert!(log_text(app).contains("(cancelled)"));
+}
