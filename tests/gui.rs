@@ -347,3 +347,54 @@ fn a_running_batch_can_be_paused_extended_and_cancelled() {
     assert!(app.state.store.len() < 151, "cancelled before the end");
     assert!(log_text(app).contains("(cancelled)"));
 }
+
+/// The window with saved results open (`tests/fixtures/results.jsonl`, made by
+/// `genderlens classify --format jsonl tests/fixtures/photos tests/fixtures/README.md`),
+/// rendered by wgpu: deterministic input, so the pictures can be compared.
+fn snapshot_harness() -> Harness<'static, GenderLensApp> {
+    let mut config = config(None);
+    config.open_results = Some(PathBuf::from("tests/fixtures/results.jsonl"));
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .with_max_steps(100_000)
+        .wgpu()
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config));
+    wait_for(&mut h, "the saved results and their thumbnails", |app| {
+        app.settled() && app.thumbnails_cached() == 8
+    });
+    h
+}
+
+#[test]
+fn snapshot_of_the_empty_window() {
+    let mut h = harness_for_empty_snapshot();
+    h.snapshot("empty_window");
+}
+
+#[test]
+fn snapshots_of_the_results_views() {
+    let mut h = snapshot_harness();
+    assert_eq!(h.state().state.store.len(), 9);
+    h.snapshot("gallery");
+
+    click(&mut h, "Photo astronaut.png");
+    wait_for(&mut h, "the detail picture", |app| app.pictures_pending() == 0);
+    h.snapshot("detail");
+
+    click(&mut h, "Close");
+    click(&mut h, "Table");
+    h.snapshot("table");
+
+    click(&mut h, "Settings");
+    h.snapshot("settings");
+}
+
+fn harness_for_empty_snapshot() -> Harness<'static, GenderLensApp> {
+    let config = config(None);
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .wgpu()
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config));
+    h.run_steps(3);
+    h
+}

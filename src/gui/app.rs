@@ -375,6 +375,7 @@ impl GenderLensApp {
         egui::Window::new("Settings")
             .open(&mut settings_open)
             .default_width(460.0)
+            .default_height(600.0)
             .show(&ctx, |ui| {
                 views::settings::show(ui, &self.state, &mut self.view, &mut actions)
             });

@@ -31,52 +31,58 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
             .num_columns(2)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
-                ui.label("Execution provider");
-                egui::ComboBox::from_id_salt("provider")
-                    .selected_text(provider_label(engine.provider))
-                    .show_ui(ui, |ui| {
-                        for choice in [
-                            ProviderChoice::Auto,
-                            ProviderChoice::Tensorrt,
-                            ProviderChoice::Cuda,
-                            ProviderChoice::Cpu,
-                        ] {
-                            ui.selectable_value(
-                                &mut engine.provider,
-                                choice,
-                                provider_label(choice),
-                            );
-                        }
-                    });
-                ui.end_row();
-                ui.label("Half precision (TensorRT)");
-                ui.checkbox(&mut engine.fp16, "fp16: faster, scores shift slightly");
-                ui.end_row();
-                ui.label("Batch size");
-                ui.add(egui::DragValue::new(&mut engine.max_batch).range(1..=512));
-                ui.end_row();
-                ui.label("Detector size (px)");
-                ui.add(
-                    egui::DragValue::new(&mut engine.detector_size)
-                        .range(128..=2048)
-                        .speed(32.0),
-                );
-                ui.end_row();
-                ui.label("Minimum face (px)");
-                ui.add(egui::DragValue::new(&mut engine.min_face_px).range(0.0..=1000.0));
-                ui.end_row();
-                ui.label("Detection threshold");
-                ui.add(egui::Slider::new(
-                    &mut engine.detection_threshold,
-                    0.05..=0.99,
-                ));
-                ui.end_row();
-                ui.label("Uncertain below");
-                ui.add(egui::Slider::new(&mut engine.uncertain_below, 0.5..=1.0))
+                setting(ui, "Execution provider", |ui| {
+                    egui::ComboBox::from_id_salt("provider")
+                        .selected_text(provider_label(engine.provider))
+                        .show_ui(ui, |ui| {
+                            for choice in [
+                                ProviderChoice::Auto,
+                                ProviderChoice::Tensorrt,
+                                ProviderChoice::Cuda,
+                                ProviderChoice::Cpu,
+                            ] {
+                                ui.selectable_value(
+                                    &mut engine.provider,
+                                    choice,
+                                    provider_label(choice),
+                                );
+                            }
+                        })
+                        .response
+                });
+                setting(ui, "Half precision (TensorRT)", |ui| {
+                    ui.checkbox(&mut engine.fp16, "fp16: faster, scores shift slightly")
+                });
+                setting(ui, "Batch size", |ui| {
+                    ui.add(egui::DragValue::new(&mut engine.max_batch).range(1..=512))
+                });
+                setting(ui, "Detector size (px)", |ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut engine.detector_size)
+                            .range(128..=2048)
+                            .speed(32.0),
+                    )
+                });
+                setting(ui, "Minimum face (px)", |ui| {
+                    ui.add(egui::DragValue::new(&mut engine.min_face_px).range(0.0..=1000.0))
+                });
+                setting(ui, "Detection threshold", |ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut engine.detection_threshold)
+                            .range(0.05..=0.99)
+                            .speed(0.01),
+                    )
+                });
+                setting(ui, "Uncertain below", |ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut engine.uncertain_below)
+                            .range(0.5..=1.0)
+                            .speed(0.01),
+                    )
                     .on_hover_text(
                         "Faces whose label probability is below this are marked uncertain",
-                    );
-                ui.end_row();
+                    )
+                });
             });
 
         ui.add_space(6.0);
@@ -110,6 +116,14 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         ui.separator();
         runtime_status(ui, state, actions);
     });
+}
+
+/// One labelled row of the settings grid; the label names the control for
+/// screen readers too.
+fn setting(ui: &mut Ui, label: &str, control: impl FnOnce(&mut Ui) -> egui::Response) {
+    let label = ui.label(label);
+    control(ui).labelled_by(label.id);
+    ui.end_row();
 }
 
 fn provider_label(choice: ProviderChoice) -> &'static str {
