@@ -58,6 +58,7 @@ fn config(settings_path: Option<PathBuf>) -> AppConfig {
         dialogs: Arc::new(Answer(Vec::new())),
         frame_stats_path: None,
         exit_when_done: false,
+        start_tab: Default::default(),
     }
 }
 
@@ -378,7 +379,9 @@ fn snapshots_of_the_results_views() {
     h.snapshot("gallery");
 
     click(&mut h, "Photo astronaut.png");
-    wait_for(&mut h, "the detail picture", |app| app.pictures_pending() == 0);
+    wait_for(&mut h, "the detail picture", |app| {
+        app.pictures_pending() == 0
+    });
     h.snapshot("detail");
 
     click(&mut h, "Close");

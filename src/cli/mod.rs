@@ -53,6 +53,9 @@ struct AppArgs {
     /// Close the window once the photos given are classified and shown.
     #[arg(long, hide = true)]
     exit_when_done: bool,
+    /// Show the results table first instead of the gallery.
+    #[arg(long)]
+    table: bool,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +180,11 @@ pub fn main() -> ExitCode {
             settings_file: cli.app.settings,
             frame_stats: cli.app.frame_stats,
             exit_when_done: cli.app.exit_when_done,
+            start_tab: if cli.app.table {
+                crate::gui::views::Tab::Table
+            } else {
+                crate::gui::views::Tab::Gallery
+            },
         })
         .map(|()| ExitCode::SUCCESS),
         Some(Command::Classify(args)) => classify::run(args),

@@ -32,6 +32,7 @@ pub struct LaunchOptions {
     pub settings_file: Option<PathBuf>,
     pub frame_stats: Option<PathBuf>,
     pub exit_when_done: bool,
+    pub start_tab: views::Tab,
 }
 
 pub fn icon() -> egui::IconData {
@@ -82,6 +83,7 @@ pub fn run(options: LaunchOptions) -> Result<()> {
         dialogs: Arc::new(dialogs::NativeDialogs),
         frame_stats_path: options.frame_stats,
         exit_when_done: options.exit_when_done,
+        start_tab: options.start_tab,
     };
     eframe::run_native(
         "GenderLens",
