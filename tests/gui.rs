@@ -401,3 +401,68 @@ fn harness_for_empty_snapshot() -> Harness<'static, GenderLensApp> {
     h.run_steps(3);
     h
 }
+
+#[test]
+fn exporting_asks_before_replacing_a_file_and_sorting_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("results.csv");
+    let mut config = config(None);
+    config.open_results = Some(PathBuf::from("tests/fixtures/results.jsonl"));
+    config.dialogs = Arc::new(Answer(vec![csv_path.clone()]));
+    let mut h = harness(config);
+    wait_for(&mut h, "the saved results", |app| {
+        app.state.store.len() == 9
+    });
+
+    click(&mut h, "Export");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the export", |app| {
+        log_text(app).contains("Exported 9 rows")
+    });
+    let first = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(first.lines().count(), 10, "a header and 9 rows");
+    assert!(first.starts_with(
+        "path,face,l,t,r,b,gender,score,p_male,uncertain,detection_score,status,error,backend,model"
+    ));
+
+    // The same file again: the app asks, and "Cancel" keeps the file.
+    std::fs::write(&csv_path, "keep me").unwrap();
+    click(&mut h, "Export");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the question", |app| {
+        app.view.confirm_overwrite.is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("already exists. Replace it?");
+    click(&mut h, "Cancel");
+    assert!(h.state().view.confirm_overwrite.is_none());
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), "keep me");
+
+    // "Replace" writes it.
+    click(&mut h, "Export");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the question", |app| {
+        app.view.confirm_overwrite.is_some()
+    });
+    h.run_steps(2);
+    click(&mut h, "Replace");
+    wait_for(&mut h, "the second export", |app| {
+        log_text(app).matches("Exported 9 rows").count() == 2
+    });
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), first);
+
+    // Sorting copies the photos into label folders under the chosen folder.
+    let sorted = dir.path().join("sorted");
+    std::fs::create_dir(&sorted).unwrap();
+    h.state_mut()
+        .set_dialogs(Arc::new(Answer(vec![sorted.clone()])));
+    click(&mut h, "Export");
+    click(&mut h, "Sort copies into folders…");
+    wait_for(&mut h, "the copies", |app| {
+        log_text(app).contains("Copied 8 photos")
+    });
+    assert!(sorted.join("female/astronaut.png").is_file());
+    assert!(sorted.join("male/obama.jpg").is_file());
+    assert!(common::photo("astronaut.png").is_file());
+    assert!(log_text(h.state()).contains("1 failed photos left out"));
+}

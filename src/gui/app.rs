@@ -108,6 +108,11 @@ impl GenderLensApp {
         }
     }
 
+    /// Replaces the file dialogs (for automation and tests).
+    pub fn set_dialogs(&mut self, dialogs: Arc<dyn FileDialogs>) {
+        self.dialogs = dialogs;
+    }
+
     /// Pictures waiting to be decoded (thumbnails and previews).
     pub fn pictures_pending(&self) -> usize {
         self.loader.queued()

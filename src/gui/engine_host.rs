@@ -71,6 +71,8 @@ struct Host {
     /// their key in `seen`: a cancelled batch releases them to be added again.
     unreported: HashMap<PathBuf, PathBuf>,
     provenance: Provenance,
+    /// Batches started so far; results carry their batch's number.
+    runs: u64,
     ui: UiSender,
 }
 
@@ -88,6 +90,7 @@ impl Host {
                 backend: "local".into(),
                 model: String::new(),
             },
+            runs: 0,
             ui,
         }
     }
@@ -225,6 +228,7 @@ impl Host {
             return;
         };
         let paths = std::mem::take(&mut self.waiting);
+        self.runs += 1;
         self.ui.send(UiEvent::BatchStarting {
             queued: paths.len(),
         });
@@ -282,7 +286,7 @@ impl Host {
             EngineEvent::Image(result) => {
                 self.unreported.remove(&result.path);
                 self.ui
-                    .send(UiEvent::Result(result, self.provenance.clone()));
+                    .send(UiEvent::Result(result, self.provenance.clone(), self.runs));
             }
             EngineEvent::SessionReady(report) => {
                 if report.model == self.provenance.model {

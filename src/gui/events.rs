@@ -36,7 +36,8 @@ pub enum UiEvent {
         queued: usize,
     },
     Engine(EngineEvent),
-    Result(Box<ImageResult>, Provenance),
+    /// A photo's result, from batch number `run`.
+    Result(Box<ImageResult>, Provenance, u64),
     /// The batch's event stream closed.
     BatchEnded,
     Diagnosis(Box<Diagnosis>),

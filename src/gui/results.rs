@@ -80,6 +80,9 @@ pub struct Row {
 pub struct ResultStore {
     images: Vec<ImageResult>,
     provenance: Vec<Provenance>,
+    /// (run, position in that run's input list): the order photos were added,
+    /// whatever order their results arrived in.
+    added: Vec<(u64, usize)>,
     counts: Counts,
     /// Faces per p_male bin, split by label: `[female, male]`.
     histogram: [[u32; HISTOGRAM_BINS]; 2],
@@ -96,9 +99,11 @@ struct ViewKey {
 }
 
 impl ResultStore {
-    /// Adds a result; its `index` becomes its position in the store.
-    pub fn push(&mut self, mut result: ImageResult, provenance: Provenance) -> usize {
+    /// Adds a result from `run` (a batch, or a file of results); its `index`
+    /// becomes its position in the store.
+    pub fn push(&mut self, mut result: ImageResult, provenance: Provenance, run: u64) -> usize {
         let id = self.images.len();
+        self.added.push((run, result.index));
         result.index = id;
         self.count(&result);
         self.images.push(result);
@@ -241,7 +246,7 @@ impl ResultStore {
                 }
             }
         }
-        if sort.column != SortColumn::Added || sort.descending {
+        {
             rows.sort_by(|a, b| {
                 // Rows without the value (no face, errors) stay at the end either way.
                 let missing = |row: &Row| self.value_missing(*row, sort.column);
@@ -288,7 +293,7 @@ impl ResultStore {
         let (ia, ib) = (&self.images[a.image], &self.images[b.image]);
         let (va, vb) = (self.row_values(*a), self.row_values(*b));
         let primary = match column {
-            SortColumn::Added => Ordering::Equal,
+            SortColumn::Added => self.added[a.image].cmp(&self.added[b.image]),
             SortColumn::Path => ia.path.cmp(&ib.path),
             SortColumn::Gender => va.0.cmp(&vb.0),
             SortColumn::Score => cmp_option_f32(va.1, vb.1),
@@ -358,6 +363,7 @@ mod tests {
                 timings,
             ),
             provenance.clone(),
+            0,
         );
         store.push(
             image_result(
@@ -368,14 +374,17 @@ mod tests {
                 timings,
             ),
             provenance.clone(),
+            0,
         );
         store.push(
             image_result(0, "c.png".into(), (9, 9), vec![], timings),
             provenance.clone(),
+            0,
         );
         store.push(
             ImageResult::failed(0, "d.gif".into(), "damaged"),
             provenance,
+            0,
         );
         store
     }
@@ -469,6 +478,28 @@ mod tests {
             store.rows(RowMode::PerFace, &text, Sort::default()).len(),
             1
         );
+    }
+
+    #[test]
+    fn rows_follow_the_order_photos_were_added_not_the_order_results_arrived() {
+        let provenance = Provenance {
+            backend: "local".into(),
+            model: "m".into(),
+        };
+        let mut store = ResultStore::default();
+        let timings = StageTimings::default();
+        for (run, index, name) in [(2, 0, "later.jpg"), (1, 5, "b.jpg"), (1, 2, "a.jpg")] {
+            store.push(
+                image_result(index, name.into(), (9, 9), vec![], timings),
+                provenance.clone(),
+                run,
+            );
+        }
+        let rows = store
+            .rows(RowMode::PerImage, &Filter::default(), Sort::default())
+            .to_vec();
+        let names: Vec<_> = rows.iter().map(|r| store_path(&store, r.image)).collect();
+        assert_eq!(names, ["a.jpg", "b.jpg", "later.jpg"]);
     }
 
     fn store_path(store: &ResultStore, id: usize) -> String {

@@ -94,6 +94,7 @@ pub struct AppState {
     pub skipped: usize,
     /// Incremented when a batch's results are all in (for tests and automation).
     pub batches_finished: usize,
+    files_opened: u64,
 }
 
 impl AppState {
@@ -120,6 +121,7 @@ impl AppState {
             log,
             skipped: 0,
             batches_finished: 0,
+            files_opened: 0,
         }
     }
 
@@ -154,12 +156,12 @@ impl AppState {
                     .push(Level::Info, format!("Classifying {queued} photos…"));
             }
             UiEvent::Engine(event) => self.apply_engine(event),
-            UiEvent::Result(result, provenance) => {
+            UiEvent::Result(result, provenance, run) => {
                 if let Some(error) = &result.error {
                     self.log
                         .push(Level::Error, format!("{}: {error}", result.path.display()));
                 }
-                self.store.push(*result, provenance);
+                self.store.push(*result, provenance, run);
             }
             UiEvent::BatchEnded => {
                 self.batch = BatchState::default();
@@ -219,8 +221,12 @@ impl AppState {
                     backend: format!("file:{}", path.display()),
                     model: String::new(),
                 };
-                for result in results {
-                    self.store.push(result, provenance.clone());
+                // Opened files sort after every batch, in the order they were opened.
+                self.files_opened += 1;
+                let run = (1 << 32) + self.files_opened;
+                for (line, mut result) in results.into_iter().enumerate() {
+                    result.index = line;
+                    self.store.push(result, provenance.clone(), run);
                 }
                 for problem in problems {
                     self.log.push(Level::Warning, problem);
