@@ -14,6 +14,7 @@ pub mod paths;
 pub mod postprocess;
 pub mod preprocess;
 pub mod runtime;
+pub mod server;
 pub mod settings;
 
 pub use engine::{BatchHandle, Engine, EngineEvent, Summary};

@@ -5,6 +5,7 @@ mod classify;
 mod doctor;
 mod output;
 mod runtime_cmd;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +67,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Measure throughput and per-stage time on a folder of photos.
     Bench(bench::BenchArgs),
+    /// Serve `POST /predict`, `GET /health`, `GET /metrics` and an upload page over HTTP.
+    Serve(serve::ServeArgs),
     /// Manage the ONNX Runtime library.
     #[command(subcommand)]
     Runtime(runtime_cmd::RuntimeCommand),
@@ -191,6 +194,7 @@ pub fn main() -> ExitCode {
         Some(Command::Doctor(args)) => doctor::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Runtime(cmd)) => runtime_cmd::run(cmd),
+        Some(Command::Serve(args)) => serve::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -8,6 +8,7 @@ pub mod classify_stage;
 pub mod control;
 pub mod inputs;
 pub mod progress;
+pub mod service;
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ pub use classify_stage::BatchStats;
 pub use control::BatchControl;
 pub use inputs::{InputItem, Skipped};
 pub use progress::Progress;
+pub use service::Service;
 
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
@@ -179,7 +181,7 @@ impl Engine {
         let batch_control = control.clone();
         let coordinator = std::thread::Builder::new()
             .name("genderlens-batch".into())
-            .spawn(move || engine.run_batch(paths, emitter, batch_control))
+            .spawn(move || engine.run_batch(Source::Paths(paths), emitter, batch_control))
             .expect("spawning the batch thread");
         BatchHandle {
             events,
@@ -271,19 +273,32 @@ impl Engine {
         Ok((classifier, report))
     }
 
-    fn run_batch(self, paths: Vec<PathBuf>, emitter: Emitter, control: Arc<BatchControl>) {
-        let mut list = inputs::collect_inputs(&paths);
-        control.total.store(list.items.len(), Ordering::SeqCst);
-        let skipped = Arc::new(AtomicUsize::new(list.skipped.len()));
-        emitter.send(EngineEvent::Started {
-            total: list.items.len(),
-            skipped: std::mem::take(&mut list.skipped),
-        });
+    fn run_batch(self, source: Source, emitter: Emitter, control: Arc<BatchControl>) {
+        let skipped = Arc::new(AtomicUsize::new(0));
+        let source = match source {
+            Source::Paths(paths) => {
+                let mut list = inputs::collect_inputs(&paths);
+                control.total.store(list.items.len(), Ordering::SeqCst);
+                skipped.store(list.skipped.len(), Ordering::SeqCst);
+                emitter.send(EngineEvent::Started {
+                    total: list.items.len(),
+                    skipped: std::mem::take(&mut list.skipped),
+                });
+                Listed::Paths(list)
+            }
+            Source::Service(jobs) => {
+                emitter.send(EngineEvent::Started {
+                    total: 0,
+                    skipped: Vec::new(),
+                });
+                Listed::Service(jobs)
+            }
+        };
         let cancel = &control.cancel;
 
         let decode_workers = self.settings.decode_workers;
         let detect_workers = self.settings.detect_workers;
-        let (job_tx, job_rx) = bounded::<Staged<()>>(decode_workers * 2);
+        let (job_tx, job_rx) = bounded::<Staged<Payload>>(decode_workers * 2);
         let (decoded_tx, decoded_rx) = bounded::<Staged<DecodedPhoto>>(detect_workers * 2);
         let (prepared_tx, prepared_rx) = bounded::<Staged<PreparedPhoto>>(64);
         let fatal = Arc::new(Mutex::new(None::<String>));
@@ -293,9 +308,15 @@ impl Engine {
             let (rx, tx, control) = (job_rx.clone(), decoded_tx.clone(), control.clone());
             let engine = self.clone();
             workers.push(spawn(format!("genderlens-decode-{n}"), move || {
-                run_stage(&rx, &tx, &control.cancel, |path, ()| {
-                    preprocess::decode_photo(path, &engine.settings, &engine.bundle.manifest)
-                        .map_err(|e| e.to_string())
+                run_stage(&rx, &tx, &control.cancel, |path, payload| {
+                    let manifest = &engine.bundle.manifest;
+                    match payload {
+                        Payload::File => preprocess::decode_photo(path, &engine.settings, manifest),
+                        Payload::Bytes(bytes) => {
+                            preprocess::decode_photo_bytes(&bytes, &engine.settings, manifest)
+                        }
+                    }
+                    .map_err(|e| e.to_string())
                 });
             }));
         }
@@ -335,51 +356,11 @@ impl Engine {
         let feeder = {
             let (control, prepared_tx) = (control.clone(), prepared_tx.clone());
             let (emitter, skipped) = (emitter.clone(), skipped.clone());
-            spawn("genderlens-feed".into(), move || {
-                let mut next = 0;
-                loop {
-                    control.wait_while_paused();
-                    if control.is_cancelled() {
-                        break;
-                    }
-                    let Some(item) = list.items.get(next).cloned() else {
-                        let added = control.take_additions();
-                        if added.is_empty() {
-                            break;
-                        }
-                        for path in &added {
-                            list.add(path);
-                        }
-                        control.total.store(list.items.len(), Ordering::SeqCst);
-                        skipped.fetch_add(list.skipped.len(), Ordering::SeqCst);
-                        emitter.send(EngineEvent::Added {
-                            total: list.items.len(),
-                            skipped: std::mem::take(&mut list.skipped),
-                        });
-                        continue;
-                    };
-                    let index = next;
-                    next += 1;
-                    let sent = match item {
-                        InputItem::Photo(path) => job_tx
-                            .send(Staged {
-                                index,
-                                path,
-                                outcome: Ok(()),
-                            })
-                            .is_ok(),
-                        InputItem::Unusable { path, reason } => prepared_tx
-                            .send(Staged {
-                                index,
-                                path,
-                                outcome: Err(reason),
-                            })
-                            .is_ok(),
-                    };
-                    if !sent {
-                        break;
-                    }
+            spawn("genderlens-feed".into(), move || match source {
+                Listed::Paths(list) => {
+                    feed_paths(list, &job_tx, &prepared_tx, &control, &emitter, &skipped)
                 }
+                Listed::Service(jobs) => feed_service(&jobs, &job_tx, &control),
             })
         };
         drop(prepared_tx);
@@ -439,6 +420,100 @@ impl Engine {
                 elapsed: tracker.elapsed(),
                 batches,
             }));
+        }
+    }
+}
+
+/// Where a batch's photos come from.
+enum Source {
+    /// Files and folders, listed up front (more may be added while it runs).
+    Paths(Vec<PathBuf>),
+    /// Images in memory, arriving until the sender is dropped (a server).
+    Service(Receiver<service::Job>),
+}
+
+enum Listed {
+    Paths(inputs::InputList),
+    Service(Receiver<service::Job>),
+}
+
+/// What the decode stage reads.
+enum Payload {
+    File,
+    Bytes(Vec<u8>),
+}
+
+fn feed_paths(
+    mut list: inputs::InputList,
+    job_tx: &Sender<Staged<Payload>>,
+    prepared_tx: &Sender<Staged<PreparedPhoto>>,
+    control: &BatchControl,
+    emitter: &Emitter,
+    skipped: &AtomicUsize,
+) {
+    let mut next = 0;
+    loop {
+        control.wait_while_paused();
+        if control.is_cancelled() {
+            break;
+        }
+        let Some(item) = list.items.get(next).cloned() else {
+            let added = control.take_additions();
+            if added.is_empty() {
+                break;
+            }
+            for path in &added {
+                list.add(path);
+            }
+            control.total.store(list.items.len(), Ordering::SeqCst);
+            skipped.fetch_add(list.skipped.len(), Ordering::SeqCst);
+            emitter.send(EngineEvent::Added {
+                total: list.items.len(),
+                skipped: std::mem::take(&mut list.skipped),
+            });
+            continue;
+        };
+        let index = next;
+        next += 1;
+        let sent = match item {
+            InputItem::Photo(path) => job_tx
+                .send(Staged {
+                    index,
+                    path,
+                    outcome: Ok(Payload::File),
+                })
+                .is_ok(),
+            InputItem::Unusable { path, reason } => prepared_tx
+                .send(Staged {
+                    index,
+                    path,
+                    outcome: Err(reason),
+                })
+                .is_ok(),
+        };
+        if !sent {
+            break;
+        }
+    }
+}
+
+fn feed_service(
+    jobs: &Receiver<service::Job>,
+    job_tx: &Sender<Staged<Payload>>,
+    control: &BatchControl,
+) {
+    for job in jobs.iter() {
+        if control.is_cancelled() {
+            break;
+        }
+        control.total.fetch_add(1, Ordering::SeqCst);
+        let staged = Staged {
+            index: job.index,
+            path: job.name,
+            outcome: Ok(Payload::Bytes(job.bytes)),
+        };
+        if job_tx.send(staged).is_err() {
+            break;
         }
     }
 }

@@ -67,23 +67,44 @@ pub fn decode_photo(
     manifest: &Manifest,
 ) -> Result<DecodedPhoto, DecodeError> {
     let started = Instant::now();
-    let decoded = decode::decode_file(
-        path,
-        &DecodeLimits {
-            max_megapixels: settings.max_megapixels,
-            max_file_bytes: settings.max_file_mb * 1024 * 1024,
-        },
-    )?;
+    let decoded = decode::decode_file(path, &decode_limits(settings))?;
+    Ok(ready_for_detector(decoded, settings, manifest, started))
+}
+
+/// The same as [`decode_photo`] for an image already in memory (an upload).
+pub fn decode_photo_bytes(
+    bytes: &[u8],
+    settings: &EngineSettings,
+    manifest: &Manifest,
+) -> Result<DecodedPhoto, DecodeError> {
+    let started = Instant::now();
+    let decoded = decode::decode_bytes(bytes, &decode_limits(settings))?;
+    Ok(ready_for_detector(decoded, settings, manifest, started))
+}
+
+fn decode_limits(settings: &EngineSettings) -> DecodeLimits {
+    DecodeLimits {
+        max_megapixels: settings.max_megapixels,
+        max_file_bytes: settings.max_file_mb * 1024 * 1024,
+    }
+}
+
+fn ready_for_detector(
+    decoded: decode::DecodedImage,
+    settings: &EngineSettings,
+    manifest: &Manifest,
+    started: Instant,
+) -> DecodedPhoto {
     let detector_input = letterbox::letterbox(
         &decoded.rgb,
         settings.detector_size,
         manifest.detector.input.size_multiple,
     );
-    Ok(DecodedPhoto {
+    DecodedPhoto {
         rgb: decoded.rgb,
         detector_input,
         decode_ms: started.elapsed().as_secs_f64() * 1e3,
-    })
+    }
 }
 
 /// A face found in a photo with its aligned chip for the classifier.

@@ -1,0 +1,184 @@
+//! The gateway's routes: the upload page, `/health`, `/predict` and `/metrics`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::backend::{PredictBackend, PredictError};
+use super::metrics::Metrics;
+use crate::postprocess::Status;
+
+pub struct AppState {
+    pub backend: Arc<dyn PredictBackend>,
+    pub metrics: Metrics,
+    pub max_upload_bytes: usize,
+}
+
+/// Bodies up to this many times the upload limit are read to the end so the
+/// client gets a clean 413; larger ones are cut off.
+const DRAIN_FACTOR: usize = 8;
+
+pub fn router(backend: Arc<dyn PredictBackend>, max_upload_bytes: usize) -> Router {
+    let state = Arc::new(AppState {
+        backend,
+        metrics: Metrics::default(),
+        max_upload_bytes,
+    });
+    Router::new()
+        .route("/", get(upload_page))
+        .route("/health", get(health))
+        .route("/predict", post(predict))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(
+            max_upload_bytes.saturating_mul(DRAIN_FACTOR),
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), record))
+        .with_state(state)
+}
+
+async fn record(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_string(), |p| p.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.record(
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+async fn upload_page() -> Html<&'static str> {
+    Html(include_str!("upload.html"))
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let backend = state.clone();
+    let health = tokio::task::spawn_blocking(move || backend.backend.health()).await;
+    match health {
+        Ok(health) => {
+            let status = if health.ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let body = json!({
+                "status": if health.ready { "ok" } else { "unavailable" },
+                "gateway": "ok",
+                "backend": health,
+            });
+            (status, Json(body)).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn predict(State(state): State<Arc<AppState>>, mut form: Multipart) -> Response {
+    let limit = state.max_upload_bytes;
+    let mut upload = None;
+    let mut oversized = false;
+    // Every field is read to the end, even past the limit, so that the client
+    // has finished sending when the answer comes and sees it.
+    loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return error(e.status(), e.body_text()),
+        };
+        let wanted = field.name() == Some("image") && upload.is_none();
+        let name = field.file_name().unwrap_or("upload").to_string();
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if wanted && !oversized {
+                        if bytes.len() + chunk.len() > limit {
+                            oversized = true;
+                            bytes = Vec::new();
+                        } else {
+                            bytes.extend_from_slice(&chunk);
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return error(e.status(), e.body_text()),
+            }
+        }
+        if wanted && !oversized {
+            upload = Some((name, bytes));
+        }
+    }
+    if oversized {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the image is larger than this server's {} MB upload limit",
+                limit / (1024 * 1024)
+            ),
+        );
+    }
+    let Some((name, bytes)) = upload else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the form has no file in the field named \"image\"",
+        );
+    };
+    if bytes.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "the uploaded file is empty");
+    }
+    if image::guess_format(&bytes).is_err() {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not a recognised image format (JPEG, PNG, WebP, BMP, TIFF or GIF)",
+        );
+    }
+    let backend = state.backend.clone();
+    let outcome = tokio::task::spawn_blocking(move || backend.predict(&name, bytes)).await;
+    match outcome {
+        Ok(Ok(result)) if result.status == Status::Error => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            result
+                .error
+                .unwrap_or_else(|| "the image could not be read".into()),
+        ),
+        Ok(Ok(result)) => {
+            let mut answer = serde_json::to_value(&result).unwrap_or_default();
+            if let Some(fields) = answer.as_object_mut() {
+                // The answer is about the upload itself; its place in a batch means nothing here.
+                fields.remove("index");
+                fields.remove("path");
+            }
+            Json(answer).into_response()
+        }
+        Ok(Err(PredictError::Unavailable(message))) => {
+            error(StatusCode::SERVICE_UNAVAILABLE, message)
+        }
+        Ok(Err(PredictError::Timeout(message))) => error(StatusCode::GATEWAY_TIMEOUT, message),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}

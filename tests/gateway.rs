@@ -1,0 +1,272 @@
+//! `genderlens serve`, the real binary on a loopback port with the real
+//! models: the routes, clear 4xx answers for bad uploads, metrics, 64
+//! concurrent requests matched to their photos, and a clean stop.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, multipart};
+use serde_json::Value;
+
+struct Gateway {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Gateway {
+    common::runtime();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--provider", "cpu"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting genderlens serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let url = loop {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(line) => {
+                if let Some(url) = line.strip_prefix("GenderLens gateway listening on ") {
+                    break url.to_string();
+                }
+                log.push(line);
+            }
+            Err(_) => panic!("the gateway did not start:\n{}", log.join("\n")),
+        }
+    };
+    let gateway = Gateway { child, url };
+    // Ready once both models are loaded.
+    let client = Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let ready = client
+            .get(format!("{}/health", gateway.url))
+            .send()
+            .is_ok_and(|r| r.status() == 200);
+        if ready {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the gateway never became ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    gateway
+}
+
+fn upload(client: &Client, url: &str, field: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let form = multipart::Form::new().part(
+        field.to_string(),
+        multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    let response = client
+        .post(format!("{url}/predict"))
+        .multipart(form)
+        .send()
+        .expect("the gateway answers");
+    let status = response.status().as_u16();
+    (status, response.json().expect("a JSON answer"))
+}
+
+fn photo_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(common::photo(name)).unwrap()
+}
+
+#[test]
+fn predict_health_page_and_metrics() {
+    let gateway = start(&[]);
+    let client = Client::new();
+
+    let health: Value = client
+        .get(format!("{}/health", gateway.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["backend"]["backend"], "local");
+    assert!(
+        health["backend"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("CPUExecutionProvider"),
+        "{health}"
+    );
+
+    // The answer matches the local pipeline on the same photo.
+    let (local, _) = common::engine()
+        .classify_all(vec![common::photo("astronaut.png")])
+        .unwrap();
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "astronaut.png",
+        photo_bytes("astronaut.png"),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["gender"], "female");
+    let score = answer["score"].as_f64().unwrap();
+    assert!((score - f64::from(local[0].score.unwrap())).abs() < 1e-5);
+    assert_eq!(answer["faces"].as_array().unwrap().len(), 1);
+    assert_eq!(answer["status"], "ok");
+    assert!(answer.get("index").is_none() && answer.get("path").is_none());
+
+    let page = client.get(format!("{}/", gateway.url)).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains(r#"name="image""#));
+
+    // Bad uploads: each gets a clear 4xx answer and the server carries on.
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "photo",
+        "x.jpg",
+        photo_bytes("obama.jpg"),
+    );
+    assert_eq!(status, 400);
+    assert!(answer["error"].as_str().unwrap().contains("\"image\""));
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "notes.txt",
+        b"just text".to_vec(),
+    );
+    assert_eq!(status, 415);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a recognised image format")
+    );
+    let mut truncated = photo_bytes("obama.jpg");
+    truncated.truncate(truncated.len() / 2);
+    let (status, answer) = upload(&client, &gateway.url, "image", "half.jpg", truncated);
+    assert_eq!(status, 422);
+    assert!(
+        answer["error"].as_str().unwrap().contains("truncated"),
+        "{answer}"
+    );
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "camera.png",
+        photo_bytes("camera.png"),
+    );
+    assert_eq!(status, 200, "{answer}");
+
+    let metrics = client
+        .get(format!("{}/metrics", gateway.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains(r#"genderlens_gateway_requests_total{route="/predict",status="200"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"genderlens_gateway_errors_total{route="/predict",status="415"} 1"#)
+    );
+    assert!(metrics.contains("genderlens_gateway_request_duration_seconds_bucket"));
+}
+
+#[test]
+fn oversized_uploads_are_refused_with_413() {
+    let gateway = start(&["--max-upload-mb", "1"]);
+    let client = Client::new();
+    let mut big = photo_bytes("obama.jpg");
+    big.resize(3 * 1024 * 1024, 0);
+    let (status, answer) = upload(&client, &gateway.url, "image", "big.jpg", big);
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer["error"].as_str().is_some());
+    let (status, _) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "obama.jpg",
+        photo_bytes("obama.jpg"),
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn sixty_four_concurrent_requests_each_get_their_own_answer() {
+    let gateway = start(&[]);
+    let expected = [
+        ("astronaut.png", "female"),
+        ("biden.jpg", "male"),
+        ("obama.jpg", "male"),
+        ("obama2.jpg", "male"),
+    ];
+    let client = Client::new();
+    let answers: Vec<(usize, u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..64)
+            .map(|n| {
+                let (client, url) = (client.clone(), gateway.url.clone());
+                scope.spawn(move || {
+                    let (name, _) = expected[n % expected.len()];
+                    let (status, answer) = upload(&client, &url, "image", name, photo_bytes(name));
+                    (n, status, answer)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (n, status, answer) in answers {
+        let (name, gender) = expected[n % expected.len()];
+        assert_eq!(status, 200, "request {n} ({name}): {answer}");
+        assert_eq!(answer["gender"], gender, "request {n} ({name})");
+        let width = answer["width"].as_u64().unwrap();
+        let actual = image::image_dimensions(common::photo(name)).unwrap().0;
+        assert_eq!(
+            width,
+            u64::from(actual),
+            "request {n} got another photo's answer"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_gateway_cleanly() {
+    let mut gateway = start(&[]);
+    let pid = gateway.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = gateway.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gateway did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
