@@ -32,7 +32,7 @@ impl fmt::Display for RuntimeSource {
         f.write_str(match self {
             Self::Setting => "the --ort-dylib setting",
             Self::Environment => "GENDERLENS_ORT_DYLIB",
-            Self::BesideExecutable => "lib/ beside the executable",
+            Self::BesideExecutable => "bundled with the executable",
             Self::UserData => "the GenderLens data folder",
             Self::PythonPackage => "a Python onnxruntime package",
             Self::SystemPath => "the system library path",
@@ -162,11 +162,15 @@ pub fn candidates(explicit: Option<&Path>) -> Vec<Candidate> {
         push_dir_or_file(RuntimeSource::Environment, PathBuf::from(path));
     }
     if let Some(exe_dir) = crate::paths::executable_dir() {
-        for lib in libraries_in(&exe_dir.join("lib")) {
-            found.push(Candidate {
-                source: RuntimeSource::BesideExecutable,
-                path: lib,
-            });
+        // `lib/` beside a portable install; `../lib/genderlens/` for the .deb
+        // (`/usr/bin/genderlens` with `/usr/lib/genderlens/`).
+        for dir in [exe_dir.join("lib"), exe_dir.join("../lib/genderlens")] {
+            for lib in libraries_in(&dir) {
+                found.push(Candidate {
+                    source: RuntimeSource::BesideExecutable,
+                    path: lib,
+                });
+            }
         }
     }
     for dir in user_runtime_dirs() {
