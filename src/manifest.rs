@@ -181,6 +181,8 @@ pub fn models_dir_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
         dirs.push(exe_dir.join("models"));
         dirs.push(exe_dir.join("../share/genderlens/models"));
         dirs.push(exe_dir.join("../lib/genderlens/models"));
+        // A macOS app bundle: Contents/MacOS/genderlens and Contents/Resources/models.
+        dirs.push(exe_dir.join("../Resources/models"));
     }
     dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
     dirs

@@ -161,10 +161,24 @@ pub fn candidates(explicit: Option<&Path>) -> Vec<Candidate> {
     if let Some(path) = std::env::var_os(DYLIB_ENV).filter(|v| !v.is_empty()) {
         push_dir_or_file(RuntimeSource::Environment, PathBuf::from(path));
     }
+    // A GPU build the user fetched is the reason they fetched it: it comes
+    // before the CPU build an installer bundles.
+    let (gpu_dirs, cpu_dirs): (Vec<PathBuf>, Vec<PathBuf>) = user_runtime_dirs()
+        .into_iter()
+        .partition(|dir| is_gpu_runtime_dir(dir));
+    let push_user_dirs = |found: &mut Vec<Candidate>, dirs: Vec<PathBuf>| {
+        for dir in dirs {
+            for lib in libraries_in(&dir) {
+                found.push(Candidate {
+                    source: RuntimeSource::UserData,
+                    path: lib,
+                });
+            }
+        }
+    };
+    push_user_dirs(&mut found, gpu_dirs);
     if let Some(exe_dir) = crate::paths::executable_dir() {
-        // `lib/` beside a portable install; `../lib/genderlens/` for the .deb
-        // (`/usr/bin/genderlens` with `/usr/lib/genderlens/`).
-        for dir in [exe_dir.join("lib"), exe_dir.join("../lib/genderlens")] {
+        for dir in bundled_runtime_dirs(&exe_dir) {
             for lib in libraries_in(&dir) {
                 found.push(Candidate {
                     source: RuntimeSource::BesideExecutable,
@@ -173,14 +187,7 @@ pub fn candidates(explicit: Option<&Path>) -> Vec<Candidate> {
             }
         }
     }
-    for dir in user_runtime_dirs() {
-        for lib in libraries_in(&dir) {
-            found.push(Candidate {
-                source: RuntimeSource::UserData,
-                path: lib,
-            });
-        }
-    }
+    push_user_dirs(&mut found, cpu_dirs);
     for dir in python_package_dirs() {
         for lib in libraries_in(&dir) {
             found.push(Candidate {
@@ -196,6 +203,27 @@ pub fn candidates(explicit: Option<&Path>) -> Vec<Candidate> {
         });
     }
     found
+}
+
+fn is_gpu_runtime_dir(dir: &Path) -> bool {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("onnxruntime-gpu"))
+}
+
+/// Where installers put the runtime, relative to the executable: `lib/` in a
+/// portable folder, `../lib/genderlens/` for the .deb (`/usr/bin` and
+/// `/usr/lib/genderlens`), `../Frameworks/` in a macOS app bundle, and the
+/// executable's own folder on Windows.
+fn bundled_runtime_dirs(exe_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![exe_dir.join("lib"), exe_dir.join("../lib/genderlens")];
+    if cfg!(target_os = "macos") {
+        dirs.push(exe_dir.join("../Frameworks"));
+    }
+    if cfg!(windows) {
+        dirs.push(exe_dir.to_path_buf());
+    }
+    dirs
 }
 
 /// Runtimes fetched into the data folder, GPU builds first, newest first.
