@@ -319,3 +319,56 @@ fn runtime_fetch_downloads_and_unpacks_only_the_libraries() {
     );
     assert_eq!(report["runtime"]["Ok"]["version"], "1.31.1");
 }
+
+/// An installed layout (`usr/bin/genderlens` with `usr/lib/genderlens/`): the
+/// bundled CPU runtime is used, unless the user fetched a GPU build, which
+/// then comes first.
+#[test]
+fn a_fetched_gpu_runtime_comes_before_the_bundled_one() {
+    let runtime = common::runtime();
+    let cpu_lib = &runtime.located.path;
+    let lib_name = cpu_lib.file_name().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let bin_dir = root.path().join("usr/bin");
+    let bundled = root.path().join("usr/lib/genderlens");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::fs::create_dir_all(&bundled).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_genderlens"), bin_dir.join("genderlens")).unwrap();
+    std::fs::copy(cpu_lib, bundled.join(lib_name)).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let doctor = || {
+        let out = Command::new(bin_dir.join("genderlens"))
+            .args(["doctor", "--json", "--provider", "cpu"])
+            .env("HOME", home.path())
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("GENDERLENS_ORT_DYLIB")
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["runtime"]["Ok"].clone()
+    };
+
+    let used = doctor();
+    assert_eq!(used["found_via"], "bundled with the executable", "{used}");
+
+    // A build fetched with `runtime fetch --build gpu` (here the CPU library
+    // under the GPU build's folder name, which is what the lookup goes by).
+    let gpu = home
+        .path()
+        .join(".local/share/genderlens/runtime/onnxruntime-gpu-1.31.1");
+    std::fs::create_dir_all(&gpu).unwrap();
+    std::fs::copy(cpu_lib, gpu.join(lib_name)).unwrap();
+    let used = doctor();
+    assert_eq!(used["found_via"], "the GenderLens data folder", "{used}");
+    assert!(used["path"].as_str().unwrap().contains("onnxruntime-gpu-1.31.1"));
+
+    // A fetched CPU build does not displace the bundled one.
+    std::fs::remove_dir_all(&gpu).unwrap();
+    let cpu = home
+        .path()
+        .join(".local/share/genderlens/runtime/onnxruntime-cpu-1.31.1");
+    std::fs::create_dir_all(&cpu).unwrap();
+    std::fs::copy(cpu_lib, cpu.join(lib_name)).unwrap();
+    let used = doctor();
+    assert_eq!(used["found_via"], "bundled with the executable", "{used}");
+}
