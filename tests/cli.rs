@@ -360,7 +360,12 @@ fn a_fetched_gpu_runtime_comes_before_the_bundled_one() {
     std::fs::copy(cpu_lib, gpu.join(lib_name)).unwrap();
     let used = doctor();
     assert_eq!(used["found_via"], "the GenderLens data folder", "{used}");
-    assert!(used["path"].as_str().unwrap().contains("onnxruntime-gpu-1.31.1"));
+    assert!(
+        used["path"]
+            .as_str()
+            .unwrap()
+            .contains("onnxruntime-gpu-1.31.1")
+    );
 
     // A fetched CPU build does not displace the bundled one.
     std::fs::remove_dir_all(&gpu).unwrap();

@@ -1,8 +1,9 @@
-//! The real binary in a real window: starts Xvfb, opens GenderLens on the
-//! fixture photos, waits for its "ready" log line, takes a screenshot of the
-//! screen and checks what is on it, then quits with Ctrl+Q like a user.
-//! Needs `Xvfb`, `import` (ImageMagick) and `xdotool`; without them the
-//! test fails and says what to install.
+//! The real binary in a real window: starts Xvfb, opens GenderLens, drags
+//! the fixture folder over it (a real XDND drag, as a file manager does) and
+//! checks the drop zone lights up, drops it, waits for the "ready" log line,
+//! takes a screenshot and checks what is on it, then quits with Ctrl+Q.
+//! Needs `Xvfb`, `import` (ImageMagick), `xdotool` and python3-xlib; without
+//! them the test fails and says what to install.
 
 mod common;
 
@@ -71,9 +72,67 @@ fn start_xvfb() -> (KillOnDrop, String) {
     panic!("no free X display number");
 }
 
-fn screenshot_path() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    dir.join("desktop-smoke.png")
+fn screenshot(display: &str, name: &str) -> (PathBuf, image::RgbImage) {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let status = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .env("DISPLAY", display)
+        .status()
+        .expect("running import");
+    assert!(status.success());
+    let image = image::open(&path).expect("the screenshot").to_rgb8();
+    (path, image)
+}
+
+/// The python that has Xlib: Debian's, even where another python3 comes first on PATH.
+fn python_with_xlib() -> &'static str {
+    for python in ["/usr/bin/python3", "python3"] {
+        let ok = Command::new(python)
+            .args(["-c", "import Xlib"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return python;
+        }
+    }
+    panic!(
+        "\n\npython3-xlib IS MISSING — the desktop smoke test drags files with it. Install Debian's `python3-xlib`.\n\n"
+    );
+}
+
+/// Bright pixels along the drop zone's left border (drawn 12 px in from the edge).
+fn drop_zone_border(image: &image::RgbImage) -> usize {
+    (100..image.height().min(700))
+        .flat_map(|y| (12..17).map(move |x| (x, y)))
+        .filter(|&(x, y)| image.get_pixel(x, y).0.iter().all(|&c| c > 180))
+        .count()
+}
+
+fn xdnd(display: &str, window: &str, extra: &[&str]) -> Child {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xdnd_drop.py");
+    Command::new(python_with_xlib())
+        .arg(script)
+        .args([window, "600", "400"])
+        .arg(common::photos_dir())
+        .args(extra)
+        .env("DISPLAY", display)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting the drag")
+}
+
+fn find_window(display: &str) -> String {
+    let window = Command::new("xdotool")
+        .args(["search", "--sync", "--name", "^GenderLens$"])
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool search");
+    String::from_utf8_lossy(&window.stdout)
+        .lines()
+        .next()
+        .expect("the GenderLens window")
+        .to_string()
 }
 
 #[test]
@@ -81,6 +140,7 @@ fn the_app_opens_classifies_a_folder_and_shows_the_results() {
     require("Xvfb", "xvfb");
     require("import", "imagemagick");
     require("xdotool", "xdotool");
+    python_with_xlib();
     common::runtime();
 
     let (_xvfb, display) = start_xvfb();
@@ -98,7 +158,6 @@ fn the_app_opens_classifies_a_folder_and_shows_the_results() {
     let mut app = Command::new(env!("CARGO_BIN_EXE_genderlens"))
         .arg("--settings")
         .arg(&settings)
-        .arg(common::photos_dir())
         .env("DISPLAY", &display)
         .env("XDG_RUNTIME_DIR", &runtime_dir)
         .env("XDG_DATA_HOME", home.path().join("data"))
@@ -119,13 +178,48 @@ fn the_app_opens_classifies_a_folder_and_shows_the_results() {
             let _ = tx.send(line);
         }
     });
+    let id = find_window(&display);
+
+    // Files dragged over the window: the drop zone lights up.
+    let (_, before) = screenshot(&display, "desktop-smoke-before.png");
+    let mut hover = xdnd(&display, &id, &["--hover-only", "10"]);
+    let mut said = String::new();
+    BufReader::new(hover.stdout.take().unwrap())
+        .read_line(&mut said)
+        .unwrap();
+    assert_eq!(
+        said.trim(),
+        "hovering",
+        "the window did not accept the drag"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (hover_shot, lit) = loop {
+        let (path, image) = screenshot(&display, "desktop-smoke-hover.png");
+        let lit = drop_zone_border(&image);
+        if lit > 1000 || Instant::now() > deadline {
+            break (path, lit);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        lit > 1000 && drop_zone_border(&before) < 100,
+        "no drop zone highlight while files hover ({lit} border pixels); see {}",
+        hover_shot.display()
+    );
+    let _ = hover.kill();
+    let _ = hover.wait();
+
+    // The folder dropped for real: winit hands the path to the app.
+    let drop = xdnd(&display, &id, &[]).wait_with_output().unwrap();
+    assert!(drop.status.success(), "the drop failed");
+
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(remaining) {
             Ok(line) => {
-                let ready = line.contains("ready: 8 results shown");
+                let ready = line.contains("ready: 8 results shown, 8 pictures cached");
                 seen.push(line);
                 if ready {
                     break;
@@ -140,15 +234,7 @@ fn the_app_opens_classifies_a_folder_and_shows_the_results() {
     let log = seen.join("\n");
     assert!(log.contains("Batch finished: 8 photos, 8 faces"), "{log}");
 
-    let shot = screenshot_path();
-    let status = Command::new("import")
-        .args(["-window", "root"])
-        .arg(&shot)
-        .env("DISPLAY", &display)
-        .status()
-        .expect("running import");
-    assert!(status.success());
-    let image = image::open(&shot).expect("the screenshot").to_rgb8();
+    let (shot, image) = screenshot(&display, "desktop-smoke.png");
     // Face boxes and labels are drawn in the label colours: both must be on screen.
     let near = |p: &image::Rgb<u8>, c: [u8; 3]| {
         p.0.iter()
@@ -170,16 +256,6 @@ fn the_app_opens_classifies_a_folder_and_shows_the_results() {
     eprintln!("screenshot: {}", shot.display());
 
     // Quit like a user; the window's size and position are saved on the way out.
-    let window = Command::new("xdotool")
-        .args(["search", "--sync", "--name", "^GenderLens$"])
-        .env("DISPLAY", &display)
-        .output()
-        .expect("xdotool search");
-    let id = String::from_utf8_lossy(&window.stdout)
-        .lines()
-        .next()
-        .expect("the GenderLens window")
-        .to_string();
     let key = Command::new("xdotool")
         .args([
             "windowfocus",

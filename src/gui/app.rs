@@ -64,6 +64,8 @@ pub struct GenderLensApp {
     announced_ready: usize,
     /// Frames drawn since the work settled, when closing after it.
     frames_since_settled: u32,
+    /// Consecutive frames drawn with everything settled.
+    settled_frames: u32,
 }
 
 /// Frames drawn after everything is shown before `exit_when_done` closes.
@@ -105,6 +107,7 @@ impl GenderLensApp {
             pictures_settled: false,
             announced_ready: 0,
             frames_since_settled: 0,
+            settled_frames: 0,
         }
     }
 
@@ -286,8 +289,18 @@ impl GenderLensApp {
 
     /// Logs once per finished batch that everything is shown, so automation
     /// (and the desktop smoke test) can wait on a line rather than a timer.
-    fn announce_when_settled(&mut self) {
-        if self.settled() && self.announced_ready != self.state.batches_finished {
+    /// It waits for a second settled frame: the first one is only painted
+    /// after this frame's `ui` returns.
+    fn announce_when_settled(&mut self, ctx: &egui::Context) {
+        if !self.settled() {
+            self.settled_frames = 0;
+            return;
+        }
+        self.settled_frames += 1;
+        if self.settled_frames == 1 {
+            ctx.request_repaint();
+        }
+        if self.settled_frames >= 2 && self.announced_ready != self.state.batches_finished {
             self.announced_ready = self.state.batches_finished;
             tracing::info!(
                 "ready: {} results shown, {} pictures cached",
@@ -457,12 +470,7 @@ impl eframe::App for GenderLensApp {
         if escape {
             self.view.selected = None;
         }
-        self.announce_when_settled();
-        if self.exit_when_done && self.settled() {
-            self.frames_since_settled += 1;
-            ctx.request_repaint();
-        }
-        if quit || self.frames_since_settled > SETTLED_FRAMES {
+        if quit {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
@@ -472,6 +480,15 @@ impl eframe::App for GenderLensApp {
         let ctx = ui.ctx().clone();
         for action in actions {
             self.perform(&ctx, action);
+        }
+        // Only now is `pictures_settled` about what this frame showed.
+        self.announce_when_settled(&ctx);
+        if self.exit_when_done && self.settled() {
+            self.frames_since_settled += 1;
+            ctx.request_repaint();
+        }
+        if self.frames_since_settled > SETTLED_FRAMES {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         self.frame_stats.end();
     }

@@ -38,7 +38,7 @@ pub fn hover_overlay(ctx: &egui::Context, count: usize) {
         egui::Id::unique("drop_zone"),
     ));
     let accent = ctx.global_style().visuals.selection.stroke.color;
-    painter.rect_filled(rect, 0.0, Color32::from_black_alpha(150));
+    painter.rect_filled(rect, 0.0, Color32::from_black_alpha(220));
     painter.rect_stroke(
         rect.shrink(12.0),
         12.0,
