@@ -163,7 +163,14 @@ impl GenderLensApp {
                     Level::Info,
                     format!("Copying photos into folders under {}…", first.display()),
                 );
-                tasks::sort_into_folders(&self.ui, first, self.state.store.images().to_vec());
+                let results = self
+                    .state
+                    .store
+                    .in_added_order()
+                    .into_iter()
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                tasks::sort_into_folders(&self.ui, first, results);
             }
         }
     }
@@ -177,7 +184,8 @@ impl GenderLensApp {
         let results = self
             .state
             .store
-            .with_provenance()
+            .in_added_order()
+            .into_iter()
             .map(|(r, p)| (r.clone(), p.clone()))
             .collect();
         tasks::export(&self.ui, path, format, results, overwrite);

@@ -160,8 +160,14 @@ impl ResultStore {
         &self.images
     }
 
-    pub fn with_provenance(&self) -> impl Iterator<Item = (&ImageResult, &Provenance)> {
-        self.images.iter().zip(&self.provenance)
+    /// Every result with its provenance, in the order the photos were added
+    /// (the order exports use), whatever order the results arrived in.
+    pub fn in_added_order(&self) -> Vec<(&ImageResult, &Provenance)> {
+        let mut ids: Vec<usize> = (0..self.images.len()).collect();
+        ids.sort_by_key(|&id| self.added[id]);
+        ids.into_iter()
+            .map(|id| (&self.images[id], &self.provenance[id]))
+            .collect()
     }
 
     pub fn counts(&self) -> Counts {
@@ -500,6 +506,13 @@ mod tests {
             .to_vec();
         let names: Vec<_> = rows.iter().map(|r| store_path(&store, r.image)).collect();
         assert_eq!(names, ["a.jpg", "b.jpg", "later.jpg"]);
+        // Exports use the same order.
+        let exported: Vec<_> = store
+            .in_added_order()
+            .iter()
+            .map(|(r, _)| r.path.display().to_string())
+            .collect();
+        assert_eq!(exported, ["a.jpg", "b.jpg", "later.jpg"]);
     }
 
     fn store_path(store: &ResultStore, id: usize) -> String {
