@@ -1,9 +1,9 @@
 //! The selected photo at full size with its face boxes, each face's chip
 //! and scores, and the actions on it.
 
-use egui::{Color32, Ui};
+use egui::Ui;
 
-use super::{Action, face_colour, file_name, paint_faces};
+use super::{Action, face_colour, file_name, paint_photo_with_faces};
 use crate::gui::images::{ImageKind, ImageRequest};
 use crate::gui::results::ResultStore;
 use crate::gui::textures::TextureCache;
@@ -59,13 +59,7 @@ pub fn show(
                     let shown = super::fit(size, egui::vec2(width, width * 1.5));
                     let (rect, _) = ui.allocate_exact_size(shown, egui::Sense::hover());
                     let painter = ui.painter_at(rect);
-                    painter.image(
-                        cached.texture.id(),
-                        rect,
-                        egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                        Color32::WHITE,
-                    );
-                    paint_faces(&painter, rect, cached.source_size, &result.faces, 13.0);
+                    paint_photo_with_faces(&painter, rect, cached, &result.faces, 13.0);
                     let chips: Vec<_> = cached
                         .chips
                         .iter()

@@ -4,7 +4,7 @@
 
 use egui::{Color32, Sense, Ui, vec2};
 
-use super::{Action, ViewState, file_name, paint_faces, status_badge};
+use super::{Action, ViewState, file_name, paint_photo_with_faces, status_badge};
 use crate::gui::images::{ImageKind, ImageRequest};
 use crate::gui::results::{ResultStore, RowMode};
 use crate::gui::textures::TextureCache;
@@ -106,13 +106,7 @@ fn tile(
             let size = cached.texture.size_vec2();
             let shown = super::fit(size, picture_area.shrink(4.0).size());
             let picture = egui::Rect::from_center_size(picture_area.center(), shown);
-            painter.image(
-                cached.texture.id(),
-                picture,
-                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                Color32::WHITE,
-            );
-            paint_faces(&painter, picture, cached.source_size, &result.faces, 11.0);
+            paint_photo_with_faces(&painter, picture, cached, &result.faces, 11.0);
         }
         None => {
             let text = match textures.failure(id, ImageKind::Thumbnail) {

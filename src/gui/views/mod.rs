@@ -118,8 +118,21 @@ pub fn file_name(result: &ImageResult) -> String {
         .unwrap_or_else(|| result.path.display().to_string())
 }
 
+/// Draws a photo filling `rect`, then its faces' boxes with label and score.
+pub fn paint_photo_with_faces(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    photo: &crate::gui::textures::CachedImage,
+    faces: &[FaceResult],
+    font_size: f32,
+) {
+    let whole = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+    painter.image(photo.texture.id(), rect, whole, Color32::WHITE);
+    paint_faces(painter, rect, photo.source_size, faces, font_size);
+}
+
 /// Draws face boxes with their label and score over a picture drawn in `rect`.
-pub fn paint_faces(
+fn paint_faces(
     painter: &egui::Painter,
     rect: egui::Rect,
     source_size: [u32; 2],
