@@ -19,6 +19,9 @@ rm -rf "$staged"
 mkdir -p "$staged"
 cp "$runtime_dir"/libonnxruntime*.so* "$staged/"
 
+# The manual page, from the same definitions as `--help`.
+"$target/release/genderlens" man | gzip -9n > "$target/release/genderlens.1.gz"
+
 mkdir -p "$target/debian"
 cargo deb --no-build --locked --strip --no-separate-debug-symbols --output "$target/debian/" >&2
 ls -t "$target"/debian/genderlens_*.deb | head -n 1

@@ -30,6 +30,8 @@ desktop-file-validate "$root/usr/share/applications/genderlens.desktop" || fail 
 appstreamcli validate --no-net "$root/usr/share/metainfo/org.genderlens.GenderLens.metainfo.xml" >/dev/null \
     || fail "appstreamcli validate"
 echo "test-deb: desktop entry and AppStream metadata valid"
+zcat "$root/usr/share/man/man1/genderlens.1.gz" > "$work/genderlens.1" || fail "no manual page"
+grep -q '^\.TH genderlens 1' "$work/genderlens.1" || fail "the manual page is not one"
 
 # The unpacked binary in an empty home: no fetched runtime, no settings.
 isolated() {

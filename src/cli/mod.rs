@@ -72,6 +72,9 @@ enum Command {
     /// Manage the ONNX Runtime library.
     #[command(subcommand)]
     Runtime(runtime_cmd::RuntimeCommand),
+    /// Print the manual page (roff) on standard output; the .deb installs it.
+    #[command(hide = true)]
+    Man,
 }
 
 /// Options shared by every command that runs the models.
@@ -195,6 +198,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Runtime(cmd)) => runtime_cmd::run(cmd),
         Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Man) => print_manual(),
     };
     match outcome {
         Ok(code) => code,
@@ -205,6 +209,12 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn print_manual() -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
