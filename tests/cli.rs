@@ -60,26 +60,7 @@ fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
 
     let mut reader = csv::Reader::from_path(&out_file).unwrap();
     let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(
-        headers,
-        [
-            "path",
-            "face",
-            "l",
-            "t",
-            "r",
-            "b",
-            "gender",
-            "score",
-            "p_male",
-            "uncertain",
-            "detection_score",
-            "status",
-            "error",
-            "backend",
-            "model"
-        ]
-    );
+    assert_eq!(headers, common::DOCUMENTED_CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 3, "{rows:?}");
     let by_name = |name: &str| {
@@ -305,19 +286,23 @@ fn runtime_fetch_downloads_and_unpacks_only_the_libraries() {
     );
 
     // The fetched library is then found through the data folder and used.
-    let doctor = bin()
+    let used = runtime_used(Path::new(env!("CARGO_BIN_EXE_genderlens")), home.path());
+    assert_eq!(used["found_via"], "the GenderLens data folder");
+    assert_eq!(used["version"], "1.31.1");
+}
+
+/// The runtime `doctor` reports for `exe` run with `home` as the home folder
+/// and no runtime named by the environment.
+fn runtime_used(exe: &Path, home: &Path) -> serde_json::Value {
+    let out = Command::new(exe)
         .args(["doctor", "--json", "--provider", "cpu"])
-        .env("HOME", home.path())
+        .env("HOME", home)
         .env_remove("XDG_DATA_HOME")
         .env_remove("GENDERLENS_ORT_DYLIB")
         .output()
         .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
-    assert_eq!(
-        report["runtime"]["Ok"]["found_via"],
-        "the GenderLens data folder"
-    );
-    assert_eq!(report["runtime"]["Ok"]["version"], "1.31.1");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["runtime"]["Ok"].clone()
 }
 
 /// An installed layout (`usr/bin/genderlens` with `usr/lib/genderlens/`): the
@@ -336,17 +321,7 @@ fn a_fetched_gpu_runtime_comes_before_the_bundled_one() {
     std::fs::copy(env!("CARGO_BIN_EXE_genderlens"), bin_dir.join("genderlens")).unwrap();
     std::fs::copy(cpu_lib, bundled.join(lib_name)).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let doctor = || {
-        let out = Command::new(bin_dir.join("genderlens"))
-            .args(["doctor", "--json", "--provider", "cpu"])
-            .env("HOME", home.path())
-            .env_remove("XDG_DATA_HOME")
-            .env_remove("GENDERLENS_ORT_DYLIB")
-            .output()
-            .unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        report["runtime"]["Ok"].clone()
-    };
+    let doctor = || runtime_used(&bin_dir.join("genderlens"), home.path());
 
     let used = doctor();
     assert_eq!(used["found_via"], "bundled with the executable", "{used}");

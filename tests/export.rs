@@ -47,26 +47,7 @@ fn csv_has_one_row_per_face_with_the_documented_columns() {
     assert_eq!(rows, faces);
     let mut reader = csv::Reader::from_path(&path).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(
-        header,
-        [
-            "path",
-            "face",
-            "l",
-            "t",
-            "r",
-            "b",
-            "gender",
-            "score",
-            "p_male",
-            "uncertain",
-            "detection_score",
-            "status",
-            "error",
-            "backend",
-            "model"
-        ]
-    );
+    assert_eq!(header, common::DOCUMENTED_CSV_COLUMNS);
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), rows);
     let grace = records

@@ -9,6 +9,26 @@ use std::sync::Arc;
 use genderlens::{Engine, EngineSettings, ModelBundle, Runtime};
 use serde::Deserialize;
 
+/// The CSV columns as the README documents them; written out here, not taken
+/// from the code, so a change to the code's columns fails the tests.
+pub const DOCUMENTED_CSV_COLUMNS: [&str; 15] = [
+    "path",
+    "face",
+    "l",
+    "t",
+    "r",
+    "b",
+    "gender",
+    "score",
+    "p_male",
+    "uncertain",
+    "detection_score",
+    "status",
+    "error",
+    "backend",
+    "model",
+];
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
