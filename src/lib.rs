@@ -1,7 +1,8 @@
 //! GenderLens finds the faces in photos and classifies the apparent gender of
 //! each, in the three steps of the original Triton ensemble:
 //! [`preprocess`] (decode, detect, align) → [`model`] (classifier) →
-//! [`postprocess`] (results), driven by the batch [`engine`].
+//! [`postprocess`] (results), driven by the batch [`engine`]; or on a
+//! [`remote`] Triton server or gateway instead.
 
 pub mod cli;
 pub mod engine;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod paths;
 pub mod postprocess;
 pub mod preprocess;
+pub mod remote;
 pub mod runtime;
 pub mod server;
 pub mod settings;

@@ -4,70 +4,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use common::serve::Gateway;
+
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, multipart};
 use serde_json::Value;
 
-struct Gateway {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(extra: &[&str]) -> Gateway {
     common::runtime();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genderlens"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--provider", "cpu"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting genderlens serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    let url = loop {
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(line) => {
-                if let Some(url) = line.strip_prefix("GenderLens gateway listening on ") {
-                    break url.to_string();
-                }
-                log.push(line);
-            }
-            Err(_) => panic!("the gateway did not start:\n{}", log.join("\n")),
-        }
-    };
-    let gateway = Gateway { child, url };
-    // Ready once both models are loaded.
-    let client = Client::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let ready = client
-            .get(format!("{}/health", gateway.url))
-            .send()
-            .is_ok_and(|r| r.status() == 200);
-        if ready {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the gateway never became ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    gateway
+    let mut args = vec!["--provider", "cpu"];
+    args.extend_from_slice(extra);
+    common::serve::start_gateway(&args, &[])
 }
 
 fn upload(client: &Client, url: &str, field: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {

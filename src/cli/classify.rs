@@ -1,12 +1,14 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output::{Format, ResultWriter};
+use super::remote_args::RemoteArgs;
 use super::{EngineArgs, load_engine};
 use crate::engine::{EngineEvent, Summary};
 use crate::export::rows::Provenance;
@@ -24,23 +26,41 @@ pub struct ClassifyArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
-    let engine = load_engine(args.engine.settings())?;
+    let (provenance, batch) = match args.remote.connect()? {
+        Some(remote) => {
+            eprintln!(
+                "classifying on {} (the photos are sent there)",
+                remote.address()
+            );
+            let provenance = Provenance {
+                backend: remote.provenance(),
+                model: remote.options().model.clone(),
+            };
+            let batch = crate::remote::batch::start(Arc::new(remote), args.paths, None);
+            (provenance, batch)
+        }
+        None => {
+            let engine = load_engine(args.engine.settings())?;
+            let provenance = Provenance {
+                backend: "local".into(),
+                model: engine.bundle().manifest.classifier.name.clone(),
+            };
+            (provenance, engine.start(args.paths, None))
+        }
+    };
     let out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let provenance = Provenance {
-        backend: "local".into(),
-        model: engine.bundle().manifest.classifier.name.clone(),
-    };
     let mut writer = ResultWriter::new(args.format, out, provenance.clone())?;
     let bar = progress_bar();
-    let batch = engine.start(args.paths, None);
     // Ctrl-C stops the batch but still writes what finished and the summary.
     let cancel = batch.canceller();
     if let Err(e) = ctrlc::set_handler(cancel) {

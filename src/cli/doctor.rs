@@ -6,6 +6,8 @@ use anyhow::Result;
 use clap::Args;
 
 use super::EngineArgs;
+use super::remote_args::RemoteArgs;
+use crate::remote::Remote;
 use crate::runtime::diagnosis::{Diagnosis, diagnose};
 
 #[derive(Args)]
@@ -15,9 +17,16 @@ pub struct DoctorArgs {
     json: bool,
     #[command(flatten)]
     engine: EngineArgs,
+    /// With --remote URL: check that server instead (server ready, model
+    /// ready, and the IMAGE_BYTES → OUTPUT_JSON contract).
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 pub fn run(args: DoctorArgs) -> Result<ExitCode> {
+    if let Some(remote) = args.remote.connect()? {
+        return check_remote(&remote, args.json);
+    }
     let report = diagnose(&args.engine.settings());
     let healthy = report.runtime.is_ok()
         && report.models_dir.is_ok()
@@ -118,4 +127,35 @@ fn print_report(out: &mut dyn Write, report: &Diagnosis) -> std::io::Result<()> 
         )?;
     }
     Ok(())
+}
+
+/// "Test connection" from the command line; fails unless every check passes.
+fn check_remote(remote: &Remote, json: bool) -> Result<ExitCode> {
+    let checks = remote.check();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let report = serde_json::json!({
+            "remote": remote.address().to_string(),
+            "protocol": remote.address().protocol,
+            "model": remote.options().model,
+            "checks": checks,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "Remote server {} ({})",
+            remote.address(),
+            remote.address().protocol.label()
+        )?;
+        for check in &checks {
+            let mark = if check.ok { "ok  " } else { "FAIL" };
+            writeln!(out, "  {mark} {}: {}", check.name, check.message)?;
+        }
+    }
+    Ok(if checks.iter().all(|c| c.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

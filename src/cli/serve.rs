@@ -6,8 +6,10 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Args;
 
+use super::remote_args::RemoteArgs;
 use super::{EngineArgs, load_engine};
-use crate::server::{self, LocalBackend};
+use crate::remote::Remote;
+use crate::server::{self, LocalBackend, PredictBackend, RemoteBackend};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -20,17 +22,108 @@ pub struct ServeArgs {
     /// Give up on a request after this many seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     timeout: u64,
+    /// Forward to Triton over this protocol instead of classifying here
+    /// (with the server at --triton-grpc-url or --triton-http-url).
+    #[arg(long, value_enum, env = "TRITON_PROTOCOL", value_name = "PROTOCOL")]
+    triton_protocol: Option<TritonProtocol>,
+    /// Triton's HTTP endpoint, e.g. `triton:8000`.
+    #[arg(
+        long,
+        env = "TRITON_HTTP_URL",
+        default_value = "localhost:8000",
+        value_name = "HOST:PORT"
+    )]
+    triton_http_url: String,
+    /// Triton's gRPC endpoint, e.g. `triton:8001`.
+    #[arg(
+        long,
+        env = "TRITON_GRPC_URL",
+        default_value = "localhost:8001",
+        value_name = "HOST:PORT"
+    )]
+    triton_grpc_url: String,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
-pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    let engine = load_engine(args.engine.settings())?;
-    let backend = LocalBackend::new(engine.serve(), Duration::from_secs(args.timeout.max(1)));
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TritonProtocol {
+    Grpc,
+    Http,
+}
+
+/// `triton:8001`, `grpc://triton:8001` or `http://triton:8000` as GenderLens writes them.
+fn triton_url(protocol: TritonProtocol, given: &str) -> String {
+    let given = given.trim();
+    let rest = given.split_once("://").map_or(given, |(_, rest)| rest);
+    let tls = given.starts_with("https://") || given.starts_with("grpcs://");
+    match (protocol, tls) {
+        (TritonProtocol::Grpc, false) => format!("triton-grpc://{rest}"),
+        (TritonProtocol::Grpc, true) => format!("triton-grpcs://{rest}"),
+        (TritonProtocol::Http, false) => format!("triton-http://{rest}"),
+        (TritonProtocol::Http, true) => format!("triton-https://{rest}"),
+    }
+}
+
+impl ServeArgs {
+    /// Where to forward, from --remote or the original TRITON_* variables.
+    fn forward_to(&self) -> Option<String> {
+        if let Some(url) = &self.remote.remote {
+            return Some(url.clone());
+        }
+        self.triton_protocol.map(|protocol| match protocol {
+            TritonProtocol::Grpc => triton_url(protocol, &self.triton_grpc_url),
+            TritonProtocol::Http => triton_url(protocol, &self.triton_http_url),
+        })
+    }
+}
+
+pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let backend: Arc<dyn PredictBackend> = match args.forward_to() {
+        Some(url) => {
+            // The original gateway's MODEL_NAME applies when no flag names the model.
+            if args.remote.model_name.is_none() {
+                args.remote.model_name = std::env::var("MODEL_NAME").ok().filter(|m| !m.is_empty());
+            }
+            let mut options = args.remote.options(&url)?;
+            options.timeout_secs = options.timeout_secs.min(timeout.as_secs_f64());
+            let remote = Remote::connect(options).map_err(anyhow::Error::msg)?;
+            eprintln!("GenderLens gateway forwarding to {}", remote.provenance());
+            Arc::new(RemoteBackend::new(remote))
+        }
+        None => {
+            let engine = load_engine(args.engine.settings())?;
+            Arc::new(LocalBackend::new(engine.serve(), timeout))
+        }
+    };
     server::serve(
         args.listen,
-        Arc::new(backend),
+        backend,
         args.max_upload_mb.saturating_mul(1024 * 1024),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn original_triton_urls_become_remote_addresses() {
+        assert_eq!(
+            triton_url(TritonProtocol::Grpc, "triton:8001"),
+            "triton-grpc://triton:8001"
+        );
+        assert_eq!(
+            triton_url(TritonProtocol::Http, "http://triton:8000"),
+            "triton-http://triton:8000"
+        );
+        assert_eq!(
+            triton_url(TritonProtocol::Http, "https://gpu.example:443"),
+            "triton-https://gpu.example:443"
+        );
+    }
 }

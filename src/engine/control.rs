@@ -7,12 +7,12 @@ use std::sync::{Condvar, Mutex};
 
 #[derive(Default)]
 pub struct BatchControl {
-    pub(super) cancel: AtomicBool,
+    pub(crate) cancel: AtomicBool,
     paused: Mutex<bool>,
     wake: Condvar,
     additions: Mutex<Additions>,
     /// Photos listed so far; grows when photos are added to a running batch.
-    pub(super) total: AtomicUsize,
+    pub(crate) total: AtomicUsize,
 }
 
 struct Additions {
@@ -51,7 +51,7 @@ impl BatchControl {
         *self.paused.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn wait_while_paused(&self) {
+    pub(crate) fn wait_while_paused(&self) {
         let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
         while *paused && !self.is_cancelled() {
             paused = self.wake.wait(paused).unwrap_or_else(|e| e.into_inner());
@@ -70,7 +70,7 @@ impl BatchControl {
     }
 
     /// Takes the queued additions, or closes the batch to additions when there are none.
-    pub(super) fn take_additions(&self) -> Vec<PathBuf> {
+    pub(crate) fn take_additions(&self) -> Vec<PathBuf> {
         let mut additions = self.additions.lock().unwrap_or_else(|e| e.into_inner());
         let taken = std::mem::take(&mut additions.paths);
         if taken.is_empty() {

@@ -95,6 +95,19 @@ pub struct BatchHandle {
 }
 
 impl BatchHandle {
+    /// A batch run by another backend (a remote server) that reports the same events.
+    pub(crate) fn new(
+        events: Receiver<EngineEvent>,
+        control: Arc<BatchControl>,
+        coordinator: JoinHandle<()>,
+    ) -> Self {
+        Self {
+            events,
+            control,
+            coordinator: Some(coordinator),
+        }
+    }
+
     pub fn events(&self) -> &Receiver<EngineEvent> {
         &self.events
     }

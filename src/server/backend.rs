@@ -1,5 +1,5 @@
-//! What the gateway forwards uploads to. Today that is the in-process engine;
-//! remote Triton backends implement the same trait.
+//! What the gateway forwards uploads to: the in-process engine, or a remote
+//! Triton server (or another gateway).
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::engine::Service;
 use crate::engine::service::ServiceError;
 use crate::postprocess::ImageResult;
+use crate::remote::{Remote, RemoteError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
@@ -16,6 +17,9 @@ pub enum PredictError {
     Unavailable(String),
     #[error("{0}")]
     Timeout(String),
+    /// The upstream server answered, but with a failure of its own.
+    #[error("{0}")]
+    Upstream(String),
 }
 
 #[derive(Debug, Serialize)]
@@ -77,6 +81,51 @@ impl PredictBackend for LocalBackend {
             ready: sessions.len() >= 2,
             backend: "local".into(),
             detail,
+        }
+    }
+}
+
+/// Forwards each upload to a remote server (Triton's `gender_ensemble`, or a gateway).
+pub struct RemoteBackend {
+    remote: Remote,
+}
+
+impl RemoteBackend {
+    pub fn new(remote: Remote) -> Self {
+        Self { remote }
+    }
+}
+
+impl PredictBackend for RemoteBackend {
+    fn predict(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
+        let address = self.remote.address();
+        match self.remote.try_classify(&image) {
+            Ok(json) => crate::remote::answer::parse_answer(&json, 0, name.into())
+                .map_err(|e| PredictError::Upstream(format!("{e} ({address})"))),
+            // The image itself was refused: the client's upload is at fault.
+            Err(RemoteError::Rejected(message)) => Ok(ImageResult::failed(0, name.into(), message)),
+            Err(e @ (RemoteError::Connect(_) | RemoteError::Unavailable(_))) => {
+                Err(PredictError::Unavailable(format!("{e} ({address})")))
+            }
+            Err(e @ RemoteError::Timeout(_)) => {
+                Err(PredictError::Timeout(format!("{e} ({address})")))
+            }
+            Err(e @ (RemoteError::Server(_) | RemoteError::Protocol(_))) => {
+                Err(PredictError::Upstream(format!("{e} ({address})")))
+            }
+        }
+    }
+
+    fn health(&self) -> BackendHealth {
+        let checks = self.remote.check();
+        BackendHealth {
+            ready: checks.iter().all(|c| c.ok),
+            backend: self.remote.provenance(),
+            detail: checks
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.message))
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `genderlens serve`: the `/predict` gateway of the original architecture,
-//! in Rust. It answers from the models in this process.
+//! in Rust. It answers from the models in this process, or forwards to Triton.
 
 pub mod backend;
 pub mod metrics;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-pub use backend::{LocalBackend, PredictBackend};
+pub use backend::{LocalBackend, PredictBackend, RemoteBackend};
 
 /// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight.
 pub fn serve(

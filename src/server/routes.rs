@@ -179,6 +179,7 @@ async fn predict(State(state): State<Arc<AppState>>, mut form: Multipart) -> Res
             error(StatusCode::SERVICE_UNAVAILABLE, message)
         }
         Ok(Err(PredictError::Timeout(message))) => error(StatusCode::GATEWAY_TIMEOUT, message),
+        Ok(Err(PredictError::Upstream(message))) => error(StatusCode::BAD_GATEWAY, message),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

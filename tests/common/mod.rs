@@ -3,6 +3,9 @@
 //! test with instructions; nothing is skipped.
 #![allow(dead_code)]
 
+pub mod serve;
+pub mod triton;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -1,0 +1,77 @@
+//! A remote answer (Triton's `OUTPUT_JSON` or a gateway's `/predict` body)
+//! as the same [`ImageResult`] a local run gives.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::RemoteError;
+use crate::postprocess::{FaceResult, ImageResult, StageTimings, Status};
+
+#[derive(Deserialize)]
+struct Answer {
+    status: Option<Status>,
+    error: Option<String>,
+    gender: Option<String>,
+    score: Option<f32>,
+    uncertain: Option<bool>,
+    width: Option<u32>,
+    height: Option<u32>,
+    #[serde(default)]
+    faces: Vec<FaceResult>,
+}
+
+pub fn parse_answer(json: &[u8], index: usize, path: PathBuf) -> Result<ImageResult, RemoteError> {
+    let answer: Answer = serde_json::from_slice(json).map_err(|e| {
+        RemoteError::Protocol(format!(
+            "expected a result as JSON, got {} bytes that are not ({e})",
+            json.len()
+        ))
+    })?;
+    // A bare gateway answers only `{"gender":..,"score":..}`; that still is a found face.
+    let status = answer.status.unwrap_or(if answer.gender.is_some() {
+        Status::Ok
+    } else {
+        Status::NoFace
+    });
+    Ok(ImageResult {
+        index,
+        path,
+        status,
+        error: answer.error,
+        gender: answer.gender,
+        score: answer.score,
+        uncertain: answer.uncertain,
+        width: answer.width,
+        height: answer.height,
+        faces: answer.faces,
+        timings: StageTimings::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_and_bare_answers_map_onto_results() {
+        let full = br#"{"status":"ok","gender":"female","score":0.9,"uncertain":false,
+            "width":10,"height":20,"faces":[{"box":[1,2,3,4],"landmarks":[[0,0],[0,0],[0,0],[0,0],[0,0]],
+            "detection_score":0.8,"gender":"female","score":0.9,"p_male":0.1,"uncertain":false}]}"#;
+        let result = parse_answer(full, 3, "a.jpg".into()).unwrap();
+        assert_eq!((result.index, result.status), (3, Status::Ok));
+        assert_eq!(result.faces[0].p_male, 0.1);
+        assert_eq!(result.width, Some(10));
+
+        let bare = parse_answer(br#"{"gender":"male","score":0.97}"#, 0, "b".into()).unwrap();
+        assert_eq!(bare.status, Status::Ok);
+        let none = parse_answer(br#"{"faces":[]}"#, 0, "c".into()).unwrap();
+        assert_eq!(none.status, Status::NoFace);
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error() {
+        let err = parse_answer(b"\x00\x01HTTP", 0, "x".into()).unwrap_err();
+        assert!(matches!(err, RemoteError::Protocol(_)), "{err}");
+    }
+}

@@ -1,0 +1,73 @@
+//! What can go wrong talking to a remote backend, sorted by what to do
+//! about it: retry (connection refused, 503), or report for this one image.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RemoteError {
+    #[error("cannot reach the server: {0}")]
+    Connect(String),
+    #[error("the server is not ready: {0}")]
+    Unavailable(String),
+    #[error("no answer from the server within {0:?}")]
+    Timeout(Duration),
+    #[error("the server refused this image: {0}")]
+    Rejected(String),
+    #[error("the server failed on this image: {0}")]
+    Server(String),
+    #[error("the server's answer makes no sense: {0}")]
+    Protocol(String),
+}
+
+impl RemoteError {
+    /// Only failures that another attempt can fix; a 4xx never is.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Connect(_) | Self::Unavailable(_))
+    }
+
+    /// Sorts an HTTP status that is not success, with the server's message.
+    pub fn from_http_status(status: u16, message: String) -> Self {
+        match status {
+            503 => Self::Unavailable(message),
+            400..=499 => Self::Rejected(format!("HTTP {status}: {message}")),
+            _ => Self::Server(format!("HTTP {status}: {message}")),
+        }
+    }
+}
+
+/// The error text inside a JSON error body (`{"error": "..."}`), else the body itself.
+pub fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+        .unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                "no details given".into()
+            } else {
+                text.chars().take(300).collect()
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_connection_failures_and_503_are_retried() {
+        assert!(RemoteError::from_http_status(503, "x".into()).is_retryable());
+        assert!(!RemoteError::from_http_status(400, "x".into()).is_retryable());
+        assert!(!RemoteError::from_http_status(500, "x".into()).is_retryable());
+        assert!(RemoteError::Connect("refused".into()).is_retryable());
+        assert!(!RemoteError::Timeout(Duration::from_secs(1)).is_retryable());
+    }
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        assert_eq!(error_message(br#"{"error":"bad image"}"#), "bad image");
+        assert_eq!(error_message(b"  plain text "), "plain text");
+        assert_eq!(error_message(b""), "no details given");
+    }
+}

@@ -1,0 +1,129 @@
+//! A gateway that serves `POST /predict` (multipart field `image`) and
+//! `GET /health`: `genderlens serve` or the original FastAPI gateway.
+
+use std::time::Duration;
+
+use reqwest::blocking::{Client, RequestBuilder, multipart};
+use serde_json::Value;
+
+use super::triton_http::{http_client, ok_body, transport_error};
+use super::{
+    CHECK_CONTRACT, CHECK_MODEL, CHECK_SERVER, Check, RemoteAddress, RemoteError, RemoteOptions,
+    Transport, skipped_after,
+};
+
+pub struct Gateway {
+    client: Client,
+    base: String,
+    token: Option<String>,
+    timeout: Duration,
+}
+
+impl Gateway {
+    pub fn new(address: &RemoteAddress, options: &RemoteOptions) -> Result<Self, String> {
+        Ok(Self {
+            client: http_client(options.timeout())?,
+            base: address.base_url(),
+            token: options.token.clone(),
+            timeout: options.timeout(),
+        })
+    }
+
+    fn authorised(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    fn predict(&self, name: &str, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+        let part = multipart::Part::bytes(image.to_vec()).file_name(name.to_string());
+        let form = multipart::Form::new().part("image", part);
+        let request = self
+            .client
+            .post(format!("{}/predict", self.base))
+            .multipart(form);
+        let response = self
+            .authorised(request)
+            .send()
+            .map_err(|e| transport_error(e, self.timeout))?;
+        if response.status() == reqwest::StatusCode::GATEWAY_TIMEOUT {
+            return Err(RemoteError::Timeout(self.timeout));
+        }
+        ok_body(response, self.timeout)
+    }
+}
+
+/// A plain grey 64×64 PNG: no face, so a working gateway answers `no_face`.
+fn probe_image() -> Vec<u8> {
+    let mut png = Vec::new();
+    let grey = image::GrayImage::from_pixel(64, 64, image::Luma([128]));
+    let _ = grey.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png);
+    png
+}
+
+impl Transport for Gateway {
+    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+        self.predict("image", image)
+    }
+
+    fn check(&self) -> Vec<Check> {
+        let mut checks = Vec::new();
+        let health = self
+            .authorised(self.client.get(format!("{}/health", self.base)))
+            .send()
+            .map_err(|e| transport_error(e, self.timeout));
+        let (status, body) = match health {
+            Ok(response) => {
+                let status = response.status();
+                (
+                    status,
+                    response.bytes().map(|b| b.to_vec()).unwrap_or_default(),
+                )
+            }
+            Err(e) => {
+                checks.push(Check::fail(CHECK_SERVER, e.to_string()));
+                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
+                return checks;
+            }
+        };
+        let health: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if status.is_success() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            checks.push(Check::pass(
+                CHECK_SERVER,
+                format!("{} answers /health", self.base),
+            ));
+        } else {
+            checks.push(Check::fail(
+                CHECK_SERVER,
+                format!("{}/health answered HTTP {status}", self.base),
+            ));
+            skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
+            return checks;
+        }
+        let detail = health["backend"]["detail"].as_str().unwrap_or_default();
+        if status.is_success() {
+            checks.push(Check::pass(
+                CHECK_MODEL,
+                format!("the gateway's backend is ready {detail}")
+                    .trim()
+                    .to_string(),
+            ));
+        } else {
+            checks.push(Check::fail(
+                CHECK_MODEL,
+                format!("the gateway's backend is not ready: {detail}"),
+            ));
+            skipped_after(&mut checks, &[CHECK_CONTRACT]);
+            return checks;
+        }
+        checks.push(match self.predict("probe.png", &probe_image()) {
+            Ok(json) => match super::answer::parse_answer(&json, 0, "probe.png".into()) {
+                Ok(_) => Check::pass(CHECK_CONTRACT, "POST /predict answers with a result"),
+                Err(e) => Check::fail(CHECK_CONTRACT, e.to_string()),
+            },
+            Err(e) => Check::fail(CHECK_CONTRACT, format!("POST /predict failed: {e}")),
+        });
+        checks
+    }
+}

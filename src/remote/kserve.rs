@@ -1,0 +1,122 @@
+//! The KServe v2 pieces shared by the HTTP and gRPC clients: the tensor
+//! contract of `gender_ensemble` and the BYTES element encoding.
+
+use super::RemoteError;
+
+pub const INPUT: &str = "IMAGE_BYTES";
+pub const OUTPUT: &str = "OUTPUT_JSON";
+
+/// One tensor as a model's metadata describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorInfo {
+    pub name: String,
+    pub datatype: String,
+    pub shape: Vec<i64>,
+}
+
+/// Checks that a model takes `IMAGE_BYTES` (BYTES) and gives `OUTPUT_JSON`
+/// (BYTES); returns the shape one image is sent as ([1], or [1,1] for a
+/// model that batches).
+pub fn check_contract(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Result<Vec<i64>, String> {
+    let describe = |tensors: &[TensorInfo]| {
+        tensors
+            .iter()
+            .map(|t| format!("{} ({} {:?})", t.name, t.datatype, t.shape))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let input = inputs.iter().find(|t| t.name == INPUT).ok_or_else(|| {
+        format!(
+            "the model has no {INPUT} input (it takes {})",
+            describe(inputs)
+        )
+    })?;
+    if input.datatype != "BYTES" {
+        return Err(format!(
+            "{INPUT} is {}, expected BYTES (an encoded image)",
+            input.datatype
+        ));
+    }
+    let output = outputs.iter().find(|t| t.name == OUTPUT).ok_or_else(|| {
+        format!(
+            "the model has no {OUTPUT} output (it gives {})",
+            describe(outputs)
+        )
+    })?;
+    if output.datatype != "BYTES" {
+        return Err(format!(
+            "{OUTPUT} is {}, expected BYTES (JSON text)",
+            output.datatype
+        ));
+    }
+    if inputs.len() != 1 {
+        return Err(format!(
+            "the model takes {} inputs ({}); GenderLens sends only {INPUT}",
+            inputs.len(),
+            describe(inputs)
+        ));
+    }
+    Ok(match input.shape.as_slice() {
+        [-1, 1] => vec![1, 1],
+        _ => vec![1],
+    })
+}
+
+/// One BYTES element on the wire: a little-endian u32 length, then the bytes.
+pub fn encode_element(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 4);
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// The first BYTES element of a raw tensor.
+pub fn first_element(raw: &[u8]) -> Result<&[u8], RemoteError> {
+    let bad = |why: &str| RemoteError::Protocol(format!("{OUTPUT} is not a BYTES tensor: {why}"));
+    let header: [u8; 4] = raw
+        .get(..4)
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| bad("shorter than its length prefix"))?;
+    let len = u32::from_le_bytes(header) as usize;
+    raw.get(4..4 + len)
+        .ok_or_else(|| bad("its length prefix runs past the end"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(name: &str, datatype: &str, shape: &[i64]) -> TensorInfo {
+        TensorInfo {
+            name: name.into(),
+            datatype: datatype.into(),
+            shape: shape.to_vec(),
+        }
+    }
+
+    #[test]
+    fn contract_accepts_the_ensemble_and_names_what_differs() {
+        let input = [tensor(INPUT, "BYTES", &[1])];
+        let output = [tensor(OUTPUT, "BYTES", &[1])];
+        assert_eq!(check_contract(&input, &output), Ok(vec![1]));
+        let batched = [tensor(INPUT, "BYTES", &[-1, 1])];
+        assert_eq!(check_contract(&batched, &output), Ok(vec![1, 1]));
+        let wrong = [tensor("INPUT__0", "FP32", &[-1, 3, 32, 32])];
+        let err = check_contract(&wrong, &output).unwrap_err();
+        assert!(
+            err.contains("no IMAGE_BYTES input") && err.contains("INPUT__0"),
+            "{err}"
+        );
+        let err = check_contract(&input, &[tensor(OUTPUT, "FP32", &[2])]).unwrap_err();
+        assert!(err.contains("expected BYTES"), "{err}");
+    }
+
+    #[test]
+    fn elements_round_trip_and_truncation_is_caught() {
+        let wire = encode_element(b"hello");
+        assert_eq!(&wire[..4], &[5, 0, 0, 0]);
+        assert_eq!(first_element(&wire).unwrap(), b"hello");
+        assert!(first_element(&wire[..6]).is_err());
+        assert!(first_element(&[1, 0]).is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! Classifying on another machine: a Triton server running `gender_ensemble`
+//! (KServe v2 over HTTP or gRPC) or a gateway serving `POST /predict`.
+//!
+//! [`Remote`] puts one image through a transport with the user's limits
+//! (timeout, requests in flight, retries) and always answers with an
+//! [`ImageResult`], so batches, the GUI, the CLI and export treat remote
+//! results exactly like local ones.
+
+pub mod address;
+pub mod answer;
+pub mod batch;
+pub mod error;
+mod gateway;
+pub mod kserve;
+mod limiter;
+pub mod token;
+mod triton_grpc;
+mod triton_http;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use address::{Protocol, RemoteAddress};
+pub use error::RemoteError;
+
+use crate::postprocess::ImageResult;
+use limiter::Limiter;
+
+/// Everything needed to reach a remote backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RemoteOptions {
+    pub url: String,
+    /// The Triton model to call (ignored by a gateway).
+    pub model: String,
+    /// Empty for the server's choice.
+    pub model_version: String,
+    pub timeout_secs: f64,
+    pub max_in_flight: usize,
+    /// Extra attempts after a connection error or a 503.
+    pub retries: u32,
+    /// Sent as `Authorization: Bearer …`; kept out of the settings JSON, in
+    /// its own file readable only by the user (see [`token`]).
+    #[serde(skip)]
+    pub token: Option<String>,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        Self {
+            url: "triton-grpc://localhost:8001".into(),
+            model: "gender_ensemble".into(),
+            model_version: String::new(),
+            timeout_secs: 30.0,
+            max_in_flight: 8,
+            retries: 2,
+            token: None,
+        }
+    }
+}
+
+impl RemoteOptions {
+    pub fn address(&self) -> Result<RemoteAddress, String> {
+        self.url.parse()
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout_secs.clamp(0.1, 3600.0))
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        self.address()?;
+        if self.model.trim().is_empty() {
+            return Err("the model name is empty".into());
+        }
+        if !(self.timeout_secs > 0.0) {
+            return Err(format!(
+                "the timeout must be above 0 s, got {}",
+                self.timeout_secs
+            ));
+        }
+        if self.max_in_flight == 0 || self.max_in_flight > 256 {
+            return Err(format!(
+                "requests in flight must be 1 to 256, got {}",
+                self.max_in_flight
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One step of "Test connection".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub message: String,
+}
+
+impl Check {
+    fn pass(name: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            name,
+            ok: true,
+            message: message.into(),
+        }
+    }
+
+    fn fail(name: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            name,
+            ok: false,
+            message: message.into(),
+        }
+    }
+}
+
+pub const CHECK_SERVER: &str = "server ready";
+pub const CHECK_MODEL: &str = "model ready";
+pub const CHECK_CONTRACT: &str = "model contract";
+
+/// How one kind of server is spoken to.
+trait Transport: Send + Sync {
+    /// One encoded image in, the result JSON out.
+    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError>;
+    /// Server ready, model ready, model contract, in that order; later
+    /// checks are skipped (failed with a reason) once one fails.
+    fn check(&self) -> Vec<Check>;
+}
+
+/// A remote backend with the user's limits applied.
+pub struct Remote {
+    address: RemoteAddress,
+    options: RemoteOptions,
+    transport: Box<dyn Transport>,
+    limiter: Limiter,
+}
+
+impl Remote {
+    pub fn connect(options: RemoteOptions) -> Result<Self, String> {
+        options.validate()?;
+        let address = options.address()?;
+        let transport: Box<dyn Transport> = match address.protocol {
+            Protocol::TritonHttp => Box::new(triton_http::TritonHttp::new(&address, &options)?),
+            Protocol::TritonGrpc => Box::new(triton_grpc::TritonGrpc::new(&address, &options)?),
+            Protocol::Gateway => Box::new(gateway::Gateway::new(&address, &options)?),
+        };
+        Ok(Self {
+            limiter: Limiter::new(options.max_in_flight),
+            address,
+            options,
+            transport,
+        })
+    }
+
+    pub fn address(&self) -> &RemoteAddress {
+        &self.address
+    }
+
+    pub fn options(&self) -> &RemoteOptions {
+        &self.options
+    }
+
+    /// What results record as their backend, e.g. `remote:triton-grpc://gpu:8001/gender_ensemble`.
+    pub fn provenance(&self) -> String {
+        match self.address.protocol {
+            Protocol::Gateway => format!("remote:{}", self.address),
+            _ => format!("remote:{}/{}", self.address, self.options.model),
+        }
+    }
+
+    /// Classifies one image; every failure becomes that image's error result.
+    pub fn classify(&self, index: usize, path: PathBuf, image: &[u8]) -> ImageResult {
+        match self.try_classify(image) {
+            Ok(json) => answer::parse_answer(&json, index, path.clone())
+                .unwrap_or_else(|e| ImageResult::failed(index, path, self.describe(&e))),
+            Err(e) => ImageResult::failed(index, path, self.describe(&e)),
+        }
+    }
+
+    /// The raw result JSON, after retries.
+    pub fn try_classify(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+        let _slot = self.limiter.acquire();
+        let mut attempt = 0;
+        loop {
+            match self.transport.infer(image) {
+                Err(e) if e.is_retryable() && attempt < self.options.retries => {
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    pub fn check(&self) -> Vec<Check> {
+        self.transport.check()
+    }
+
+    fn describe(&self, error: &RemoteError) -> String {
+        format!("{error} ({})", self.address)
+    }
+}
+
+/// 0.25 s, 0.5 s, 1 s … capped at 4 s: long enough for a restarting server.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250u64.saturating_mul(1 << attempt.min(4))).min(Duration::from_secs(4))
+}
+
+/// Fails every check after the first failure, saying why it was not run.
+fn skipped_after(checks: &mut Vec<Check>, names: &[&'static str]) {
+    for name in names {
+        checks.push(Check::fail(name, "not checked: an earlier check failed"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_millis(250));
+        assert_eq!(backoff(2), Duration::from_secs(1));
+        assert_eq!(backoff(10), Duration::from_secs(4));
+    }
+
+    #[test]
+    fn options_are_validated_with_clear_messages() {
+        let ok = RemoteOptions::default();
+        assert_eq!(ok.validate(), Ok(()));
+        let bad = RemoteOptions {
+            max_in_flight: 0,
+            ..RemoteOptions::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("in flight"));
+        let bad = RemoteOptions {
+            url: "localhost:8001".into(),
+            ..RemoteOptions::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("triton-grpc://"));
+    }
+}

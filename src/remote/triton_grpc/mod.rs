@@ -1,0 +1,257 @@
+//! Triton over KServe v2 gRPC (tonic), with the image in `raw_input_contents`
+//! as one length-prefixed BYTES element.
+
+#[allow(clippy::all, clippy::pedantic, rustdoc::all, missing_docs)]
+mod proto {
+    // Generated from the vendored grpc_service.proto by ./regenerate.sh.
+    include!("proto/inference.rs");
+}
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use proto::grpc_inference_service_client::GrpcInferenceServiceClient;
+use proto::model_infer_request::{InferInputTensor, InferRequestedOutputTensor};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::{Code, Status};
+
+use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
+use super::{
+    CHECK_CONTRACT, CHECK_MODEL, CHECK_SERVER, Check, RemoteAddress, RemoteError, RemoteOptions,
+    Transport, skipped_after,
+};
+
+pub struct TritonGrpc {
+    // Dropped last: the channel's background tasks live on this runtime.
+    client: GrpcInferenceServiceClient<Channel>,
+    runtime: tokio::runtime::Runtime,
+    base: String,
+    model: String,
+    version: String,
+    token: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    timeout: Duration,
+    shape: OnceLock<Vec<i64>>,
+}
+
+impl TritonGrpc {
+    pub fn new(address: &RemoteAddress, options: &RemoteOptions) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("genderlens-grpc")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the gRPC client: {e}"))?;
+        let base = address.base_url();
+        let timeout = options.timeout();
+        let mut endpoint = Endpoint::from_shared(base.clone())
+            .map_err(|e| format!("`{address}` is not a gRPC address: {e}"))?
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout);
+        if address.tls {
+            endpoint = endpoint
+                .tls_config(ClientTlsConfig::new().with_native_roots())
+                .map_err(|e| format!("cannot set up TLS: {e}"))?;
+        }
+        // Connecting lazily lets the app start while the server is down; each
+        // request then reports (and retries) its own connection failure.
+        let channel = {
+            let _context = runtime.enter();
+            endpoint.connect_lazy()
+        };
+        let client = GrpcInferenceServiceClient::new(channel)
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_encoding_message_size(usize::MAX);
+        let token = match &options.token {
+            Some(token) => Some(
+                format!("Bearer {token}")
+                    .parse()
+                    .map_err(|_| "the bearer token contains characters a header cannot hold")?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            client,
+            runtime,
+            base,
+            model: options.model.trim().to_string(),
+            version: options.model_version.trim().to_string(),
+            token,
+            timeout,
+            shape: OnceLock::new(),
+        })
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(self.timeout);
+        if let Some(token) = &self.token {
+            request
+                .metadata_mut()
+                .insert("authorization", token.clone());
+        }
+        request
+    }
+
+    /// Runs one call on the client's runtime, bounded by the timeout even
+    /// when the server accepts the connection and then says nothing.
+    fn call<F, T>(&self, call: F) -> Result<T, RemoteError>
+    where
+        F: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        self.runtime.block_on(async {
+            match tokio::time::timeout(self.timeout, call).await {
+                Ok(Ok(response)) => Ok(response.into_inner()),
+                Ok(Err(status)) => Err(status_error(status, self.timeout)),
+                Err(_) => Err(RemoteError::Timeout(self.timeout)),
+            }
+        })
+    }
+
+    fn metadata(&self) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError> {
+        let mut client = self.client.clone();
+        let meta = self.call(
+            client.model_metadata(self.request(proto::ModelMetadataRequest {
+                name: self.model.clone(),
+                version: self.version.clone(),
+            })),
+        )?;
+        let convert = |list: Vec<proto::model_metadata_response::TensorMetadata>| {
+            list.into_iter()
+                .map(|t| TensorInfo {
+                    name: t.name,
+                    datatype: t.datatype,
+                    shape: t.shape,
+                })
+                .collect()
+        };
+        Ok((convert(meta.inputs), convert(meta.outputs)))
+    }
+
+    fn input_shape(&self) -> Vec<i64> {
+        if let Some(shape) = self.shape.get() {
+            return shape.clone();
+        }
+        match self.metadata() {
+            Ok((inputs, outputs)) => {
+                let shape = kserve::check_contract(&inputs, &outputs).unwrap_or(vec![1]);
+                self.shape.get_or_init(|| shape).clone()
+            }
+            Err(_) => vec![1],
+        }
+    }
+}
+
+fn status_error(status: Status, timeout: Duration) -> RemoteError {
+    let message = if status.message().is_empty() {
+        format!("gRPC {:?}", status.code())
+    } else {
+        status.message().to_string()
+    };
+    match status.code() {
+        Code::Unavailable => RemoteError::Connect(message),
+        Code::DeadlineExceeded | Code::Cancelled => RemoteError::Timeout(timeout),
+        Code::InvalidArgument
+        | Code::NotFound
+        | Code::FailedPrecondition
+        | Code::OutOfRange
+        | Code::Unimplemented
+        | Code::PermissionDenied
+        | Code::Unauthenticated
+        | Code::ResourceExhausted
+        | Code::AlreadyExists => RemoteError::Rejected(format!("{:?}: {message}", status.code())),
+        Code::Unknown => RemoteError::Protocol(message),
+        _ => RemoteError::Server(format!("{:?}: {message}", status.code())),
+    }
+}
+
+impl Transport for TritonGrpc {
+    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+        let request = proto::ModelInferRequest {
+            model_name: self.model.clone(),
+            model_version: self.version.clone(),
+            id: String::new(),
+            parameters: HashMap::new(),
+            inputs: vec![InferInputTensor {
+                name: INPUT.into(),
+                datatype: "BYTES".into(),
+                shape: self.input_shape(),
+                parameters: HashMap::new(),
+                contents: None,
+            }],
+            outputs: vec![InferRequestedOutputTensor {
+                name: OUTPUT.into(),
+                parameters: HashMap::new(),
+            }],
+            raw_input_contents: vec![kserve::encode_element(image)],
+        };
+        let mut client = self.client.clone();
+        let response = self.call(client.model_infer(self.request(request)))?;
+        let position = response
+            .outputs
+            .iter()
+            .position(|o| o.name == OUTPUT)
+            .ok_or_else(|| RemoteError::Protocol(format!("the answer has no {OUTPUT}")))?;
+        if let Some(raw) = response.raw_output_contents.get(position) {
+            return Ok(kserve::first_element(raw)?.to_vec());
+        }
+        response.outputs[position]
+            .contents
+            .as_ref()
+            .and_then(|c| c.bytes_contents.first())
+            .cloned()
+            .ok_or_else(|| RemoteError::Protocol(format!("{OUTPUT} holds no bytes")))
+    }
+
+    fn check(&self) -> Vec<Check> {
+        let mut checks = Vec::new();
+        let mut client = self.client.clone();
+        match self.call(client.server_ready(self.request(proto::ServerReadyRequest {}))) {
+            Ok(answer) if answer.ready => {
+                checks.push(Check::pass(CHECK_SERVER, format!("{} is ready", self.base)))
+            }
+            outcome => {
+                let why = match outcome {
+                    Ok(_) => format!("{} answers but is not ready", self.base),
+                    Err(e) => e.to_string(),
+                };
+                checks.push(Check::fail(CHECK_SERVER, why));
+                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
+                return checks;
+            }
+        }
+        let ready = self.call(client.model_ready(self.request(proto::ModelReadyRequest {
+            name: self.model.clone(),
+            version: self.version.clone(),
+        })));
+        match ready {
+            Ok(answer) if answer.ready => checks.push(Check::pass(
+                CHECK_MODEL,
+                format!("model {} is ready", self.model),
+            )),
+            outcome => {
+                let why = match outcome {
+                    Ok(_) => "not ready".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                checks.push(Check::fail(
+                    CHECK_MODEL,
+                    format!("model {} is not ready or not loaded ({why})", self.model),
+                ));
+                skipped_after(&mut checks, &[CHECK_CONTRACT]);
+                return checks;
+            }
+        }
+        checks.push(match self.metadata() {
+            Ok((inputs, outputs)) => match kserve::check_contract(&inputs, &outputs) {
+                Ok(shape) => Check::pass(
+                    CHECK_CONTRACT,
+                    format!("{INPUT} {shape:?} → {OUTPUT}, as GenderLens expects"),
+                ),
+                Err(why) => Check::fail(CHECK_CONTRACT, why),
+            },
+            Err(e) => Check::fail(CHECK_CONTRACT, format!("no model metadata: {e}")),
+        });
+        checks
+    }
+}

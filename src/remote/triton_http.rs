@@ -1,0 +1,284 @@
+//! Triton over KServe v2 HTTP, with the binary-data extension so the image
+//! travels as raw bytes after a small JSON header instead of inside JSON.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+
+use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
+use super::{
+    CHECK_CONTRACT, CHECK_MODEL, CHECK_SERVER, Check, RemoteAddress, RemoteError, RemoteOptions,
+    Transport, skipped_after,
+};
+
+const HEADER_LENGTH: &str = "Inference-Header-Content-Length";
+
+pub struct TritonHttp {
+    client: Client,
+    base: String,
+    model_path: String,
+    token: Option<String>,
+    timeout: Duration,
+    /// The input shape the model's metadata asks for, learnt on first use.
+    shape: OnceLock<Vec<i64>>,
+}
+
+impl TritonHttp {
+    pub fn new(address: &RemoteAddress, options: &RemoteOptions) -> Result<Self, String> {
+        let client = http_client(options.timeout())?;
+        let model_path = match options.model_version.trim() {
+            "" => format!("/v2/models/{}", options.model.trim()),
+            version => format!("/v2/models/{}/versions/{version}", options.model.trim()),
+        };
+        Ok(Self {
+            client,
+            base: address.base_url(),
+            model_path,
+            token: options.token.clone(),
+            timeout: options.timeout(),
+            shape: OnceLock::new(),
+        })
+    }
+
+    fn get(&self, path: &str) -> RequestBuilder {
+        self.authorised(self.client.get(format!("{}{path}", self.base)))
+    }
+
+    fn authorised(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    fn send(&self, request: RequestBuilder) -> Result<Response, RemoteError> {
+        request.send().map_err(|e| transport_error(e, self.timeout))
+    }
+
+    fn metadata(&self) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError> {
+        let response = self.send(self.get(&self.model_path))?;
+        let body = ok_body(response, self.timeout)?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|e| RemoteError::Protocol(format!("model metadata is not JSON: {e}")))?;
+        let tensors = |key: &str| -> Vec<TensorInfo> {
+            value[key]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|t| TensorInfo {
+                            name: t["name"].as_str().unwrap_or_default().into(),
+                            datatype: t["datatype"].as_str().unwrap_or_default().into(),
+                            shape: t["shape"]
+                                .as_array()
+                                .map(|s| s.iter().filter_map(Value::as_i64).collect())
+                                .unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok((tensors("inputs"), tensors("outputs")))
+    }
+
+    fn input_shape(&self) -> Vec<i64> {
+        if let Some(shape) = self.shape.get() {
+            return shape.clone();
+        }
+        match self.metadata() {
+            Ok((inputs, outputs)) => {
+                let shape = kserve::check_contract(&inputs, &outputs).unwrap_or(vec![1]);
+                self.shape.get_or_init(|| shape).clone()
+            }
+            // Not cached: the request itself will report what is wrong.
+            Err(_) => vec![1],
+        }
+    }
+}
+
+pub fn http_client(timeout: Duration) -> Result<Client, String> {
+    Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("GenderLens/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot set up HTTP: {e}"))
+}
+
+/// Sorts reqwest's failures: refused or unreachable is retryable, too slow is not.
+pub fn transport_error(error: reqwest::Error, timeout: Duration) -> RemoteError {
+    if error.is_timeout() {
+        return RemoteError::Timeout(timeout);
+    }
+    let mut detail = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        detail = format!("{detail}: {cause}");
+        source = cause.source();
+    }
+    if error.is_connect() {
+        RemoteError::Connect(detail)
+    } else {
+        RemoteError::Protocol(detail)
+    }
+}
+
+/// The body of a successful answer, or the server's error sorted by status.
+pub fn ok_body(response: Response, timeout: Duration) -> Result<Vec<u8>, RemoteError> {
+    let status = response.status();
+    let body = response
+        .bytes()
+        .map_err(|e| transport_error(e, timeout))?
+        .to_vec();
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(RemoteError::from_http_status(
+            status.as_u16(),
+            super::error::error_message(&body),
+        ))
+    }
+}
+
+/// `OUTPUT_JSON` from an inference answer, binary or JSON encoded.
+fn output_json(header_length: Option<usize>, body: &[u8]) -> Result<Vec<u8>, RemoteError> {
+    let split = header_length.unwrap_or(body.len()).min(body.len());
+    let (header, mut binary) = body.split_at(split);
+    let header: Value = serde_json::from_slice(header)
+        .map_err(|e| RemoteError::Protocol(format!("the answer header is not JSON: {e}")))?;
+    let outputs = header["outputs"]
+        .as_array()
+        .ok_or_else(|| RemoteError::Protocol("the answer has no outputs".into()))?;
+    for output in outputs {
+        let size = output["parameters"]["binary_data_size"]
+            .as_u64()
+            .map(|n| n as usize);
+        if output["name"] == OUTPUT {
+            return match size {
+                Some(size) => {
+                    let raw = binary.get(..size).ok_or_else(|| {
+                        RemoteError::Protocol("the answer is shorter than it says".into())
+                    })?;
+                    Ok(kserve::first_element(raw)?.to_vec())
+                }
+                None => output["data"][0]
+                    .as_str()
+                    .map(|s| s.as_bytes().to_vec())
+                    .ok_or_else(|| RemoteError::Protocol(format!("{OUTPUT} holds no text"))),
+            };
+        }
+        // Outputs before ours occupy the binary section in order.
+        if let Some(size) = size {
+            binary = binary.get(size..).unwrap_or_default();
+        }
+    }
+    Err(RemoteError::Protocol(format!(
+        "the answer has no {OUTPUT} output"
+    )))
+}
+
+impl Transport for TritonHttp {
+    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+        let element = kserve::encode_element(image);
+        let header = json!({
+            "inputs": [{
+                "name": INPUT,
+                "shape": self.input_shape(),
+                "datatype": "BYTES",
+                "parameters": {"binary_data_size": element.len()},
+            }],
+            "outputs": [{"name": OUTPUT, "parameters": {"binary_data": true}}],
+        })
+        .to_string();
+        let mut body = Vec::with_capacity(header.len() + element.len());
+        body.extend_from_slice(header.as_bytes());
+        body.extend_from_slice(&element);
+        let request = self
+            .client
+            .post(format!("{}{}/infer", self.base, self.model_path))
+            .header(HEADER_LENGTH, header.len())
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(body);
+        let response = self.send(self.authorised(request))?;
+        let header_length = response
+            .headers()
+            .get(HEADER_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let body = ok_body(response, self.timeout)?;
+        output_json(header_length, &body)
+    }
+
+    fn check(&self) -> Vec<Check> {
+        let mut checks = Vec::new();
+        match self.send(self.get("/v2/health/ready")) {
+            Ok(r) if r.status().is_success() => {
+                checks.push(Check::pass(CHECK_SERVER, format!("{} is ready", self.base)))
+            }
+            Ok(r) => {
+                checks.push(Check::fail(
+                    CHECK_SERVER,
+                    format!(
+                        "{} answers but is not ready (HTTP {})",
+                        self.base,
+                        r.status()
+                    ),
+                ));
+                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
+                return checks;
+            }
+            Err(e) => {
+                checks.push(Check::fail(CHECK_SERVER, e.to_string()));
+                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
+                return checks;
+            }
+        }
+        match self.send(self.get(&format!("{}/ready", self.model_path))) {
+            Ok(r) if r.status().is_success() => checks.push(Check::pass(
+                CHECK_MODEL,
+                format!("{} is ready", self.model_path),
+            )),
+            outcome => {
+                let why = match outcome {
+                    Ok(r) => format!("HTTP {}", r.status()),
+                    Err(e) => e.to_string(),
+                };
+                checks.push(Check::fail(
+                    CHECK_MODEL,
+                    format!("{} is not ready or not loaded ({why})", self.model_path),
+                ));
+                skipped_after(&mut checks, &[CHECK_CONTRACT]);
+                return checks;
+            }
+        }
+        checks.push(match self.metadata() {
+            Ok((inputs, outputs)) => match kserve::check_contract(&inputs, &outputs) {
+                Ok(shape) => Check::pass(
+                    CHECK_CONTRACT,
+                    format!("{INPUT} {shape:?} → {OUTPUT}, as GenderLens expects"),
+                ),
+                Err(why) => Check::fail(CHECK_CONTRACT, why),
+            },
+            Err(e) => Check::fail(CHECK_CONTRACT, format!("no model metadata: {e}")),
+        });
+        checks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_and_json_answers_both_give_output_json() {
+        let header = br#"{"outputs":[{"name":"OTHER","parameters":{"binary_data_size":3}},{"name":"OUTPUT_JSON","parameters":{"binary_data_size":6}}]}"#;
+        let mut body = header.to_vec();
+        body.extend_from_slice(b"xyz");
+        body.extend_from_slice(&kserve::encode_element(b"{}"));
+        assert_eq!(output_json(Some(header.len()), &body).unwrap(), b"{}");
+        let json = br#"{"outputs":[{"name":"OUTPUT_JSON","data":["{\"a\":1}"]}]}"#;
+        assert_eq!(output_json(None, json).unwrap(), br#"{"a":1}"#);
+        assert!(output_json(None, b"<html>").is_err());
+    }
+}

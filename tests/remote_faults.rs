@@ -1,0 +1,235 @@
+//! What a network does to remote mode, with small real TCP servers standing
+//! in for a broken one: nothing listening, a server that never answers, one
+//! that answers garbage, and HTTP errors. Every photo gets its own clear
+//! error, the batch goes on, and nothing waits past its timeout.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use genderlens::remote::{Remote, RemoteOptions, batch};
+use genderlens::{EngineEvent, ImageResult, Status};
+
+const PROTOCOLS: [&str; 3] = ["triton-grpc", "triton-http", "http"];
+
+fn photos() -> Vec<PathBuf> {
+    ["astronaut.png", "obama.jpg", "biden.jpg"]
+        .iter()
+        .map(|n| common::photo(n))
+        .collect()
+}
+
+fn classify(url: &str, timeout_secs: f64, retries: u32) -> (Vec<ImageResult>, Duration) {
+    let remote = Remote::connect(RemoteOptions {
+        url: url.to_string(),
+        timeout_secs,
+        retries,
+        max_in_flight: 2,
+        ..RemoteOptions::default()
+    })
+    .expect("a valid remote");
+    let started = Instant::now();
+    let results: Vec<ImageResult> = batch::start(Arc::new(remote), photos(), None)
+        .wait()
+        .into_iter()
+        .filter_map(|e| match e {
+            EngineEvent::Image(r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    (results, started.elapsed())
+}
+
+fn assert_all_failed(what: &str, results: &[ImageResult], expected: &[&str]) {
+    assert_eq!(results.len(), 3, "{what}: every photo reported");
+    for result in results {
+        assert_eq!(result.status, Status::Error, "{what}");
+        let message = result.error.as_deref().unwrap_or_default();
+        assert!(
+            expected.iter().any(|e| message.contains(e)),
+            "{what}: expected one of {expected:?}, got {message}"
+        );
+    }
+}
+
+fn listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+#[test]
+fn nothing_listening_fails_each_photo_quickly() {
+    let (listener, port) = listener();
+    drop(listener);
+    for scheme in PROTOCOLS {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (results, took) = classify(&url, 30.0, 1);
+        assert_all_failed(&url, &results, &["cannot reach the server"]);
+        assert!(took < Duration::from_secs(20), "{url}: took {took:?}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args([
+            "doctor",
+            "--remote",
+            &format!("triton-grpc://127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FAIL server ready: cannot reach the server"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL model ready: not checked"), "{text}");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_per_photo() {
+    let (listener, port) = listener();
+    // Accepts every connection and keeps it open without a word.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    for scheme in PROTOCOLS {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (results, took) = classify(&url, 1.0, 2);
+        assert_all_failed(&url, &results, &["no answer from the server within 1s"]);
+        // Three photos, two at a time, one second each, no retries on a timeout.
+        assert!(took < Duration::from_secs(8), "{url}: took {took:?}");
+    }
+}
+
+#[test]
+fn a_server_that_answers_garbage_is_an_error_per_photo() {
+    let (listener, port) = listener();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = stream.write_all(b"\x00\x17garbage that is neither HTTP nor HTTP/2\r\n\r\n");
+            let _ = stream.flush();
+        }
+    });
+    for scheme in PROTOCOLS {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (results, took) = classify(&url, 5.0, 0);
+        assert_all_failed(
+            &url,
+            &results,
+            &[
+                "makes no sense",
+                "cannot reach the server",
+                "failed on this image",
+            ],
+        );
+        assert!(took < Duration::from_secs(20), "{url}: took {took:?}");
+    }
+}
+
+/// Answers every HTTP request with `status` and a JSON error; counts requests.
+fn http_server(status: &'static str) -> (u16, Arc<AtomicUsize>) {
+    let (listener, port) = listener();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let seen = seen.clone();
+            std::thread::spawn(move || answer_requests(stream, status, &seen));
+        }
+    });
+    (port, count)
+}
+
+fn answer_requests(stream: TcpStream, status: &str, seen: &AtomicUsize) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    loop {
+        let mut length = 0usize;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        seen.fetch_add(1, Ordering::SeqCst);
+        let body = format!(r#"{{"error":"the test server says {status}"}}"#);
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn http_errors_are_reported_and_only_503_is_retried() {
+    for (status, expected, attempts) in [
+        ("400 Bad Request", "refused this image: HTTP 400", 1),
+        ("404 Not Found", "refused this image: HTTP 404", 1),
+        (
+            "500 Internal Server Error",
+            "failed on this image: HTTP 500",
+            1,
+        ),
+        (
+            "503 Service Unavailable",
+            "not ready: the test server says 503",
+            3,
+        ),
+    ] {
+        for scheme in ["triton-http", "http"] {
+            let (port, count) = http_server(status);
+            let url = format!("{scheme}://127.0.0.1:{port}");
+            let (results, _) = classify(&url, 10.0, 2);
+            assert_all_failed(&url, &results, &[expected]);
+            assert!(
+                results[0]
+                    .error
+                    .as_deref()
+                    .unwrap()
+                    .contains("the test server says"),
+                "the server's own message is kept: {:?}",
+                results[0].error
+            );
+            // Triton's HTTP client asks for the model's metadata before each
+            // attempt until it has learnt the input shape.
+            let requests = count.load(Ordering::SeqCst);
+            let per_photo = if scheme == "triton-http" {
+                attempts * 2
+            } else {
+                attempts
+            };
+            assert!(
+                requests == 3 * per_photo,
+                "{url} {status}: {requests} requests for 3 photos, expected {}",
+                3 * per_photo
+            );
+        }
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs a real NVIDIA Triton Inference Server for the remote tests: the
+# stock tritonserver 2.51 binary and its python backend from PyPI's
+# nvidia-pytriton, in a venv with the packages the model repository's
+# python models import, plus tritonclient for the cross-check. A no-op once
+# done. Needs the Debian packages python3-venv and libpython3.11.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv="${GENDERLENS_TRITON_VENV:-$HOME/.cache/genderlens/triton-venv}"
+if [ -f "$venv/.genderlens-ready" ]; then
+    exit 0
+fi
+python=/usr/bin/python3
+version="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+echo "tests/triton/setup.sh: installing Triton into $venv (about 500 MB, once)" >&2
+rm -rf "$venv"
+"$python" -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check \
+    nvidia-pytriton==0.7.0 "tritonclient[grpc,http]==2.73.0" \
+    -r packaging/server/requirements.txt
+server="$venv/lib/python$version/site-packages/pytriton/tritonserver"
+stub="$server/python_backend_stubs/$version/triton_python_backend_stub"
+if [ ! -x "$stub" ]; then
+    echo "tests/triton/setup.sh: Triton has no python backend stub for Python $version" >&2
+    exit 1
+fi
+# PyTriton copies the stub for the running Python at start-up; a bare
+# tritonserver needs it in place.
+cp "$stub" "$server/backends/python/"
+touch "$venv/.genderlens-ready"
