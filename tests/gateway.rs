@@ -6,6 +6,7 @@ mod common;
 
 use common::serve::Gateway;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, multipart};

@@ -13,7 +13,7 @@ use super::events::{DialogPurpose, UiEvent, UiSender};
 use super::frame_stats::FrameStats;
 use super::images::{ImageLoader, ImageRequest};
 use super::settings_store::{AppSettings, ThemeChoice};
-use super::state::{AppState, Level};
+use super::state::{AppState, ConnectionTest, Level};
 use super::tasks;
 use super::textures::TextureCache;
 use super::views::{self, Action, Tab, ViewState};
@@ -75,7 +75,11 @@ impl GenderLensApp {
     pub fn new(ctx: &egui::Context, config: AppConfig) -> Self {
         let (tx, events) = unbounded();
         let ui = UiSender::new(tx, ctx.clone());
-        let host = EngineHost::spawn(config.settings.engine.clone(), ui.clone());
+        let host = EngineHost::spawn(
+            config.settings.engine.clone(),
+            config.settings.active_remote(),
+            ui.clone(),
+        );
         let loader = ImageLoader::spawn(2, config.settings.engine.max_megapixels, ui.clone());
         let state = AppState::new(
             config.settings,
@@ -248,6 +252,10 @@ impl GenderLensApp {
                 }
             }
             Action::ApplySettings(settings) => self.apply_settings(*settings),
+            Action::TestConnection(options) => {
+                self.state.connection = Some(ConnectionTest::Running);
+                tasks::test_connection(&self.ui, *options);
+            }
             Action::CheckRuntime => {
                 self.state.diagnosing = true;
                 self.host.send(EngineCommand::Diagnose);
@@ -264,14 +272,16 @@ impl GenderLensApp {
     }
 
     fn apply_settings(&mut self, settings: AppSettings) {
-        if let Err(problem) = settings.engine.validate() {
+        if let Err(problem) = settings.validate() {
             self.view.settings_error = Some(problem);
             return;
         }
         self.view.settings_error = None;
         self.state.settings_warning = None;
-        self.host
-            .send(EngineCommand::Apply(settings.engine.clone()));
+        self.host.send(EngineCommand::Apply(Box::new((
+            settings.engine.clone(),
+            settings.active_remote(),
+        ))));
         if let Some(path) = &self.state.settings_path {
             tasks::save_settings(&self.ui, path.clone(), settings.clone());
         }

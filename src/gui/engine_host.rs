@@ -1,6 +1,7 @@
 //! The thread that owns the batch engine: it loads ONNX Runtime and the
-//! models off the UI thread, starts batches, appends drops to a running
-//! batch, and forwards the engine's events to the UI.
+//! models off the UI thread (or connects to the remote server the user
+//! chose), starts batches, appends drops to a running batch, and forwards
+//! the engine's events to the UI.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use super::events::{UiEvent, UiSender};
 use crate::engine::{BatchHandle, Engine, EngineEvent, Skipped, inputs};
 use crate::export::Provenance;
 use crate::manifest::ModelBundle;
+use crate::remote::{Remote, RemoteOptions};
 use crate::runtime::Runtime;
 use crate::settings::EngineSettings;
 
@@ -21,8 +23,8 @@ pub enum EngineCommand {
     Pause,
     Resume,
     Cancel,
-    /// Use these settings from the next batch on.
-    Apply(EngineSettings),
+    /// Use these settings, and this remote server (or none: local), from the next batch on.
+    Apply(Box<(EngineSettings, Option<RemoteOptions>)>),
     /// Run the runtime checks `genderlens doctor` runs.
     Diagnose,
     /// The results were cleared: photos may be added again.
@@ -37,11 +39,11 @@ pub struct EngineHost {
 }
 
 impl EngineHost {
-    pub fn spawn(settings: EngineSettings, ui: UiSender) -> Self {
+    pub fn spawn(settings: EngineSettings, remote: Option<RemoteOptions>, ui: UiSender) -> Self {
         let (commands, rx) = unbounded();
         std::thread::Builder::new()
             .name("genderlens-engine-host".into())
-            .spawn(move || Host::new(settings, ui).run(rx))
+            .spawn(move || Host::new(settings, remote, ui).run(rx))
             .expect("spawning the engine thread");
         Self { commands }
     }
@@ -59,8 +61,10 @@ struct RunningBatch {
 
 struct Host {
     settings: EngineSettings,
-    pending_settings: Option<EngineSettings>,
+    remote_options: Option<RemoteOptions>,
+    pending_settings: Option<(EngineSettings, Option<RemoteOptions>)>,
     engine: Option<Engine>,
+    remote: Option<Arc<Remote>>,
     batch: Option<RunningBatch>,
     /// Photos waiting for the next batch (added while one was finishing, or
     /// while the engine could not start).
@@ -77,11 +81,13 @@ struct Host {
 }
 
 impl Host {
-    fn new(settings: EngineSettings, ui: UiSender) -> Self {
+    fn new(settings: EngineSettings, remote_options: Option<RemoteOptions>, ui: UiSender) -> Self {
         Self {
             settings,
+            remote_options,
             pending_settings: None,
             engine: None,
+            remote: None,
             batch: None,
             waiting: Vec::new(),
             seen: HashSet::new(),
@@ -140,11 +146,12 @@ impl Host {
                     batch.handle.cancel();
                 }
             }
-            EngineCommand::Apply(settings) => {
+            EngineCommand::Apply(update) => {
+                let (settings, remote) = *update;
                 if self.batch.is_some() {
-                    self.pending_settings = Some(settings);
+                    self.pending_settings = Some((settings, remote));
                 } else {
-                    self.apply(settings);
+                    self.apply(settings, remote);
                 }
             }
             EngineCommand::Diagnose => {
@@ -173,11 +180,15 @@ impl Host {
         }
     }
 
-    fn apply(&mut self, settings: EngineSettings) {
+    fn apply(&mut self, settings: EngineSettings, remote: Option<RemoteOptions>) {
         if settings != self.settings {
             self.settings = settings;
             // Sessions depend on the settings; the next batch loads new ones.
             self.engine = None;
+        }
+        if remote != self.remote_options {
+            self.remote_options = remote;
+            self.remote = None;
         }
     }
 
@@ -224,21 +235,69 @@ impl Host {
         if self.waiting.is_empty() {
             return;
         }
-        let Some(engine) = self.engine() else {
-            return;
+        let ui = self.ui.clone();
+        let notify: crate::engine::Notify = Arc::new(move || ui.context().request_repaint());
+        let handle = if self.remote_options.is_some() {
+            let Some(remote) = self.remote() else {
+                return;
+            };
+            self.provenance = Provenance {
+                backend: remote.provenance(),
+                model: remote.options().model.clone(),
+            };
+            let paths = self.begin_run();
+            crate::remote::batch::start(remote, paths, Some(notify))
+        } else {
+            let Some(engine) = self.engine() else {
+                return;
+            };
+            self.provenance = Provenance {
+                backend: "local".into(),
+                model: engine.bundle().manifest.classifier.name.clone(),
+            };
+            let paths = self.begin_run();
+            engine.start(paths, Some(notify))
         };
+        self.batch = Some(RunningBatch {
+            handle,
+            closed: false,
+        });
+    }
+
+    fn begin_run(&mut self) -> Vec<PathBuf> {
         let paths = std::mem::take(&mut self.waiting);
         self.runs += 1;
         self.ui.send(UiEvent::BatchStarting {
             queued: paths.len(),
         });
-        let ui = self.ui.clone();
-        let notify: crate::engine::Notify = Arc::new(move || ui.context().request_repaint());
-        let handle = engine.start(paths, Some(notify));
-        self.batch = Some(RunningBatch {
-            handle,
-            closed: false,
-        });
+        paths
+    }
+
+    /// The remote backend the user chose; connecting is lazy, so a server
+    /// that is down shows up as per-photo errors, not here.
+    fn remote(&mut self) -> Option<Arc<Remote>> {
+        if self.remote.is_none() {
+            let options = self.remote_options.clone()?;
+            match Remote::connect(options) {
+                Ok(remote) => {
+                    self.ui.send(UiEvent::EngineReady {
+                        runtime: format!(
+                            "{} at {} (photos are sent there)",
+                            remote.address().protocol.label(),
+                            remote.address()
+                        ),
+                    });
+                    self.remote = Some(Arc::new(remote));
+                }
+                Err(e) => {
+                    self.ui.send(UiEvent::EngineUnavailable(format!(
+                        "the remote server's settings are not usable: {e}"
+                    )));
+                    return None;
+                }
+            }
+        }
+        self.remote.clone()
     }
 
     /// The engine, loading ONNX Runtime and the models on first use.
@@ -249,10 +308,6 @@ impl Host {
             ));
             match self.load_engine() {
                 Ok(engine) => {
-                    self.provenance = Provenance {
-                        backend: "local".into(),
-                        model: engine.bundle().manifest.classifier.name.clone(),
-                    };
                     let located = &engine.runtime().located;
                     self.ui.send(UiEvent::EngineReady {
                         runtime: format!(
@@ -331,8 +386,8 @@ impl Host {
             }
         }
         self.ui.send(UiEvent::BatchEnded);
-        if let Some(settings) = self.pending_settings.take() {
-            self.apply(settings);
+        if let Some((settings, remote)) = self.pending_settings.take() {
+            self.apply(settings, remote);
         }
         self.start_waiting();
     }

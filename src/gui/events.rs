@@ -41,6 +41,11 @@ pub enum UiEvent {
     /// The batch's event stream closed.
     BatchEnded,
     Diagnosis(Box<Diagnosis>),
+    /// The outcome of "Test connection" for a remote server.
+    ConnectionChecked {
+        url: String,
+        outcome: Result<Vec<crate::remote::Check>, String>,
+    },
     DialogClosed {
         purpose: DialogPurpose,
         paths: Vec<PathBuf>,

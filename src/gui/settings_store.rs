@@ -7,22 +7,25 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::remote::{RemoteOptions, token};
 use crate::settings::EngineSettings;
 
-/// Where photos are classified. Remote servers join this list later; the
-/// file format already names the backend so old files stay readable.
+/// Where photos are classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BackendChoice {
     /// In this process, on this machine's GPU or CPU.
     #[default]
     Local,
+    /// On the server in [`AppSettings::remote`]: photos leave this computer.
+    Remote,
 }
 
 impl BackendChoice {
     pub fn label(self) -> &'static str {
         match self {
             Self::Local => "Local (this computer)",
+            Self::Remote => "Remote server",
         }
     }
 }
@@ -41,7 +44,24 @@ pub enum ThemeChoice {
 pub struct AppSettings {
     pub backend: BackendChoice,
     pub engine: EngineSettings,
+    /// Kept when the backend is Local, so switching back finds it filled in.
+    pub remote: RemoteOptions,
     pub theme: ThemeChoice,
+}
+
+impl AppSettings {
+    /// The remote server to use, when the user chose one.
+    pub fn active_remote(&self) -> Option<RemoteOptions> {
+        (self.backend == BackendChoice::Remote).then(|| self.remote.clone())
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        self.engine.validate()?;
+        if self.backend == BackendChoice::Remote {
+            self.remote.validate()?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for AppSettings {
@@ -49,6 +69,7 @@ impl Default for AppSettings {
         Self {
             backend: BackendChoice::Local,
             engine: EngineSettings::default(),
+            remote: RemoteOptions::default(),
             theme: ThemeChoice::System,
         }
     }
@@ -58,9 +79,31 @@ pub fn default_settings_path() -> Option<PathBuf> {
     crate::paths::config_dir().map(|dir| dir.join("settings.json"))
 }
 
-/// Reads the settings; a missing file gives the defaults, a damaged or
-/// invalid one gives the defaults plus a warning to show the user.
+/// Reads the settings and the remote server's token; a missing file gives
+/// the defaults, a damaged or invalid one gives the defaults plus a warning
+/// to show the user.
 pub fn load(path: &Path) -> (AppSettings, Option<String>) {
+    let (mut settings, mut warning) = load_json(path);
+    match token::load(&token::token_path(path)) {
+        Ok(stored) => settings.remote.token = stored,
+        Err(e) => {
+            warning = warning.or(Some(format!(
+                "{e:#}; the remote server's token is not set."
+            )))
+        }
+    }
+    if settings.backend == BackendChoice::Remote
+        && let Err(problem) = settings.remote.validate()
+    {
+        settings.backend = BackendChoice::Local;
+        warning = warning.or(Some(format!(
+            "The remote server in the settings is not usable ({problem}); classifying locally until it is fixed."
+        )));
+    }
+    (settings, warning)
+}
+
+fn load_json(path: &Path) -> (AppSettings, Option<String>) {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -100,8 +143,14 @@ pub fn load(path: &Path) -> (AppSettings, Option<String>) {
     }
 }
 
-/// Writes the settings atomically, so a crash never leaves a half-written file.
+/// Writes the settings atomically, so a crash never leaves a half-written
+/// file, and the token to its own private file.
 pub fn save(path: &Path, settings: &AppSettings) -> Result<()> {
+    save_json(path, settings)?;
+    token::save(&token::token_path(path), settings.remote.token.as_deref())
+}
+
+fn save_json(path: &Path, settings: &AppSettings) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -143,5 +192,30 @@ mod tests {
         let (loaded, warning) = load(&path);
         assert_eq!(loaded.engine.detector_size, 640);
         assert!(warning.unwrap().contains("multiple of 32"));
+    }
+
+    #[test]
+    fn remote_settings_keep_the_token_out_of_the_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let mut settings = AppSettings {
+            backend: BackendChoice::Remote,
+            ..AppSettings::default()
+        };
+        settings.remote.url = "triton-https://gpu.example:8000".into();
+        settings.remote.token = Some("s3cret".into());
+        save(&path, &settings).unwrap();
+        let json = std::fs::read_to_string(&path).unwrap();
+        assert!(!json.contains("s3cret"), "{json}");
+        assert_eq!(load(&path), (settings, None));
+
+        std::fs::write(
+            &path,
+            r#"{"backend": {"kind": "remote"}, "remote": {"url": "gpu:8001"}}"#,
+        )
+        .unwrap();
+        let (loaded, warning) = load(&path);
+        assert_eq!(loaded.backend, BackendChoice::Local);
+        assert!(warning.unwrap().contains("not usable"));
     }
 }

@@ -9,6 +9,7 @@ use super::events::UiEvent;
 use super::results::ResultStore;
 use super::settings_store::AppSettings;
 use crate::engine::{EngineEvent, Progress, Summary};
+use crate::remote::Check;
 use crate::runtime::SessionReport;
 use crate::runtime::diagnosis::Diagnosis;
 
@@ -77,6 +78,16 @@ pub struct BatchState {
     pub step: Option<String>,
 }
 
+/// "Test connection" in the settings, running or with its checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionTest {
+    Running,
+    Done {
+        url: String,
+        outcome: Result<Vec<Check>, String>,
+    },
+}
+
 pub struct AppState {
     pub settings: AppSettings,
     pub settings_path: Option<PathBuf>,
@@ -90,6 +101,8 @@ pub struct AppState {
     pub sessions: BTreeMap<String, SessionReport>,
     pub diagnosis: Option<Box<Diagnosis>>,
     pub diagnosing: bool,
+    /// The latest "Test connection" of a remote server.
+    pub connection: Option<ConnectionTest>,
     pub log: Log,
     pub skipped: usize,
     /// Incremented when a batch's results are all in (for tests and automation).
@@ -117,6 +130,7 @@ impl AppState {
             engine: EngineStatus::NotLoaded,
             sessions: BTreeMap::new(),
             diagnosis: None,
+            connection: None,
             diagnosing: false,
             log,
             skipped: 0,
@@ -170,6 +184,26 @@ impl AppState {
             UiEvent::Diagnosis(report) => {
                 self.diagnosing = false;
                 self.diagnosis = Some(report);
+            }
+            UiEvent::ConnectionChecked { url, outcome } => {
+                match &outcome {
+                    Ok(checks) if checks.iter().all(|c| c.ok) => self.log.push(
+                        Level::Info,
+                        format!("Connection to {url}: all checks passed"),
+                    ),
+                    Ok(checks) => {
+                        for check in checks.iter().filter(|c| !c.ok) {
+                            self.log.push(
+                                Level::Warning,
+                                format!("Connection to {url}: {}: {}", check.name, check.message),
+                            );
+                        }
+                    }
+                    Err(problem) => self
+                        .log
+                        .push(Level::Warning, format!("Connection to {url}: {problem}")),
+                }
+                self.connection = Some(ConnectionTest::Done { url, outcome });
             }
             UiEvent::SettingsSaved(path) => {
                 self.log

@@ -53,6 +53,15 @@ pub fn save_settings(ui: &UiSender, path: PathBuf, settings: AppSettings) {
     });
 }
 
+/// Server ready, model ready, model contract: each with its own message.
+pub fn test_connection(ui: &UiSender, options: crate::remote::RemoteOptions) {
+    spawn("test-connection", ui, move || {
+        let url = options.url.clone();
+        let outcome = crate::remote::Remote::connect(options).map(|remote| remote.check());
+        UiEvent::ConnectionChecked { url, outcome }
+    });
+}
+
 pub fn open_results(ui: &UiSender, path: PathBuf) {
     spawn("open-results", ui, move || {
         match export::read_jsonl(&path) {

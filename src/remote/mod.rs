@@ -75,7 +75,7 @@ impl RemoteOptions {
         if self.model.trim().is_empty() {
             return Err("the model name is empty".into());
         }
-        if !(self.timeout_secs > 0.0) {
+        if self.timeout_secs.is_nan() || self.timeout_secs <= 0.0 {
             return Err(format!(
                 "the timeout must be above 0 s, got {}",
                 self.timeout_secs

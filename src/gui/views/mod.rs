@@ -35,6 +35,8 @@ pub enum Action {
     ShowInFolder(usize),
     ApplySettings(Box<AppSettings>),
     CheckRuntime,
+    /// Check that a remote server is ready and serves the right model.
+    TestConnection(Box<crate::remote::RemoteOptions>),
     /// The answer to "replace the existing file?".
     ConfirmOverwrite(bool),
     RetryEngine,
@@ -87,6 +89,8 @@ pub const MALE: Color32 = Color32::from_rgb(52, 140, 230);
 pub const UNCERTAIN: Color32 = Color32::from_rgb(232, 160, 32);
 pub const ERROR: Color32 = Color32::from_rgb(220, 60, 60);
 pub const NO_FACE: Color32 = Color32::from_rgb(140, 140, 140);
+pub const WARNING: Color32 = Color32::from_rgb(226, 132, 20);
+pub const OK: Color32 = Color32::from_rgb(60, 160, 80);
 
 pub fn label_colour(gender: &str) -> Color32 {
     if gender == "male" { MALE } else { FEMALE }

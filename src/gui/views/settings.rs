@@ -5,7 +5,9 @@ use egui::Ui;
 
 use super::{Action, ViewState};
 use crate::gui::settings_store::{AppSettings, BackendChoice, ThemeChoice};
-use crate::gui::state::{AppState, EngineStatus};
+use crate::gui::state::{AppState, ConnectionTest, EngineStatus};
+use crate::remote::RemoteOptions;
+use crate::remote::address::SCHEMES;
 use crate::settings::ProviderChoice;
 
 pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
@@ -17,15 +19,19 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         egui::ComboBox::from_label("Classify photos with")
             .selected_text(draft.backend.label())
             .show_ui(ui, |ui| {
-                ui.selectable_value(
-                    &mut draft.backend,
-                    BackendChoice::Local,
-                    BackendChoice::Local.label(),
-                );
+                for choice in [BackendChoice::Local, BackendChoice::Remote] {
+                    ui.selectable_value(&mut draft.backend, choice, choice.label());
+                }
             });
+        if draft.backend == BackendChoice::Remote {
+            remote_settings(ui, &mut draft.remote, state, actions);
+        }
 
         ui.add_space(6.0);
         ui.heading("Local inference");
+        if draft.backend == BackendChoice::Remote {
+            ui.label(egui::RichText::new("Not used while a remote server classifies.").weak());
+        }
         let engine = &mut draft.engine;
         egui::Grid::new("engine_settings")
             .num_columns(2)
@@ -116,6 +122,91 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         ui.separator();
         runtime_status(ui, state, actions);
     });
+}
+
+fn remote_settings(
+    ui: &mut Ui,
+    remote: &mut RemoteOptions,
+    state: &AppState,
+    actions: &mut Vec<Action>,
+) {
+    ui.colored_label(
+        super::WARNING,
+        "Photos are sent to this server to be classified.",
+    );
+    egui::Grid::new("remote_settings")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            setting(ui, "Server URL", |ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut remote.url)
+                        .hint_text("triton-grpc://host:8001")
+                        .desired_width(260.0),
+                )
+                .on_hover_text(format!("One of {SCHEMES}"))
+            });
+            setting(ui, "Model", |ui| ui.text_edit_singleline(&mut remote.model));
+            setting(ui, "Model version", |ui| {
+                ui.add(egui::TextEdit::singleline(&mut remote.model_version).hint_text("latest"))
+            });
+            setting(ui, "Timeout (s)", |ui| {
+                ui.add(
+                    egui::DragValue::new(&mut remote.timeout_secs)
+                        .range(0.5..=600.0)
+                        .speed(0.5),
+                )
+            });
+            setting(ui, "Requests in flight", |ui| {
+                ui.add(egui::DragValue::new(&mut remote.max_in_flight).range(1..=256))
+            });
+            setting(ui, "Retries", |ui| {
+                ui.add(egui::DragValue::new(&mut remote.retries).range(0..=10))
+                    .on_hover_text("After a connection error or a 503; never after a refusal (4xx)")
+            });
+            setting(ui, "Bearer token", |ui| {
+                let mut token = remote.token.clone().unwrap_or_default();
+                let response = ui.add(
+                    egui::TextEdit::singleline(&mut token)
+                        .password(true)
+                        .hint_text("none"),
+                );
+                if response.changed() {
+                    remote.token = Some(token).filter(|t| !t.is_empty());
+                }
+                response.on_hover_text("Saved in a file only you can read, not in the settings")
+            });
+        });
+    ui.horizontal(|ui| {
+        let running = state.connection == Some(ConnectionTest::Running);
+        if ui
+            .add_enabled(!running, egui::Button::new("Test connection"))
+            .on_hover_text("Checks that the server is ready, the model is ready, and it takes IMAGE_BYTES and gives OUTPUT_JSON")
+            .clicked()
+        {
+            actions.push(Action::TestConnection(Box::new(remote.clone())));
+        }
+        if running {
+            ui.spinner();
+        }
+    });
+    if let Some(ConnectionTest::Done { url, outcome }) = &state.connection {
+        match outcome {
+            Ok(checks) => {
+                for check in checks {
+                    let (mark, colour) = if check.ok {
+                        ("✔", super::OK)
+                    } else {
+                        ("✖", super::ERROR)
+                    };
+                    ui.colored_label(colour, format!("{mark} {}: {}", check.name, check.message));
+                }
+            }
+            Err(problem) => {
+                ui.colored_label(super::ERROR, format!("✖ {url}: {problem}"));
+            }
+        }
+    }
 }
 
 /// One labelled row of the settings grid; the label names the control for

@@ -77,6 +77,14 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
 
 /// Which backend classifies the photos, always in view.
 fn backend_badge(ui: &mut Ui, state: &AppState) {
+    if let Some(remote) = state.settings.active_remote() {
+        ui.colored_label(
+            super::WARNING,
+            egui::RichText::new(format!("Remote · {}", remote.url)).strong(),
+        )
+        .on_hover_text("Photos are sent to this server to be classified.");
+        return;
+    }
     let text = match state.sessions.values().find_map(|s| s.assignment.primary()) {
         Some(ep) => format!(
             "{} · {}",
