@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::blocking::{Client, RequestBuilder, multipart};
+use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
 
 use super::triton_http::{http_client, ok_body, transport_error};
@@ -37,12 +37,12 @@ impl Gateway {
     }
 
     fn predict(&self, name: &str, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
-        let part = multipart::Part::bytes(image.to_vec()).file_name(name.to_string());
-        let form = multipart::Form::new().part("image", part);
+        let (content_type, body) = multipart_body(name, image);
         let request = self
             .client
             .post(format!("{}/predict", self.base))
-            .multipart(form);
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
         let response = self
             .authorised(request)
             .send()
@@ -52,6 +52,39 @@ impl Gateway {
         }
         ok_body(response, self.timeout)
     }
+}
+
+/// The `image` form field, encoded in memory. reqwest's blocking multipart
+/// streams the body from another thread, and when the server cannot be
+/// reached that hides the connection error behind a body error; a complete
+/// body reports "connection refused" as it is.
+fn multipart_body(name: &str, image: &[u8]) -> (String, Vec<u8>) {
+    // The boundary must not occur inside the image.
+    let mut boundary = String::from("genderlens-image-boundary-0");
+    for n in 1.. {
+        if !image
+            .windows(boundary.len())
+            .any(|w| w == boundary.as_bytes())
+        {
+            break;
+        }
+        boundary = format!("genderlens-image-boundary-{n}");
+    }
+    let filename: String = name
+        .chars()
+        .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+        .collect();
+    let mut body = Vec::with_capacity(image.len() + 256);
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{filename}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(image);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// A plain grey 64×64 PNG: no face, so a working gateway answers `no_face`.
