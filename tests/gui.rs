@@ -474,3 +474,57 @@ fn exporting_asks_before_replacing_a_file_and_sorting_copies() {
     assert!(common::photo("astronaut.png").is_file());
     assert!(log_text(h.state()).contains("1 failed photos left out"));
 }
+
+#[test]
+fn remote_backend_is_shown_tested_and_used_for_dropped_photos() {
+    let triton = common::triton::Triton::start(&[]);
+    let url = triton.grpc_url();
+    let mut config = config(None);
+    config.settings.backend = settings_store::BackendChoice::Remote;
+    config.settings.remote.url = url.clone();
+    let mut h = harness(config);
+    // Sending photos away is visible at all times, not only in the settings.
+    h.get_by_label(&format!("Remote · {url}"));
+
+    click(&mut h, "Settings");
+    h.get_by_label("Photos are sent to this server to be classified.");
+    click(&mut h, "Test connection");
+    wait_for(&mut h, "the connection test", |app| {
+        matches!(
+            app.state.connection,
+            Some(genderlens::gui::state::ConnectionTest::Done { .. })
+        )
+    });
+    match &h.state().state.connection {
+        Some(genderlens::gui::state::ConnectionTest::Done { outcome, .. }) => {
+            let checks = outcome.as_ref().expect("the settings are usable");
+            assert_eq!(checks.len(), 3);
+            assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+        }
+        other => panic!("no connection test result: {other:?}"),
+    }
+    h.get_by_label("Passed: model ready: model gender_ensemble is ready");
+
+    drop_files(&mut h, &[common::photo("astronaut.png")]);
+    wait_for(&mut h, "the remote batch", |app| {
+        app.state.batches_finished > 0 && app.state.store.len() == 1
+    });
+    let result = &h.state().state.store.images()[0];
+    assert_eq!(result.gender.as_deref(), Some("female"));
+    assert!(triton.inference_count("gender_ensemble") >= 1);
+}
+
+#[test]
+fn snapshot_of_the_remote_settings() {
+    let mut config = config(None);
+    config.settings.backend = settings_store::BackendChoice::Remote;
+    config.settings.remote.url = "triton-grpc://gpu-server.example:8001".into();
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .wgpu()
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config));
+    h.run_steps(3);
+    h.get_by_label("Remote · triton-grpc://gpu-server.example:8001");
+    click(&mut h, "Settings");
+    snapshot(&mut h, "settings_remote");
+}

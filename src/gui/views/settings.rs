@@ -195,15 +195,15 @@ fn remote_settings(
             Ok(checks) => {
                 for check in checks {
                     let (mark, colour) = if check.ok {
-                        ("✔", super::OK)
+                        ("Passed", super::OK)
                     } else {
-                        ("✖", super::ERROR)
+                        ("Failed", super::ERROR)
                     };
-                    ui.colored_label(colour, format!("{mark} {}: {}", check.name, check.message));
+                    ui.colored_label(colour, format!("{mark}: {}: {}", check.name, check.message));
                 }
             }
             Err(problem) => {
-                ui.colored_label(super::ERROR, format!("✖ {url}: {problem}"));
+                ui.colored_label(super::ERROR, format!("Failed: {url}: {problem}"));
             }
         }
     }
@@ -219,7 +219,7 @@ fn setting(ui: &mut Ui, label: &str, control: impl FnOnce(&mut Ui) -> egui::Resp
 
 fn provider_label(choice: ProviderChoice) -> &'static str {
     match choice {
-        ProviderChoice::Auto => "Automatic (TensorRT → CUDA → CPU)",
+        ProviderChoice::Auto => "Automatic (TensorRT, then CUDA, then CPU)",
         ProviderChoice::Tensorrt => "TensorRT only",
         ProviderChoice::Cuda => "CUDA only",
         ProviderChoice::Cpu => "CPU only",

@@ -246,7 +246,7 @@ impl Transport for TritonGrpc {
             Ok((inputs, outputs)) => match kserve::check_contract(&inputs, &outputs) {
                 Ok(shape) => Check::pass(
                     CHECK_CONTRACT,
-                    format!("{INPUT} {shape:?} → {OUTPUT}, as GenderLens expects"),
+                    format!("takes {INPUT} {shape:?} and gives {OUTPUT}, as GenderLens expects"),
                 ),
                 Err(why) => Check::fail(CHECK_CONTRACT, why),
             },
