@@ -8,8 +8,8 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use genderlens::remote::{Remote, RemoteOptions, batch};
@@ -136,21 +136,28 @@ fn a_server_that_answers_garbage_is_an_error_per_photo() {
     }
 }
 
-/// Answers every HTTP request with `status` and a JSON error; counts requests.
-fn http_server(status: &'static str) -> (u16, Arc<AtomicUsize>) {
+/// What a test server saw: how many requests, and their Authorization headers.
+#[derive(Default)]
+struct Seen {
+    requests: AtomicUsize,
+    authorization: Mutex<Vec<String>>,
+}
+
+/// Answers every HTTP request with `status` and a JSON error.
+fn http_server(status: &'static str) -> (u16, Arc<Seen>) {
     let (listener, port) = listener();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
+    let seen = Arc::new(Seen::default());
+    let shared = seen.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().map_while(Result::ok) {
-            let seen = seen.clone();
+            let seen = shared.clone();
             std::thread::spawn(move || answer_requests(stream, status, &seen));
         }
     });
-    (port, count)
+    (port, seen)
 }
 
-fn answer_requests(stream: TcpStream, status: &str, seen: &AtomicUsize) {
+fn answer_requests(stream: TcpStream, status: &str, seen: &Seen) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
@@ -167,17 +174,23 @@ fn answer_requests(stream: TcpStream, status: &str, seen: &AtomicUsize) {
             if header == "\r\n" {
                 break;
             }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                if name.eq_ignore_ascii_case("authorization") {
+                    seen.authorization
+                        .lock()
+                        .unwrap()
+                        .push(value.trim().to_string());
+                }
             }
         }
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        seen.fetch_add(1, Ordering::SeqCst);
+        seen.requests.fetch_add(1, Ordering::SeqCst);
         let body = format!(r#"{{"error":"the test server says {status}"}}"#);
         let answer = format!(
             "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
@@ -206,7 +219,7 @@ fn http_errors_are_reported_and_only_503_is_retried() {
         ),
     ] {
         for scheme in ["triton-http", "http"] {
-            let (port, count) = http_server(status);
+            let (port, seen) = http_server(status);
             let url = format!("{scheme}://127.0.0.1:{port}");
             let (results, _) = classify(&url, 10.0, 2);
             assert_all_failed(&url, &results, &[expected]);
@@ -221,7 +234,7 @@ fn http_errors_are_reported_and_only_503_is_retried() {
             );
             // Triton's HTTP client asks for the model's metadata before each
             // attempt until it has learnt the input shape.
-            let requests = count.load(Ordering::SeqCst);
+            let requests = seen.requests.load(Ordering::SeqCst);
             let per_photo = if scheme == "triton-http" {
                 attempts * 2
             } else {
@@ -233,5 +246,27 @@ fn http_errors_are_reported_and_only_503_is_retried() {
                 3 * per_photo
             );
         }
+    }
+}
+
+#[test]
+fn the_bearer_token_goes_with_every_request() {
+    for scheme in ["triton-http", "http"] {
+        let (port, seen) = http_server("400 Bad Request");
+        let remote = Remote::connect(RemoteOptions {
+            url: format!("{scheme}://127.0.0.1:{port}"),
+            token: Some("s3cret-token".into()),
+            ..RemoteOptions::default()
+        })
+        .unwrap();
+        let photo = common::photo("obama.jpg");
+        let result = remote.classify(0, photo.clone(), &std::fs::read(&photo).unwrap());
+        assert_eq!(result.status, Status::Error);
+        let sent = seen.authorization.lock().unwrap().clone();
+        assert!(!sent.is_empty(), "{scheme}: no Authorization header");
+        assert!(
+            sent.iter().all(|h| h == "Bearer s3cret-token"),
+            "{scheme}: {sent:?}"
+        );
     }
 }
