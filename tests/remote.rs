@@ -440,3 +440,161 @@ fn server_killed_in_the_middle_of_a_batch() {
     let message = failed.last().unwrap().error.as_deref().unwrap();
     assert!(message.contains("cannot reach the server"), "{message}");
 }
+
+/// A private CA and a certificate for localhost/127.0.0.1 signed by it.
+fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("running openssl (Debian package openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=GenderLens test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]);
+    // Another CA, standing in for a trust store that does not know ours.
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Some other CA",
+        "-keyout",
+        "other-ca.key",
+        "-out",
+        "other-ca.pem",
+    ]);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+        "-out",
+        "cert.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    )
+}
+
+#[test]
+fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
+    let triton = Triton::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_certificates(dir.path());
+    let (https, grpcs) = (common::triton::free_port(), common::triton::free_port());
+    let mut proxy = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/triton/tls_proxy.py"))
+        .args([cert.to_str().unwrap(), key.to_str().unwrap()])
+        .arg(format!("{https}:{}", triton.http))
+        .arg(format!("{grpcs}:{}", triton.grpc))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the TLS proxy");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(proxy.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready");
+
+    let astronaut = common::photo("astronaut.png");
+    for url in [
+        format!("triton-https://localhost:{https}"),
+        format!("triton-grpcs://localhost:{grpcs}"),
+    ] {
+        // SSL_CERT_FILE stands in for the system's trust store (rustls-native-certs reads it).
+        let trusted = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+            .args(["classify", "--remote", &url, "--format", "jsonl"])
+            .arg(&astronaut)
+            .env("SSL_CERT_FILE", &ca)
+            .output()
+            .unwrap();
+        assert!(
+            trusted.status.success(),
+            "{url}: {}",
+            String::from_utf8_lossy(&trusted.stderr)
+        );
+        let result: Value = serde_json::from_slice(&trusted.stdout).unwrap();
+        assert_eq!(result["gender"], "female", "{url}");
+
+        let untrusted = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+            .args([
+                "classify",
+                "--remote",
+                &url,
+                "--retries",
+                "0",
+                "--format",
+                "jsonl",
+            ])
+            .arg(&astronaut)
+            .env("SSL_CERT_FILE", dir.path().join("other-ca.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            !untrusted.status.success(),
+            "{url}: an unknown certificate was accepted"
+        );
+        let result: Value = serde_json::from_slice(&untrusted.stdout).unwrap();
+        assert_eq!(result["status"], "error", "{url}");
+        let message = result["error"].as_str().unwrap();
+        assert!(
+            message.contains("invalid peer certificate"),
+            "{url}: {message}"
+        );
+    }
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+}

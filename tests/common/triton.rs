@@ -50,7 +50,7 @@ fn tritonserver_dir(venv: &Path) -> PathBuf {
     python.path().join("site-packages/pytriton/tritonserver")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
