@@ -598,3 +598,51 @@ fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
     let _ = proxy.kill();
     let _ = proxy.wait();
 }
+
+#[test]
+fn the_gpu_repository_renames_the_classifier_without_changing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("models");
+    let made = Command::new(common::triton::python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/make_repository.py"))
+        .args(["--variant", "gpu"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let config = std::fs::read_to_string(repo.join("gender_model/config.pbtxt")).unwrap();
+    assert!(
+        config.contains(r#"platform: "onnxruntime_onnx""#),
+        "{config}"
+    );
+    assert!(config.contains(r#"name: "tensorrt""#), "{config}");
+    // The renamed graph answers exactly as the shipped classifier does.
+    let compare = r#"
+import sys, numpy as np, onnxruntime as ort
+renamed = ort.InferenceSession(sys.argv[1])
+original = ort.InferenceSession(sys.argv[2])
+assert [i.name for i in renamed.get_inputs()] == ["INPUT__0"], renamed.get_inputs()
+assert [o.name for o in renamed.get_outputs()] == ["LOGITS"], renamed.get_outputs()
+chips = np.random.default_rng(7).normal(size=(5, 3, 32, 32)).astype(np.float32)
+a = renamed.run(["LOGITS"], {"INPUT__0": chips})[0]
+b = original.run(None, {original.get_inputs()[0].name: chips})[0]
+print(float(np.abs(a - b).max()))
+"#;
+    let out = Command::new(common::triton::python())
+        .args(["-c", compare])
+        .arg(repo.join("gender_model/1/model.onnx"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/gender-v1.onnx"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let difference: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(difference, 0.0);
+}

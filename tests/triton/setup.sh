@@ -2,12 +2,15 @@
 # Installs a real NVIDIA Triton Inference Server for the remote tests: the
 # stock tritonserver 2.51 binary and its python backend from PyPI's
 # nvidia-pytriton, in a venv with the packages the model repository's
-# python models import, plus tritonclient for the cross-check. A no-op once
+# python models import, plus tritonclient for the cross-check and onnx for
+# assembling the GPU repository. A no-op once
 # done. Needs the Debian packages python3-venv and libpython3.11.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv="${GENDERLENS_TRITON_VENV:-$HOME/.cache/genderlens/triton-venv}"
-if [ -f "$venv/.genderlens-ready" ]; then
+# Bump the marker's number when the packages below change.
+marker="$venv/.genderlens-ready-2"
+if [ -f "$marker" ]; then
     exit 0
 fi
 python=/usr/bin/python3
@@ -16,7 +19,7 @@ echo "tests/triton/setup.sh: installing Triton into $venv (about 500 MB, once)" 
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    nvidia-pytriton==0.7.0 "tritonclient[grpc,http]==2.73.0" \
+    nvidia-pytriton==0.7.0 "tritonclient[grpc,http]==2.73.0" onnx==1.23.2 \
     -r packaging/server/requirements.txt
 server="$venv/lib/python$version/site-packages/pytriton/tritonserver"
 stub="$server/python_backend_stubs/$version/triton_python_backend_stub"
@@ -27,4 +30,4 @@ fi
 # PyTriton copies the stub for the running Python at start-up; a bare
 # tritonserver needs it in place.
 cp "$stub" "$server/backends/python/"
-touch "$venv/.genderlens-ready"
+touch "$marker"
