@@ -1,7 +1,8 @@
 //! What the gateway forwards uploads to: the in-process engine, or a remote
 //! Triton server (or another gateway).
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ pub enum PredictError {
     Upstream(String),
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BackendHealth {
     pub ready: bool,
     pub backend: String,
@@ -88,16 +89,68 @@ impl PredictBackend for LocalBackend {
 /// Forwards each upload to a remote server (Triton's `gender_ensemble`, or a gateway).
 pub struct RemoteBackend {
     remote: Remote,
+    /// The last health checks: a probe every few seconds must not cost three
+    /// upstream calls each time. Forgotten as soon as a request fails.
+    last_health: Mutex<Option<(Instant, BackendHealth)>>,
 }
+
+/// How long a healthy answer is reused.
+const HEALTH_TTL: Duration = Duration::from_secs(2);
 
 impl RemoteBackend {
     pub fn new(remote: Remote) -> Self {
-        Self { remote }
+        Self {
+            remote,
+            last_health: Mutex::new(None),
+        }
+    }
+
+    fn forget_health(&self) {
+        *self.last_health.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
 impl PredictBackend for RemoteBackend {
     fn predict(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
+        let outcome = self.forward(name, image);
+        if outcome.is_err() {
+            self.forget_health();
+        }
+        outcome
+    }
+
+    fn health(&self) -> BackendHealth {
+        if let Some((at, health)) = self.cached_health()
+            && health.ready
+            && at.elapsed() < HEALTH_TTL
+        {
+            return health;
+        }
+        let checks = self.remote.check();
+        let health = BackendHealth {
+            ready: checks.iter().all(|c| c.ok),
+            backend: self.remote.provenance(),
+            detail: checks
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        *self.last_health.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), health.clone()));
+        health
+    }
+}
+
+impl RemoteBackend {
+    fn cached_health(&self) -> Option<(Instant, BackendHealth)> {
+        self.last_health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn forward(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
         let address = self.remote.address();
         match self.remote.try_classify(&image) {
             Ok(json) => crate::remote::answer::parse_answer(&json, 0, name.into())
@@ -113,19 +166,6 @@ impl PredictBackend for RemoteBackend {
             Err(e @ (RemoteError::Server(_) | RemoteError::Protocol(_))) => {
                 Err(PredictError::Upstream(format!("{e} ({address})")))
             }
-        }
-    }
-
-    fn health(&self) -> BackendHealth {
-        let checks = self.remote.check();
-        BackendHealth {
-            ready: checks.iter().all(|c| c.ok),
-            backend: self.remote.provenance(),
-            detail: checks
-                .iter()
-                .map(|c| format!("{}: {}", c.name, c.message))
-                .collect::<Vec<_>>()
-                .join("; "),
         }
     }
 }
