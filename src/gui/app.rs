@@ -420,8 +420,12 @@ impl GenderLensApp {
         });
 
         let mut settings_open = self.view.settings_open;
+        // Below the toolbar, under the Settings button, leaving the toolbar usable.
+        let top_right = egui::pos2(ctx.content_rect().right() - 12.0, 44.0);
         egui::Window::new("Settings")
             .open(&mut settings_open)
+            .pivot(egui::Align2::RIGHT_TOP)
+            .default_pos(top_right)
             .default_width(460.0)
             .default_height(600.0)
             .show(&ctx, |ui| {
