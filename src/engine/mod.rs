@@ -6,6 +6,7 @@
 
 pub mod classify_stage;
 pub mod control;
+pub mod feed;
 pub mod inputs;
 pub mod progress;
 pub mod service;
@@ -457,37 +458,21 @@ enum Payload {
 }
 
 fn feed_paths(
-    mut list: inputs::InputList,
+    list: inputs::InputList,
     job_tx: &Sender<Staged<Payload>>,
     prepared_tx: &Sender<Staged<PreparedPhoto>>,
     control: &BatchControl,
     emitter: &Emitter,
     skipped: &AtomicUsize,
 ) {
-    let mut next = 0;
-    loop {
-        control.wait_while_paused();
-        if control.is_cancelled() {
-            break;
+    let mut feed = feed::Feed::new(list);
+    let announce = |event: EngineEvent| {
+        if let EngineEvent::Added { skipped: s, .. } = &event {
+            skipped.fetch_add(s.len(), Ordering::SeqCst);
         }
-        let Some(item) = list.items.get(next).cloned() else {
-            let added = control.take_additions();
-            if added.is_empty() {
-                break;
-            }
-            for path in &added {
-                list.add(path);
-            }
-            control.total.store(list.items.len(), Ordering::SeqCst);
-            skipped.fetch_add(list.skipped.len(), Ordering::SeqCst);
-            emitter.send(EngineEvent::Added {
-                total: list.items.len(),
-                skipped: std::mem::take(&mut list.skipped),
-            });
-            continue;
-        };
-        let index = next;
-        next += 1;
+        emitter.send(event);
+    };
+    while let Some((index, item)) = feed.next(control, &announce) {
         let sent = match item {
             InputItem::Photo(path) => job_tx
                 .send(Staged {

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::Remote;
+use crate::engine::feed::Feed;
 use crate::engine::inputs::{self, InputItem};
 use crate::engine::progress::ProgressTracker;
 use crate::engine::{BatchControl, BatchHandle, BatchStats, EngineEvent, Notify, Summary};
@@ -117,36 +118,20 @@ fn run(remote: &Arc<Remote>, paths: Vec<PathBuf>, emit: &Emit, control: &Arc<Bat
 /// Hands out the listed photos, then any added while running; returns how
 /// many added paths were skipped as unusable.
 fn feed(
-    mut list: inputs::InputList,
+    list: inputs::InputList,
     work: &Sender<Work>,
     control: &BatchControl,
     emit: &Emit,
 ) -> usize {
     let mut skipped = 0;
-    let mut next = 0;
-    loop {
-        control.wait_while_paused();
-        if control.is_cancelled() {
-            break;
+    let mut feed = Feed::new(list);
+    let mut announce = |event: EngineEvent| {
+        if let EngineEvent::Added { skipped: s, .. } = &event {
+            skipped += s.len();
         }
-        let Some(item) = list.items.get(next).cloned() else {
-            let added = control.take_additions();
-            if added.is_empty() {
-                break;
-            }
-            for path in &added {
-                list.add(path);
-            }
-            control.total.store(list.items.len(), Ordering::SeqCst);
-            skipped += list.skipped.len();
-            emit(EngineEvent::Added {
-                total: list.items.len(),
-                skipped: std::mem::take(&mut list.skipped),
-            });
-            continue;
-        };
-        let index = next;
-        next += 1;
+        emit(event);
+    };
+    while let Some((index, item)) = feed.next(control, &mut announce) {
         let job = match item {
             InputItem::Photo(path) => Work::Send { index, path },
             InputItem::Unusable { path, reason } => {

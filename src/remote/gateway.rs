@@ -7,10 +7,7 @@ use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
 
 use super::triton_http::{http_client, ok_body, transport_error};
-use super::{
-    CHECK_CONTRACT, CHECK_MODEL, CHECK_SERVER, Check, RemoteAddress, RemoteError, RemoteOptions,
-    Transport, skipped_after,
-};
+use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, run_checks};
 
 pub struct Gateway {
     client: Client,
@@ -101,62 +98,53 @@ impl Transport for Gateway {
     }
 
     fn check(&self) -> Vec<Check> {
-        let mut checks = Vec::new();
         let health = self
             .authorised(self.client.get(format!("{}/health", self.base)))
             .send()
-            .map_err(|e| transport_error(e, self.timeout));
-        let (status, body) = match health {
-            Ok(response) => {
+            .map_err(|e| transport_error(e, self.timeout))
+            .map(|response| {
                 let status = response.status();
-                (
-                    status,
-                    response.bytes().map(|b| b.to_vec()).unwrap_or_default(),
-                )
-            }
-            Err(e) => {
-                checks.push(Check::fail(CHECK_SERVER, e.to_string()));
-                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
-                return checks;
+                let body: Value = response
+                    .bytes()
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or(Value::Null);
+                (status, body)
+            });
+        let backend_ready = |(status, body): &(reqwest::StatusCode, Value)| {
+            let detail = body["backend"]["detail"].as_str().unwrap_or_default();
+            if status.is_success() {
+                Ok(format!("the gateway's backend is ready {detail}")
+                    .trim()
+                    .to_string())
+            } else {
+                Err(format!("the gateway's backend is not ready: {detail}"))
             }
         };
-        let health: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        if status.is_success() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
-            checks.push(Check::pass(
-                CHECK_SERVER,
-                format!("{} answers /health", self.base),
-            ));
-        } else {
-            checks.push(Check::fail(
-                CHECK_SERVER,
-                format!("{}/health answered HTTP {status}", self.base),
-            ));
-            skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
-            return checks;
-        }
-        let detail = health["backend"]["detail"].as_str().unwrap_or_default();
-        if status.is_success() {
-            checks.push(Check::pass(
-                CHECK_MODEL,
-                format!("the gateway's backend is ready {detail}")
-                    .trim()
-                    .to_string(),
-            ));
-        } else {
-            checks.push(Check::fail(
-                CHECK_MODEL,
-                format!("the gateway's backend is not ready: {detail}"),
-            ));
-            skipped_after(&mut checks, &[CHECK_CONTRACT]);
-            return checks;
-        }
-        checks.push(match self.predict("probe.png", &probe_image()) {
-            Ok(json) => match super::answer::parse_answer(&json, 0, "probe.png".into()) {
-                Ok(_) => Check::pass(CHECK_CONTRACT, "POST /predict answers with a result"),
-                Err(e) => Check::fail(CHECK_CONTRACT, e.to_string()),
+        run_checks(
+            || match &health {
+                // 503 still proves the gateway is there; its backend is the next check.
+                Ok((status, _))
+                    if status.is_success()
+                        || *status == reqwest::StatusCode::SERVICE_UNAVAILABLE =>
+                {
+                    Ok(format!("{} answers /health", self.base))
+                }
+                Ok((status, _)) => Err(format!("{}/health answered HTTP {status}", self.base)),
+                Err(e) => Err(e.to_string()),
             },
-            Err(e) => Check::fail(CHECK_CONTRACT, format!("POST /predict failed: {e}")),
-        });
-        checks
+            || {
+                health
+                    .as_ref()
+                    .map_err(|e| e.to_string())
+                    .and_then(backend_ready)
+            },
+            || match self.predict("probe.png", &probe_image()) {
+                Ok(json) => super::answer::parse_answer(&json, 0, "probe.png".into())
+                    .map(|_| "POST /predict answers with a result".to_string())
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(format!("POST /predict failed: {e}")),
+            },
+        )
     }
 }

@@ -62,6 +62,17 @@ pub fn check_contract(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Result<V
     })
 }
 
+/// The "model contract" check from a model's metadata.
+pub fn contract_check(
+    metadata: Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError>,
+) -> Result<String, String> {
+    let (inputs, outputs) = metadata.map_err(|e| format!("no model metadata: {e}"))?;
+    let shape = check_contract(&inputs, &outputs)?;
+    Ok(format!(
+        "takes {INPUT} {shape:?} and gives {OUTPUT}, as GenderLens expects"
+    ))
+}
+
 /// One BYTES element on the wire: a little-endian u32 length, then the bytes.
 pub fn encode_element(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + 4);

@@ -209,16 +209,62 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250u64.saturating_mul(1 << attempt.min(4))).min(Duration::from_secs(4))
 }
 
-/// Fails every check after the first failure, saying why it was not run.
-fn skipped_after(checks: &mut Vec<Check>, names: &[&'static str]) {
-    for name in names {
-        checks.push(Check::fail(name, "not checked: an earlier check failed"));
+/// One step of [`run_checks`]: the message to show, `Ok` when it passed.
+type CheckStep<'a> = Box<dyn FnOnce() -> Result<String, String> + 'a>;
+
+/// Runs server ready, model ready and model contract in that order; once one
+/// fails, the later ones are reported as not checked. Each step answers with
+/// the message to show, as `Ok` when it passed.
+fn run_checks(
+    server: impl FnOnce() -> Result<String, String>,
+    model: impl FnOnce() -> Result<String, String>,
+    contract: impl FnOnce() -> Result<String, String>,
+) -> Vec<Check> {
+    let steps: [(&'static str, CheckStep<'_>); 3] = [
+        (CHECK_SERVER, Box::new(server)),
+        (CHECK_MODEL, Box::new(model)),
+        (CHECK_CONTRACT, Box::new(contract)),
+    ];
+    let mut checks = Vec::new();
+    let mut failed = false;
+    for (name, step) in steps {
+        checks.push(if failed {
+            Check::fail(name, "not checked: an earlier check failed")
+        } else {
+            match step() {
+                Ok(message) => Check::pass(name, message),
+                Err(message) => {
+                    failed = true;
+                    Check::fail(name, message)
+                }
+            }
+        });
     }
+    checks
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_after_a_failure_are_not_run() {
+        let checks = run_checks(
+            || Ok("up".into()),
+            || Err("model gone".into()),
+            || panic!("the contract must not be checked"),
+        );
+        let summary: Vec<_> = checks.iter().map(|c| (c.name, c.ok)).collect();
+        assert_eq!(
+            summary,
+            [
+                (CHECK_SERVER, true),
+                (CHECK_MODEL, false),
+                (CHECK_CONTRACT, false)
+            ]
+        );
+        assert!(checks[2].message.contains("not checked"));
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -8,10 +8,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
 use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
-use super::{
-    CHECK_CONTRACT, CHECK_MODEL, CHECK_SERVER, Check, RemoteAddress, RemoteError, RemoteOptions,
-    Transport, skipped_after,
-};
+use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, run_checks};
 
 const HEADER_LENGTH: &str = "Inference-Header-Content-Length";
 
@@ -211,58 +208,26 @@ impl Transport for TritonHttp {
     }
 
     fn check(&self) -> Vec<Check> {
-        let mut checks = Vec::new();
-        match self.send(self.get("/v2/health/ready")) {
-            Ok(r) if r.status().is_success() => {
-                checks.push(Check::pass(CHECK_SERVER, format!("{} is ready", self.base)))
-            }
-            Ok(r) => {
-                checks.push(Check::fail(
-                    CHECK_SERVER,
-                    format!(
-                        "{} answers but is not ready (HTTP {})",
-                        self.base,
-                        r.status()
-                    ),
-                ));
-                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
-                return checks;
-            }
-            Err(e) => {
-                checks.push(Check::fail(CHECK_SERVER, e.to_string()));
-                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
-                return checks;
-            }
-        }
-        match self.send(self.get(&format!("{}/ready", self.model_path))) {
-            Ok(r) if r.status().is_success() => checks.push(Check::pass(
-                CHECK_MODEL,
-                format!("{} is ready", self.model_path),
-            )),
-            outcome => {
-                let why = match outcome {
-                    Ok(r) => format!("HTTP {}", r.status()),
-                    Err(e) => e.to_string(),
-                };
-                checks.push(Check::fail(
-                    CHECK_MODEL,
-                    format!("{} is not ready or not loaded ({why})", self.model_path),
-                ));
-                skipped_after(&mut checks, &[CHECK_CONTRACT]);
-                return checks;
-            }
-        }
-        checks.push(match self.metadata() {
-            Ok((inputs, outputs)) => match kserve::check_contract(&inputs, &outputs) {
-                Ok(shape) => Check::pass(
-                    CHECK_CONTRACT,
-                    format!("takes {INPUT} {shape:?} and gives {OUTPUT}, as GenderLens expects"),
-                ),
-                Err(why) => Check::fail(CHECK_CONTRACT, why),
+        let ready = |path: &str| self.send(self.get(path)).map(|r| r.status());
+        run_checks(
+            || match ready("/v2/health/ready") {
+                Ok(status) if status.is_success() => Ok(format!("{} is ready", self.base)),
+                Ok(status) => Err(format!(
+                    "{} answers but is not ready (HTTP {status})",
+                    self.base
+                )),
+                Err(e) => Err(e.to_string()),
             },
-            Err(e) => Check::fail(CHECK_CONTRACT, format!("no model metadata: {e}")),
-        });
-        checks
+            || match ready(&format!("{}/ready", self.model_path)) {
+                Ok(status) if status.is_success() => Ok(format!("{} is ready", self.model_path)),
+                outcome => Err(format!(
+                    "{} is not ready or not loaded ({})",
+                    self.model_path,
+                    outcome.map_or_else(|e| e.to_string(), |status| format!("HTTP {status}"))
+                )),
+            },
+            || kserve::contract_check(self.metadata()),
+        )
     }
 }
 

@@ -17,14 +17,12 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Status};
 
 use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
-use super::{
-    CHECK_CONTRACT, CHECK_MODEL, CHECK_SERVER, Check, RemoteAddress, RemoteError, RemoteOptions,
-    Transport, skipped_after,
-};
+use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, run_checks};
 
 pub struct TritonGrpc {
-    // Dropped last: the channel's background tasks live on this runtime.
     client: GrpcInferenceServiceClient<Channel>,
+    // Declared after the client so it is dropped after it: the channel's
+    // background tasks live on this runtime.
     runtime: tokio::runtime::Runtime,
     base: String,
     model: String,
@@ -185,8 +183,7 @@ impl Transport for TritonGrpc {
             }],
             raw_input_contents: vec![kserve::encode_element(image)],
         };
-        let mut client = self.client.clone();
-        let response = self.call(client.model_infer(self.request(request)))?;
+        let response = self.call(self.client.clone().model_infer(self.request(request)))?;
         let position = response
             .outputs
             .iter()
@@ -204,54 +201,30 @@ impl Transport for TritonGrpc {
     }
 
     fn check(&self) -> Vec<Check> {
-        let mut checks = Vec::new();
-        let mut client = self.client.clone();
-        match self.call(client.server_ready(self.request(proto::ServerReadyRequest {}))) {
-            Ok(answer) if answer.ready => {
-                checks.push(Check::pass(CHECK_SERVER, format!("{} is ready", self.base)))
-            }
-            outcome => {
-                let why = match outcome {
-                    Ok(_) => format!("{} answers but is not ready", self.base),
-                    Err(e) => e.to_string(),
-                };
-                checks.push(Check::fail(CHECK_SERVER, why));
-                skipped_after(&mut checks, &[CHECK_MODEL, CHECK_CONTRACT]);
-                return checks;
-            }
-        }
-        let ready = self.call(client.model_ready(self.request(proto::ModelReadyRequest {
-            name: self.model.clone(),
-            version: self.version.clone(),
-        })));
-        match ready {
-            Ok(answer) if answer.ready => checks.push(Check::pass(
-                CHECK_MODEL,
-                format!("model {} is ready", self.model),
-            )),
-            outcome => {
-                let why = match outcome {
-                    Ok(_) => "not ready".to_string(),
-                    Err(e) => e.to_string(),
-                };
-                checks.push(Check::fail(
-                    CHECK_MODEL,
-                    format!("model {} is not ready or not loaded ({why})", self.model),
-                ));
-                skipped_after(&mut checks, &[CHECK_CONTRACT]);
-                return checks;
-            }
-        }
-        checks.push(match self.metadata() {
-            Ok((inputs, outputs)) => match kserve::check_contract(&inputs, &outputs) {
-                Ok(shape) => Check::pass(
-                    CHECK_CONTRACT,
-                    format!("takes {INPUT} {shape:?} and gives {OUTPUT}, as GenderLens expects"),
-                ),
-                Err(why) => Check::fail(CHECK_CONTRACT, why),
+        run_checks(
+            || {
+                let request = self.request(proto::ServerReadyRequest {});
+                match self.call(self.client.clone().server_ready(request)) {
+                    Ok(answer) if answer.ready => Ok(format!("{} is ready", self.base)),
+                    Ok(_) => Err(format!("{} answers but is not ready", self.base)),
+                    Err(e) => Err(e.to_string()),
+                }
             },
-            Err(e) => Check::fail(CHECK_CONTRACT, format!("no model metadata: {e}")),
-        });
-        checks
+            || {
+                let request = self.request(proto::ModelReadyRequest {
+                    name: self.model.clone(),
+                    version: self.version.clone(),
+                });
+                match self.call(self.client.clone().model_ready(request)) {
+                    Ok(answer) if answer.ready => Ok(format!("model {} is ready", self.model)),
+                    outcome => Err(format!(
+                        "model {} is not ready or not loaded ({})",
+                        self.model,
+                        outcome.map_or_else(|e| e.to_string(), |_| "not ready".into())
+                    )),
+                }
+            },
+            || kserve::contract_check(self.metadata()),
+        )
     }
 }
