@@ -28,16 +28,7 @@ fn remote(url: &str) -> Arc<Remote> {
 }
 
 fn run_batch(remote: Arc<Remote>, paths: Vec<PathBuf>) -> Vec<ImageResult> {
-    let mut results: Vec<ImageResult> = batch::start(remote, paths, None)
-        .wait()
-        .into_iter()
-        .filter_map(|e| match e {
-            EngineEvent::Image(r) => Some(*r),
-            _ => None,
-        })
-        .collect();
-    results.sort_by_key(|r| r.index);
-    results
+    common::batch_results(batch::start(remote, paths, None))
 }
 
 fn file_name(path: &Path) -> String {
@@ -455,21 +446,16 @@ fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=GenderLens test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
+    let new_ca = |subject: &str, name: &str| {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        openssl(&[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject,
+            "-keyout", &key, "-out", &pem,
+        ]);
+    };
+    new_ca("/CN=GenderLens test CA", "ca");
+    // Another CA, standing in for a trust store that does not know ours.
+    new_ca("/CN=Some other CA", "other-ca");
     openssl(&[
         "req",
         "-newkey",
@@ -481,22 +467,6 @@ fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         "key.pem",
         "-out",
         "leaf.csr",
-    ]);
-    // Another CA, standing in for a trust store that does not know ours.
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Some other CA",
-        "-keyout",
-        "other-ca.key",
-        "-out",
-        "other-ca.pem",
     ]);
     std::fs::write(
         dir.join("leaf.ext"),

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use genderlens::remote::{Remote, RemoteOptions, batch};
-use genderlens::{EngineEvent, ImageResult, Status};
+use genderlens::{ImageResult, Status};
 
 const PROTOCOLS: [&str; 3] = ["triton-grpc", "triton-http", "http"];
 
@@ -34,14 +34,7 @@ fn classify(url: &str, timeout_secs: f64, retries: u32) -> (Vec<ImageResult>, Du
     })
     .expect("a valid remote");
     let started = Instant::now();
-    let results: Vec<ImageResult> = batch::start(Arc::new(remote), photos(), None)
-        .wait()
-        .into_iter()
-        .filter_map(|e| match e {
-            EngineEvent::Image(r) => Some(*r),
-            _ => None,
-        })
-        .collect();
+    let results = common::batch_results(batch::start(Arc::new(remote), photos(), None));
     (results, started.elapsed())
 }
 

@@ -62,6 +62,25 @@ pub fn check_contract(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Result<V
     })
 }
 
+/// The input shape a model wants, learnt from its metadata on first use and
+/// kept; until the metadata can be read, `[1]` (and the request itself will
+/// report what is wrong).
+pub fn learnt_shape(
+    learnt: &std::sync::OnceLock<Vec<i64>>,
+    metadata: impl FnOnce() -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError>,
+) -> Vec<i64> {
+    if let Some(shape) = learnt.get() {
+        return shape.clone();
+    }
+    match metadata() {
+        Ok((inputs, outputs)) => {
+            let shape = check_contract(&inputs, &outputs).unwrap_or(vec![1]);
+            learnt.get_or_init(|| shape).clone()
+        }
+        Err(_) => vec![1],
+    }
+}
+
 /// The "model contract" check from a model's metadata.
 pub fn contract_check(
     metadata: Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError>,

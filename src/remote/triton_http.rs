@@ -80,17 +80,7 @@ impl TritonHttp {
     }
 
     fn input_shape(&self) -> Vec<i64> {
-        if let Some(shape) = self.shape.get() {
-            return shape.clone();
-        }
-        match self.metadata() {
-            Ok((inputs, outputs)) => {
-                let shape = kserve::check_contract(&inputs, &outputs).unwrap_or(vec![1]);
-                self.shape.get_or_init(|| shape).clone()
-            }
-            // Not cached: the request itself will report what is wrong.
-            Err(_) => vec![1],
-        }
+        kserve::learnt_shape(&self.shape, || self.metadata())
     }
 }
 

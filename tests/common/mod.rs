@@ -104,3 +104,17 @@ pub fn reference() -> Reference {
         .expect("tests/fixtures/reference.json is committed");
     serde_json::from_str(&text).expect("reference.json parses")
 }
+
+/// Every result a batch reports, in input order.
+pub fn batch_results(handle: genderlens::BatchHandle) -> Vec<genderlens::ImageResult> {
+    let mut results: Vec<genderlens::ImageResult> = handle
+        .wait()
+        .into_iter()
+        .filter_map(|e| match e {
+            genderlens::EngineEvent::Image(r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    results.sort_by_key(|r| r.index);
+    results
+}
