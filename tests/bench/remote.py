@@ -13,6 +13,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -66,6 +67,8 @@ def start_triton(work):
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        # Its own process group, so its python backend stubs stop with it.
+        start_new_session=True,
     )
     for _ in range(600):
         try:
@@ -125,8 +128,12 @@ def main():
             grpc_rate = genderlens_rate(f"triton-grpc://127.0.0.1:{grpc}", folder, concurrency)
             http_rate = genderlens_rate(f"triton-http://127.0.0.1:{http}", folder, concurrency)
         finally:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     print(f"{len(photos)} photos, concurrency {concurrency}")
     print(f"tritonclient (gRPC):     {theirs:6.1f} images/s")
     print(f"GenderLens triton-grpc:  {grpc_rate:6.1f} images/s  ratio {grpc_rate / theirs:.2f}")

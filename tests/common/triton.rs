@@ -4,6 +4,7 @@
 //! tests fail loudly with instructions.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -87,6 +88,9 @@ impl Triton {
             std::env::var("PATH").unwrap_or_default()
         );
         let child = Command::new(server.join("bin/tritonserver"))
+            // Its own process group: the python backend's stub processes are
+            // stopped with the server, even when it is killed outright.
+            .process_group(0)
             .arg(format!("--model-repository={}", repo.display()))
             .arg(format!(
                 "--backend-directory={}",
@@ -172,10 +176,10 @@ impl Triton {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
-    /// Kills the server outright (SIGKILL), as a crash would.
+    /// Kills the server and its stubs outright (SIGKILL), as a crash would.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
+            signal_group(&child, "-KILL");
             let _ = child.wait();
         }
     }
@@ -193,21 +197,24 @@ impl Triton {
     }
 }
 
+/// Signals the server's whole process group (the server and its stubs).
+fn signal_group(child: &Child, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, "--", &format!("-{}", child.id())])
+        .status();
+}
+
 impl Drop for Triton {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            // SIGTERM by PID lets Triton stop its python stubs; SIGKILL if it hangs.
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
+            // SIGTERM lets Triton unload its models; whatever is left of the
+            // group after it exits (or after 15 s) is killed.
+            signal_group(&child, "-TERM");
             let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if matches!(child.try_wait(), Ok(Some(_))) {
-                    return;
-                }
+            while Instant::now() < deadline && !matches!(child.try_wait(), Ok(Some(_))) {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            let _ = child.kill();
+            signal_group(&child, "-KILL");
             let _ = child.wait();
         }
     }
