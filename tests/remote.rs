@@ -92,6 +92,17 @@ fn photos_with_a_broken_one() -> tempfile::TempDir {
     dir
 }
 
+/// Runs a command that must succeed, showing its stderr if it does not.
+fn run_ok(command: &mut Command) -> std::process::Output {
+    let out = command.output().expect("running a helper program");
+    assert!(
+        out.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn genderlens(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_genderlens"))
         .args(args)
@@ -139,20 +150,15 @@ fn triton_http_and_grpc_agree_with_the_local_pipeline() {
         astronaut.clone(),
         &std::fs::read(&astronaut).unwrap(),
     );
-    let theirs = Command::new(common::triton::python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/triton/crosscheck.py"))
-        .args([
-            "grpc",
-            &format!("127.0.0.1:{}", triton.grpc),
-            "gender_ensemble",
-        ])
-        .arg(&astronaut)
-        .output()
-        .expect("running tritonclient");
-    assert!(
-        theirs.status.success(),
-        "{}",
-        String::from_utf8_lossy(&theirs.stderr)
+    let theirs = run_ok(
+        Command::new(common::triton::python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/triton/crosscheck.py"))
+            .args([
+                "grpc",
+                &format!("127.0.0.1:{}", triton.grpc),
+                "gender_ensemble",
+            ])
+            .arg(&astronaut),
     );
     let theirs: Value = serde_json::from_slice(&theirs.stdout).expect("tritonclient printed JSON");
     assert_eq!(theirs["gender"], ours.gender.clone().unwrap());
@@ -435,16 +441,8 @@ fn server_killed_in_the_middle_of_a_batch() {
 /// A private CA and a certificate for localhost/127.0.0.1 signed by it.
 fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("running openssl (Debian package openssl)");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // openssl is the Debian package of that name.
+        run_ok(Command::new("openssl").args(args).current_dir(dir));
     };
     let new_ca = |subject: &str, name: &str| {
         let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
@@ -525,16 +523,11 @@ fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
         format!("triton-grpcs://localhost:{grpcs}"),
     ] {
         // SSL_CERT_FILE stands in for the system's trust store (rustls-native-certs reads it).
-        let trusted = Command::new(env!("CARGO_BIN_EXE_genderlens"))
-            .args(["classify", "--remote", &url, "--format", "jsonl"])
-            .arg(&astronaut)
-            .env("SSL_CERT_FILE", &ca)
-            .output()
-            .unwrap();
-        assert!(
-            trusted.status.success(),
-            "{url}: {}",
-            String::from_utf8_lossy(&trusted.stderr)
+        let trusted = run_ok(
+            Command::new(env!("CARGO_BIN_EXE_genderlens"))
+                .args(["classify", "--remote", &url, "--format", "jsonl"])
+                .arg(&astronaut)
+                .env("SSL_CERT_FILE", &ca),
         );
         let result: Value = serde_json::from_slice(&trusted.stdout).unwrap();
         assert_eq!(result["gender"], "female", "{url}");
@@ -573,16 +566,11 @@ fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
 fn the_gpu_repository_renames_the_classifier_without_changing_it() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("models");
-    let made = Command::new(common::triton::python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/make_repository.py"))
-        .args(["--variant", "gpu"])
-        .arg(&repo)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
+    run_ok(
+        Command::new(common::triton::python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/make_repository.py"))
+            .args(["--variant", "gpu"])
+            .arg(&repo),
     );
     let config = std::fs::read_to_string(repo.join("gender_model/config.pbtxt")).unwrap();
     assert!(
@@ -602,16 +590,11 @@ a = renamed.run(["LOGITS"], {"INPUT__0": chips})[0]
 b = original.run(None, {original.get_inputs()[0].name: chips})[0]
 print(float(np.abs(a - b).max()))
 "#;
-    let out = Command::new(common::triton::python())
-        .args(["-c", compare])
-        .arg(repo.join("gender_model/1/model.onnx"))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/gender-v1.onnx"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new(common::triton::python())
+            .args(["-c", compare])
+            .arg(repo.join("gender_model/1/model.onnx"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/gender-v1.onnx")),
     );
     let difference: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     assert_eq!(difference, 0.0);

@@ -18,37 +18,8 @@ pub struct TensorInfo {
 /// (BYTES); returns the shape one image is sent as ([1], or [1,1] for a
 /// model that batches).
 pub fn check_contract(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Result<Vec<i64>, String> {
-    let describe = |tensors: &[TensorInfo]| {
-        tensors
-            .iter()
-            .map(|t| format!("{} ({} {:?})", t.name, t.datatype, t.shape))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let input = inputs.iter().find(|t| t.name == INPUT).ok_or_else(|| {
-        format!(
-            "the model has no {INPUT} input (it takes {})",
-            describe(inputs)
-        )
-    })?;
-    if input.datatype != "BYTES" {
-        return Err(format!(
-            "{INPUT} is {}, expected BYTES (an encoded image)",
-            input.datatype
-        ));
-    }
-    let output = outputs.iter().find(|t| t.name == OUTPUT).ok_or_else(|| {
-        format!(
-            "the model has no {OUTPUT} output (it gives {})",
-            describe(outputs)
-        )
-    })?;
-    if output.datatype != "BYTES" {
-        return Err(format!(
-            "{OUTPUT} is {}, expected BYTES (JSON text)",
-            output.datatype
-        ));
-    }
+    let input = bytes_tensor(inputs, INPUT, "input", "takes", "an encoded image")?;
+    bytes_tensor(outputs, OUTPUT, "output", "gives", "JSON text")?;
     if inputs.len() != 1 {
         return Err(format!(
             "the model takes {} inputs ({}); GenderLens sends only {INPUT}",
@@ -90,6 +61,39 @@ pub fn contract_check(
     Ok(format!(
         "takes {INPUT} {shape:?} and gives {OUTPUT}, as GenderLens expects"
     ))
+}
+
+/// `NAME (TYPE [shape]), …` for messages.
+fn describe(tensors: &[TensorInfo]) -> String {
+    tensors
+        .iter()
+        .map(|t| format!("{} ({} {:?})", t.name, t.datatype, t.shape))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The tensor called `name`, which must be BYTES; the error names what the
+/// model has instead.
+fn bytes_tensor<'a>(
+    tensors: &'a [TensorInfo],
+    name: &str,
+    role: &str,
+    verb: &str,
+    holding: &str,
+) -> Result<&'a TensorInfo, String> {
+    let tensor = tensors.iter().find(|t| t.name == name).ok_or_else(|| {
+        format!(
+            "the model has no {name} {role} (it {verb} {})",
+            describe(tensors)
+        )
+    })?;
+    if tensor.datatype != "BYTES" {
+        return Err(format!(
+            "{name} is {}, expected BYTES ({holding})",
+            tensor.datatype
+        ));
+    }
+    Ok(tensor)
 }
 
 /// One BYTES element on the wire: a little-endian u32 length, then the bytes.
