@@ -1,26 +1,22 @@
-//! GenderLens finds the faces in photos and classifies the apparent gender of
-//! each, in the three steps of the original Triton ensemble:
-//! [`preprocess`] (decode, detect, align) → [`model`] (classifier) →
-//! [`postprocess`] (results), driven by the batch [`engine`]; or on a
-//! [`remote`] Triton server or gateway instead.
+//! The GenderLens application on top of [`genderlens_core`]: the desktop
+//! window ([`gui`]), the command line ([`cli`]), the `/predict` gateway
+//! ([`server`]), the [`remote`] Triton and gateway clients, and the one
+//! [`backend`] they all classify through.
 
+pub mod backend;
 pub mod cli;
-pub mod engine;
-pub mod export;
 pub mod gui;
-pub mod manifest;
-pub mod memory;
-pub mod model;
-pub mod paths;
-pub mod postprocess;
-pub mod preprocess;
 pub mod remote;
-pub mod runtime;
 pub mod server;
-pub mod settings;
+pub mod settings_store;
 
-pub use engine::{BatchHandle, Engine, EngineEvent, Summary};
-pub use manifest::ModelBundle;
-pub use postprocess::{FaceResult, ImageResult, Status};
-pub use runtime::Runtime;
-pub use settings::{EngineSettings, ProviderChoice};
+// The core's modules under their own names, so the app and its tests read
+// `genderlens::engine`, `genderlens::export` and so on.
+pub use genderlens_core::{
+    BatchHandle, Engine, EngineEvent, EngineSettings, ErrorKind, FaceResult, Gender, ImageResult,
+    ModelBundle, PhotoError, ProviderChoice, Runtime, Status, Summary,
+};
+pub use genderlens_core::{
+    batch, engine, error, export, labels, manifest, memory, model, paths, postprocess, preprocess,
+    runtime, settings,
+};

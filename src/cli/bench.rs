@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{EngineArgs, load_engine};
-use crate::engine::{EngineEvent, Summary};
+use crate::batch::{EngineEvent, Summary};
 use crate::postprocess::StageTimings;
 
 #[derive(Args)]
@@ -65,12 +65,12 @@ struct Pass {
 
 /// A folder holding every photo of `dir` often enough to reach `min_images`.
 fn replicated(dir: &Path, min_images: usize) -> Result<(tempfile::TempDir, usize)> {
-    let photos: Vec<PathBuf> = crate::engine::inputs::collect_inputs(&[dir.to_path_buf()])
+    let photos: Vec<PathBuf> = crate::batch::inputs::collect_inputs(&[dir.to_path_buf()])
         .items
         .into_iter()
         .filter_map(|item| match item {
-            crate::engine::InputItem::Photo(path) => Some(path),
-            crate::engine::InputItem::Unusable { .. } => None,
+            crate::batch::InputItem::Photo(path) => Some(path),
+            crate::batch::InputItem::Unusable { .. } => None,
         })
         .collect();
     if photos.is_empty() {

@@ -1,17 +1,15 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::EngineArgs;
 use super::output::{Format, ResultWriter};
 use super::remote_args::RemoteArgs;
-use super::{EngineArgs, load_engine};
-use crate::engine::{EngineEvent, Summary};
-use crate::export::rows::Provenance;
+use crate::batch::{EngineEvent, Summary};
 use crate::postprocess::{ImageResult, Status};
 
 #[derive(Args)]
@@ -31,28 +29,15 @@ pub struct ClassifyArgs {
 }
 
 pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
-    let (provenance, batch) = match args.remote.connect()? {
-        Some(remote) => {
-            eprintln!(
-                "classifying on {} (the photos are sent there)",
-                remote.address()
-            );
-            let provenance = Provenance {
-                backend: remote.provenance(),
-                model: remote.options().model.clone(),
-            };
-            let batch = crate::remote::batch::start(Arc::new(remote), args.paths, None);
-            (provenance, batch)
-        }
-        None => {
-            let engine = load_engine(args.engine.settings())?;
-            let provenance = Provenance {
-                backend: "local".into(),
-                model: engine.bundle().manifest.classifier.name.clone(),
-            };
-            (provenance, engine.start(args.paths, None))
-        }
-    };
+    let backend = super::load_backend(args.engine.settings(), args.remote.chosen()?)?;
+    if let Some(remote) = backend.remote() {
+        eprintln!(
+            "classifying on {} (the photos are sent there)",
+            remote.address()
+        );
+    }
+    let mut provenance = backend.provenance();
+    let batch = backend.start(args.paths, None);
     let out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -77,13 +62,9 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
                 }
             }
             EngineEvent::Status(message) => bar.suspend(|| eprintln!("{message}")),
-            EngineEvent::SessionReady(report) => {
-                if report.model == provenance.model {
-                    let ep = report.assignment.primary().unwrap_or("unknown");
-                    writer.set_provenance(Provenance {
-                        backend: format!("local:{ep}"),
-                        model: provenance.model.clone(),
-                    });
+            EngineEvent::SessionReady(ref report) => {
+                if provenance.observe(&event) {
+                    writer.set_provenance(provenance.clone());
                 }
                 bar.suspend(|| eprintln!("{}", report.summary()));
             }

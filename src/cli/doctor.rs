@@ -24,16 +24,14 @@ pub struct DoctorArgs {
 }
 
 pub fn run(args: DoctorArgs) -> Result<ExitCode> {
-    if let Some(remote) = args.remote.connect()? {
-        return check_remote(&remote, args.json);
+    if let Some(options) = args.remote.chosen()? {
+        return check_remote(&crate::remote::Remote::connect(options)?, args.json);
     }
     let report = diagnose(&args.engine.settings());
-    let healthy = report.runtime.is_ok()
-        && report.models_dir.is_ok()
-        && report.sessions.iter().all(|s| s.is_ok());
+    let healthy = report.is_healthy();
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&report.report())?)?;
     } else {
         print_report(&mut out, &report)?;
     }

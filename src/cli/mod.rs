@@ -10,14 +10,11 @@ mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::Engine;
-use crate::manifest::ModelBundle;
-use crate::runtime::Runtime;
 use crate::settings::{EngineSettings, ProviderChoice};
 
 #[derive(Parser)]
@@ -102,6 +99,10 @@ pub struct EngineArgs {
     /// Refuse images above this many megapixels.
     #[arg(long, value_name = "MP")]
     max_megapixels: Option<f64>,
+    /// Refuse files above this many megabytes, before reading them (locally
+    /// and before sending them to a remote server).
+    #[arg(long, value_name = "MB")]
+    max_file_mb: Option<u64>,
     /// Detection workers, each with its own detector session (default: one per CPU core, at most 4).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -149,6 +150,9 @@ impl EngineArgs {
         if let Some(v) = self.max_megapixels {
             s.max_megapixels = v;
         }
+        if let Some(v) = self.max_file_mb {
+            s.max_file_mb = v;
+        }
         if let Some(v) = self.threads {
             s.threads_per_session = v;
         }
@@ -162,13 +166,19 @@ impl EngineArgs {
     }
 }
 
-/// Loads the runtime (fetching the CPU build on a fresh machine) and the models.
+/// Loads the runtime (fetching the CPU build on a fresh machine) and the
+/// models, telling the terminal about slow steps.
 pub fn load_engine(settings: EngineSettings) -> Result<Engine> {
-    settings.validate().map_err(anyhow::Error::msg)?;
-    let runtime =
-        Runtime::init_or_fetch(settings.ort_dylib.as_deref(), |line| eprintln!("{line}"))?;
-    let bundle = Arc::new(ModelBundle::locate(settings.models_dir.as_deref())?);
-    Engine::new(runtime, bundle, settings)
+    crate::engine::load_engine(settings, |line| eprintln!("{line}"))
+}
+
+/// The backend a command classifies on: the remote server when one is
+/// given, else the local engine.
+pub fn load_backend(
+    settings: EngineSettings,
+    remote: Option<crate::remote::RemoteOptions>,
+) -> Result<crate::backend::Backend> {
+    crate::backend::Backend::load(settings, remote, |line| eprintln!("{line}"))
 }
 
 pub fn main() -> ExitCode {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::remote::{Remote, RemoteOptions, token};
+use crate::remote::{RemoteOptions, token};
 
 #[derive(Args, Clone, Default)]
 pub struct RemoteArgs {
@@ -41,7 +41,7 @@ impl RemoteArgs {
             Some(path) => token::load(path)?
                 .with_context(|| format!("{} holds no token", path.display()))
                 .map(Some)?,
-            None => match crate::gui::settings_store::default_settings_path() {
+            None => match crate::settings_store::default_settings_path() {
                 Some(settings) => token::load(&token::token_path(&settings))?,
                 None => None,
             },
@@ -60,13 +60,11 @@ impl RemoteArgs {
         })
     }
 
-    /// The remote backend asked for, if any.
-    pub fn connect(&self) -> Result<Option<Remote>> {
-        match &self.remote {
-            Some(url) => Ok(Some(
-                Remote::connect(self.options(url)?).map_err(anyhow::Error::msg)?,
-            )),
-            None => Ok(None),
-        }
+    /// The remote server asked for, if any.
+    pub fn chosen(&self) -> Result<Option<RemoteOptions>> {
+        self.remote
+            .as_deref()
+            .map(|url| self.options(url))
+            .transpose()
     }
 }

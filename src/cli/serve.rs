@@ -7,9 +7,8 @@ use anyhow::Result;
 use clap::Args;
 
 use super::remote_args::RemoteArgs;
-use super::{EngineArgs, load_engine};
-use crate::remote::Remote;
-use crate::server::{self, LocalBackend, PredictBackend, RemoteBackend};
+use super::{EngineArgs, load_backend};
+use crate::server;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -82,7 +81,7 @@ impl ServeArgs {
 
 pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let backend: Arc<dyn PredictBackend> = match args.forward_to() {
+    let remote = match args.forward_to() {
         Some(url) => {
             // The original gateway's MODEL_NAME applies when no flag names the model.
             if args.remote.model_name.is_none() {
@@ -90,15 +89,19 @@ pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
             }
             let mut options = args.remote.options(&url)?;
             options.timeout_secs = options.timeout_secs.min(timeout.as_secs_f64());
-            let remote = Remote::connect(options).map_err(anyhow::Error::msg)?;
-            eprintln!("GenderLens gateway forwarding to {}", remote.provenance());
-            Arc::new(RemoteBackend::new(remote))
+            Some(options)
         }
-        None => {
-            let engine = load_engine(args.engine.settings())?;
-            Arc::new(LocalBackend::new(engine.serve(), timeout))
-        }
+        None => None,
     };
+    let backend = load_backend(args.engine.settings(), remote)?;
+    if backend.remote().is_some() {
+        eprintln!(
+            "GenderLens gateway forwarding to {}",
+            backend.provenance().backend
+        );
+    }
+    backend.prepare_to_serve(timeout);
+    let backend = Arc::new(backend);
     server::serve(
         args.listen,
         backend,

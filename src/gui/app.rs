@@ -12,12 +12,12 @@ use super::engine_host::{EngineCommand, EngineHost};
 use super::events::{DialogPurpose, UiEvent, UiSender};
 use super::frame_stats::FrameStats;
 use super::images::{ImageLoader, ImageRequest};
-use super::settings_store::{AppSettings, ThemeChoice};
 use super::state::{AppState, ConnectionTest, Level};
 use super::tasks;
 use super::textures::TextureCache;
 use super::views::{self, Action, Tab, ViewState};
 use crate::export::ExportFormat;
+use crate::settings_store::{AppSettings, ThemeChoice};
 
 /// Everything the app needs from whoever starts it.
 pub struct AppConfig {
@@ -80,7 +80,19 @@ impl GenderLensApp {
             config.settings.active_remote(),
             ui.clone(),
         );
-        let loader = ImageLoader::spawn(2, config.settings.engine.max_megapixels, ui.clone());
+        let loader = {
+            let ui = ui.clone();
+            let engine = &config.settings.engine;
+            let limits = crate::preprocess::decode::DecodeLimits {
+                max_megapixels: engine.max_megapixels,
+                max_file_bytes: engine.max_file_bytes(),
+            };
+            ImageLoader::spawn(
+                2,
+                limits,
+                Arc::new(move |ready| ui.send(UiEvent::Image(ready))),
+            )
+        };
         let state = AppState::new(
             config.settings,
             config.settings_path,
@@ -273,7 +285,7 @@ impl GenderLensApp {
 
     fn apply_settings(&mut self, settings: AppSettings) {
         if let Err(problem) = settings.validate() {
-            self.view.settings_error = Some(problem);
+            self.view.settings_error = Some(problem.to_string());
             return;
         }
         self.view.settings_error = None;

@@ -15,7 +15,7 @@ pub trait FileDialogs: Send + Sync {
 /// The system's dialogs through rfd (the desktop portal, or zenity).
 pub struct NativeDialogs;
 
-const IMAGE_EXTENSIONS: &[&str] = crate::engine::inputs::IMAGE_EXTENSIONS;
+const IMAGE_EXTENSIONS: &[&str] = crate::batch::inputs::IMAGE_EXTENSIONS;
 
 impl FileDialogs for NativeDialogs {
     fn ask(&self, purpose: DialogPurpose) -> Vec<PathBuf> {

@@ -10,11 +10,10 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender, never, select, unbounded};
 
 use super::events::{UiEvent, UiSender};
-use crate::engine::{BatchHandle, Engine, EngineEvent, Skipped, inputs};
+use crate::backend::Backend;
+use crate::batch::{BatchHandle, EngineEvent, Skipped, inputs};
 use crate::export::Provenance;
-use crate::manifest::ModelBundle;
-use crate::remote::{Remote, RemoteOptions};
-use crate::runtime::Runtime;
+use crate::remote::RemoteOptions;
 use crate::settings::EngineSettings;
 
 pub enum EngineCommand {
@@ -63,8 +62,8 @@ struct Host {
     settings: EngineSettings,
     remote_options: Option<RemoteOptions>,
     pending_settings: Option<(EngineSettings, Option<RemoteOptions>)>,
-    engine: Option<Engine>,
-    remote: Option<Arc<Remote>>,
+    /// Loaded on first use and kept until the settings change.
+    backend: Option<Arc<Backend>>,
     batch: Option<RunningBatch>,
     /// Photos waiting for the next batch (added while one was finishing, or
     /// while the engine could not start).
@@ -86,8 +85,7 @@ impl Host {
             settings,
             remote_options,
             pending_settings: None,
-            engine: None,
-            remote: None,
+            backend: None,
             batch: None,
             waiting: Vec::new(),
             seen: HashSet::new(),
@@ -181,14 +179,11 @@ impl Host {
     }
 
     fn apply(&mut self, settings: EngineSettings, remote: Option<RemoteOptions>) {
-        if settings != self.settings {
+        if settings != self.settings || remote != self.remote_options {
             self.settings = settings;
-            // Sessions depend on the settings; the next batch loads new ones.
-            self.engine = None;
-        }
-        if remote != self.remote_options {
             self.remote_options = remote;
-            self.remote = None;
+            // Sessions and connections depend on the settings; the next batch makes new ones.
+            self.backend = None;
         }
     }
 
@@ -236,28 +231,13 @@ impl Host {
             return;
         }
         let ui = self.ui.clone();
-        let notify: crate::engine::Notify = Arc::new(move || ui.context().request_repaint());
-        let handle = if self.remote_options.is_some() {
-            let Some(remote) = self.remote() else {
-                return;
-            };
-            self.provenance = Provenance {
-                backend: remote.provenance(),
-                model: remote.options().model.clone(),
-            };
-            let paths = self.begin_run();
-            crate::remote::batch::start(remote, paths, Some(notify))
-        } else {
-            let Some(engine) = self.engine() else {
-                return;
-            };
-            self.provenance = Provenance {
-                backend: "local".into(),
-                model: engine.bundle().manifest.classifier.name.clone(),
-            };
-            let paths = self.begin_run();
-            engine.start(paths, Some(notify))
+        let notify: crate::batch::Notify = Arc::new(move || ui.context().request_repaint());
+        let Some(backend) = self.backend() else {
+            return;
         };
+        self.provenance = backend.provenance();
+        let paths = self.begin_run();
+        let handle = backend.start(paths, Some(notify));
         self.batch = Some(RunningBatch {
             handle,
             closed: false,
@@ -273,67 +253,40 @@ impl Host {
         paths
     }
 
-    /// The remote backend the user chose; connecting is lazy, so a server
-    /// that is down shows up as per-photo errors, not here.
-    fn remote(&mut self) -> Option<Arc<Remote>> {
-        if self.remote.is_none() {
-            let options = self.remote_options.clone()?;
-            match Remote::connect(options) {
-                Ok(remote) => {
+    /// The backend the settings ask for, loaded on first use: ONNX Runtime
+    /// and the models, or the remote server's client. Connecting is lazy, so
+    /// a server that is down shows up as per-photo errors, not here.
+    fn backend(&mut self) -> Option<Arc<Backend>> {
+        if self.backend.is_none() {
+            if self.remote_options.is_none() {
+                self.ui.send(UiEvent::EngineLoading(
+                    "Loading ONNX Runtime and the models…".into(),
+                ));
+            }
+            let ui = self.ui.clone();
+            let loaded =
+                Backend::load(self.settings.clone(), self.remote_options.clone(), |line| {
+                    ui.send(UiEvent::EngineLoading(line.to_string()))
+                });
+            match loaded {
+                Ok(backend) => {
                     self.ui.send(UiEvent::EngineReady {
-                        runtime: format!(
-                            "{} at {} (photos are sent there)",
-                            remote.address().protocol.label(),
-                            remote.address()
-                        ),
+                        runtime: backend.describe(),
                     });
-                    self.remote = Some(Arc::new(remote));
+                    self.backend = Some(Arc::new(backend));
                 }
                 Err(e) => {
-                    self.ui.send(UiEvent::EngineUnavailable(format!(
-                        "the remote server's settings are not usable: {e}"
-                    )));
+                    let message = if self.remote_options.is_some() {
+                        format!("the remote server's settings are not usable: {e:#}")
+                    } else {
+                        format!("{e:#}")
+                    };
+                    self.ui.send(UiEvent::EngineUnavailable(message));
                     return None;
                 }
             }
         }
-        self.remote.clone()
-    }
-
-    /// The engine, loading ONNX Runtime and the models on first use.
-    fn engine(&mut self) -> Option<Engine> {
-        if self.engine.is_none() {
-            self.ui.send(UiEvent::EngineLoading(
-                "Loading ONNX Runtime and the models…".into(),
-            ));
-            match self.load_engine() {
-                Ok(engine) => {
-                    let located = &engine.runtime().located;
-                    self.ui.send(UiEvent::EngineReady {
-                        runtime: format!(
-                            "ONNX Runtime {} ({})",
-                            located.version,
-                            located.path.display()
-                        ),
-                    });
-                    self.engine = Some(engine);
-                }
-                Err(e) => {
-                    self.ui.send(UiEvent::EngineUnavailable(format!("{e:#}")));
-                    return None;
-                }
-            }
-        }
-        self.engine.clone()
-    }
-
-    fn load_engine(&self) -> anyhow::Result<Engine> {
-        let ui = self.ui.clone();
-        let runtime = Runtime::init_or_fetch(self.settings.ort_dylib.as_deref(), |line| {
-            ui.send(UiEvent::EngineLoading(line.to_string()))
-        })?;
-        let bundle = Arc::new(ModelBundle::locate(self.settings.models_dir.as_deref())?);
-        Engine::new(runtime, bundle, self.settings.clone())
+        self.backend.clone()
     }
 
     fn forward(&mut self, event: EngineEvent) {
@@ -343,13 +296,9 @@ impl Host {
                 self.ui
                     .send(UiEvent::Result(result, self.provenance.clone(), self.runs));
             }
-            EngineEvent::SessionReady(report) => {
-                if report.model == self.provenance.model {
-                    let ep = report.assignment.primary().unwrap_or("unknown");
-                    self.provenance.backend = format!("local:{ep}");
-                }
-                self.ui
-                    .send(UiEvent::Engine(EngineEvent::SessionReady(report)));
+            EngineEvent::SessionReady(_) => {
+                self.provenance.observe(&event);
+                self.ui.send(UiEvent::Engine(event));
             }
             EngineEvent::Finished(summary) => {
                 if let Some(batch) = &mut self.batch {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crossbeam_channel::Sender;
 
 use super::images::ImageReady;
-use crate::engine::{EngineEvent, Skipped};
+use crate::batch::{EngineEvent, Skipped};
 use crate::export::{Provenance, SortReport};
 use crate::postprocess::ImageResult;
 use crate::runtime::diagnosis::Diagnosis;

@@ -8,8 +8,11 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use image::RgbImage;
 
-use super::events::{UiEvent, UiSender};
+use super::results::ResultId;
 use crate::preprocess::decode::{DecodeLimits, decode_file};
+
+/// Where a loader thread hands each finished picture (to the UI's channel).
+pub type Deliver = Arc<dyn Fn(ImageReady) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImageKind {
@@ -20,7 +23,7 @@ pub enum ImageKind {
 /// One picture the UI wants: result `id`'s photo, in the given kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageRequest {
-    pub id: usize,
+    pub id: ResultId,
     pub kind: ImageKind,
     pub path: PathBuf,
     /// Face boxes to cut out as chips (detail view only), in photo pixels.
@@ -28,7 +31,7 @@ pub struct ImageRequest {
 }
 
 impl ImageRequest {
-    fn key(&self) -> (usize, ImageKind) {
+    fn key(&self) -> (ResultId, ImageKind) {
         (self.id, self.kind)
     }
 }
@@ -41,7 +44,7 @@ pub struct LoadedImage {
 }
 
 pub struct ImageReady {
-    pub id: usize,
+    pub id: ResultId,
     pub kind: ImageKind,
     pub outcome: Result<LoadedImage, String>,
 }
@@ -53,23 +56,25 @@ const CHIP_SIDE: u32 = 96;
 #[derive(Default)]
 struct Queue {
     wanted: VecDeque<ImageRequest>,
-    in_flight: HashSet<(usize, ImageKind)>,
+    in_flight: HashSet<(ResultId, ImageKind)>,
     closed: bool,
 }
 
 pub struct ImageLoader {
     shared: Arc<(Mutex<Queue>, Condvar)>,
-    last_wanted: Vec<(usize, ImageKind)>,
+    last_wanted: Vec<(ResultId, ImageKind)>,
 }
 
 impl ImageLoader {
-    pub fn spawn(workers: usize, max_megapixels: f64, ui: UiSender) -> Self {
+    /// `limits` are the pipeline's own (megapixels and file size), so a
+    /// photo the engine refuses is not decoded for its picture either.
+    pub fn spawn(workers: usize, limits: DecodeLimits, deliver: Deliver) -> Self {
         let shared = Arc::new((Mutex::new(Queue::default()), Condvar::new()));
         for n in 0..workers.max(1) {
-            let (shared, ui) = (shared.clone(), ui.clone());
+            let (shared, deliver) = (shared.clone(), deliver.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("genderlens-images-{n}"))
-                .spawn(move || worker(&shared, max_megapixels, &ui));
+                .spawn(move || worker(&shared, limits, &deliver));
             if let Err(e) = spawned {
                 tracing::error!("cannot start an image loader thread: {e}");
             }
@@ -114,7 +119,7 @@ impl Drop for ImageLoader {
     }
 }
 
-fn worker(shared: &(Mutex<Queue>, Condvar), max_megapixels: f64, ui: &UiSender) {
+fn worker(shared: &(Mutex<Queue>, Condvar), limits: DecodeLimits, deliver: &Deliver) {
     let (lock, wake) = shared;
     loop {
         let request = {
@@ -130,25 +135,21 @@ fn worker(shared: &(Mutex<Queue>, Condvar), max_megapixels: f64, ui: &UiSender) 
                 queue = wake.wait(queue).unwrap_or_else(|e| e.into_inner());
             }
         };
-        let outcome = load(&request, max_megapixels);
+        let outcome = load(&request, &limits);
         lock.lock()
             .unwrap_or_else(|e| e.into_inner())
             .in_flight
             .remove(&request.key());
-        ui.send(UiEvent::Image(ImageReady {
+        deliver(ImageReady {
             id: request.id,
             kind: request.kind,
             outcome,
-        }));
+        });
     }
 }
 
-fn load(request: &ImageRequest, max_megapixels: f64) -> Result<LoadedImage, String> {
-    let limits = DecodeLimits {
-        max_megapixels,
-        max_file_bytes: 1024 * 1024 * 1024,
-    };
-    let photo = decode_file(&request.path, &limits)
+fn load(request: &ImageRequest, limits: &DecodeLimits) -> Result<LoadedImage, String> {
+    let photo = decode_file(&request.path, limits)
         .map_err(|e| e.to_string())?
         .rgb;
     let source_size = [photo.width(), photo.height()];

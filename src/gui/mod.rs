@@ -9,7 +9,7 @@ pub mod events;
 pub mod frame_stats;
 pub mod images;
 pub mod results;
-pub mod settings_store;
+
 pub mod state;
 pub mod tasks;
 pub mod textures;
@@ -19,6 +19,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
+
+use crate::settings_store;
 
 pub use app::{AppConfig, GenderLensApp};
 

@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 
 use crate::export::Provenance;
+use crate::labels::Gender;
 use crate::postprocess::{ImageResult, Status};
 
 pub const HISTOGRAM_BINS: usize = 20;
@@ -69,10 +70,31 @@ pub struct Sort {
     pub descending: bool,
 }
 
+/// A result's place in the store: what the views select, and what pictures
+/// are cached under. Not the result's `index` (its place in its batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResultId(pub usize);
+
+impl std::fmt::Display for ResultId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Where a result came from, in the order rows are shown by default:
+/// batches in the order they ran, then result files in the order opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    /// Batch number `n` of this session.
+    Batch(u64),
+    /// The `n`th results file opened.
+    File(u64),
+}
+
 /// One table row: a photo, and one of its faces in per-face mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
-    pub image: usize,
+    pub image: ResultId,
     pub face: Option<usize>,
 }
 
@@ -80,9 +102,9 @@ pub struct Row {
 pub struct ResultStore {
     images: Vec<ImageResult>,
     provenance: Vec<Provenance>,
-    /// (run, position in that run's input list): the order photos were added,
-    /// whatever order their results arrived in.
-    added: Vec<(u64, usize)>,
+    /// (origin, position there: the input index in a batch, the line in a
+    /// file): the order photos were added, whatever order results arrived in.
+    added: Vec<(Origin, usize)>,
     counts: Counts,
     /// Faces per p_male bin, split by label: `[female, male]`.
     histogram: [[u32; HISTOGRAM_BINS]; 2],
@@ -99,12 +121,17 @@ struct ViewKey {
 }
 
 impl ResultStore {
-    /// Adds a result from `run` (a batch, or a file of results); its `index`
-    /// becomes its position in the store.
-    pub fn push(&mut self, mut result: ImageResult, provenance: Provenance, run: u64) -> usize {
-        let id = self.images.len();
-        self.added.push((run, result.index));
-        result.index = id;
+    /// Adds a result from `origin`, at `position` there (the batch's input
+    /// index, or the file's line); returns its id in the store.
+    pub fn push(
+        &mut self,
+        result: ImageResult,
+        provenance: Provenance,
+        origin: Origin,
+        position: usize,
+    ) -> ResultId {
+        let id = ResultId(self.images.len());
+        self.added.push((origin, position));
         self.count(&result);
         self.images.push(result);
         self.provenance.push(provenance);
@@ -129,18 +156,22 @@ impl ResultStore {
         }
         for face in &result.faces {
             c.faces += 1;
-            let male = face.gender == "male";
-            if male {
-                c.male += 1;
-            } else {
-                c.female += 1;
-            }
+            let column = match face.gender {
+                Gender::Female => {
+                    c.female += 1;
+                    0
+                }
+                Gender::Male => {
+                    c.male += 1;
+                    1
+                }
+            };
             if face.uncertain {
                 c.uncertain += 1;
             }
             let bin = ((face.p_male.clamp(0.0, 1.0) * HISTOGRAM_BINS as f32) as usize)
                 .min(HISTOGRAM_BINS - 1);
-            self.histogram[usize::from(male)][bin] += 1;
+            self.histogram[column][bin] += 1;
         }
     }
 
@@ -152,8 +183,8 @@ impl ResultStore {
         self.images.is_empty()
     }
 
-    pub fn get(&self, id: usize) -> Option<&ImageResult> {
-        self.images.get(id)
+    pub fn get(&self, id: ResultId) -> Option<&ImageResult> {
+        self.images.get(id.0)
     }
 
     pub fn images(&self) -> &[ImageResult] {
@@ -201,7 +232,8 @@ impl ResultStore {
     fn compute_rows(&self, mode: RowMode, filter: &Filter, sort: Sort) -> Vec<Row> {
         let needle = filter.text.to_lowercase();
         let mut rows = Vec::new();
-        for (id, image) in self.images.iter().enumerate() {
+        for (n, image) in self.images.iter().enumerate() {
+            let id = ResultId(n);
             if !needle.is_empty()
                 && !image
                     .path
@@ -230,7 +262,7 @@ impl ResultStore {
                 }
                 (Status::Ok, RowMode::PerFace) => {
                     for (n, face) in image.faces.iter().enumerate() {
-                        if face_matches(filter, &face.gender, face.uncertain) {
+                        if face_matches(filter, face.gender, face.uncertain) {
                             rows.push(Row {
                                 image: id,
                                 face: Some(n),
@@ -242,7 +274,7 @@ impl ResultStore {
                     let matches = image
                         .faces
                         .iter()
-                        .any(|f| face_matches(filter, &f.gender, f.uncertain));
+                        .any(|f| face_matches(filter, f.gender, f.uncertain));
                     if matches {
                         rows.push(Row {
                             image: id,
@@ -270,8 +302,8 @@ impl ResultStore {
     }
 
     /// The label, score and p_male a row shows: its face's, or the photo's top-level answer.
-    pub fn row_values(&self, row: Row) -> (Option<&str>, Option<f32>, Option<f32>) {
-        let image = &self.images[row.image];
+    pub fn row_values(&self, row: Row) -> (Option<Gender>, Option<f32>, Option<f32>) {
+        let image = &self.images[row.image.0];
         let face = match row.face {
             Some(n) => image.faces.get(n),
             None => image
@@ -280,7 +312,7 @@ impl ResultStore {
                 .max_by(|a, b| a.area().total_cmp(&b.area())),
         };
         match face {
-            Some(f) => (Some(f.gender.as_str()), Some(f.score), Some(f.p_male)),
+            Some(f) => (Some(f.gender), Some(f.score), Some(f.p_male)),
             None => (None, None, None),
         }
     }
@@ -296,10 +328,10 @@ impl ResultStore {
     }
 
     fn compare(&self, a: &Row, b: &Row, column: SortColumn) -> Ordering {
-        let (ia, ib) = (&self.images[a.image], &self.images[b.image]);
+        let (ia, ib) = (&self.images[a.image.0], &self.images[b.image.0]);
         let (va, vb) = (self.row_values(*a), self.row_values(*b));
         let primary = match column {
-            SortColumn::Added => self.added[a.image].cmp(&self.added[b.image]),
+            SortColumn::Added => self.added[a.image.0].cmp(&self.added[b.image.0]),
             SortColumn::Path => ia.path.cmp(&ib.path),
             SortColumn::Gender => va.0.cmp(&vb.0),
             SortColumn::Score => cmp_option_f32(va.1, vb.1),
@@ -312,11 +344,10 @@ impl ResultStore {
     }
 }
 
-fn face_matches(filter: &Filter, gender: &str, uncertain: bool) -> bool {
-    let label = if gender == "male" {
-        filter.male
-    } else {
-        filter.female
+fn face_matches(filter: &Filter, gender: Gender, uncertain: bool) -> bool {
+    let label = match gender {
+        Gender::Male => filter.male,
+        Gender::Female => filter.female,
     };
     label && (!filter.uncertain_only || uncertain)
 }
@@ -334,19 +365,19 @@ fn cmp_option_f32(a: Option<f32>, b: Option<f32>) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::PhotoError;
     use crate::postprocess::{FaceResult, StageTimings, image_result};
 
-    fn face(gender: &str, p_male: f32, side: f32) -> FaceResult {
-        let score = if gender == "male" {
-            p_male
-        } else {
-            1.0 - p_male
+    fn face(gender: Gender, p_male: f32, side: f32) -> FaceResult {
+        let score = match gender {
+            Gender::Male => p_male,
+            Gender::Female => 1.0 - p_male,
         };
         FaceResult {
             bbox: [0.0, 0.0, side, side],
             landmarks: [[0.0; 2]; 5],
             detection_score: 0.9,
-            gender: gender.into(),
+            gender,
             score,
             p_male,
             uncertain: score < 0.6,
@@ -365,10 +396,11 @@ mod tests {
                 0,
                 "b.jpg".into(),
                 (9, 9),
-                vec![face("male", 0.9, 5.0)],
+                vec![face(Gender::Male, 0.9, 5.0)],
                 timings,
             ),
             provenance.clone(),
+            Origin::Batch(1),
             0,
         );
         store.push(
@@ -376,20 +408,26 @@ mod tests {
                 0,
                 "a.jpg".into(),
                 (9, 9),
-                vec![face("female", 0.1, 5.0), face("male", 0.55, 2.0)],
+                vec![
+                    face(Gender::Female, 0.1, 5.0),
+                    face(Gender::Male, 0.55, 2.0),
+                ],
                 timings,
             ),
             provenance.clone(),
+            Origin::Batch(1),
             0,
         );
         store.push(
             image_result(0, "c.png".into(), (9, 9), vec![], timings),
             provenance.clone(),
+            Origin::Batch(1),
             0,
         );
         store.push(
-            ImageResult::failed(0, "d.gif".into(), "damaged"),
+            ImageResult::failed(0, "d.gif".into(), PhotoError::input("damaged")),
             provenance,
+            Origin::Batch(1),
             0,
         );
         store
@@ -432,7 +470,7 @@ mod tests {
         assert_eq!(
             rows,
             &[Row {
-                image: 1,
+                image: ResultId(1),
                 face: Some(1)
             }]
         );
@@ -471,7 +509,7 @@ mod tests {
         assert_eq!(
             first,
             Row {
-                image: 0,
+                image: ResultId(0),
                 face: Some(0)
             }
         );
@@ -494,28 +532,39 @@ mod tests {
         };
         let mut store = ResultStore::default();
         let timings = StageTimings::default();
-        for (run, index, name) in [(2, 0, "later.jpg"), (1, 5, "b.jpg"), (1, 2, "a.jpg")] {
-            store.push(
+        for (origin, index, name) in [
+            (Origin::File(1), 0, "opened.jsonl"),
+            (Origin::Batch(2), 0, "later.jpg"),
+            (Origin::Batch(1), 5, "b.jpg"),
+            (Origin::Batch(1), 2, "a.jpg"),
+        ] {
+            let id = store.push(
                 image_result(index, name.into(), (9, 9), vec![], timings),
                 provenance.clone(),
-                run,
+                origin,
+                index,
+            );
+            assert_eq!(
+                store.get(id).unwrap().index,
+                index,
+                "the input index is kept"
             );
         }
         let rows = store
             .rows(RowMode::PerImage, &Filter::default(), Sort::default())
             .to_vec();
         let names: Vec<_> = rows.iter().map(|r| store_path(&store, r.image)).collect();
-        assert_eq!(names, ["a.jpg", "b.jpg", "later.jpg"]);
+        assert_eq!(names, ["a.jpg", "b.jpg", "later.jpg", "opened.jsonl"]);
         // Exports use the same order.
         let exported: Vec<_> = store
             .in_added_order()
             .iter()
             .map(|(r, _)| r.path.display().to_string())
             .collect();
-        assert_eq!(exported, ["a.jpg", "b.jpg", "later.jpg"]);
+        assert_eq!(exported, ["a.jpg", "b.jpg", "later.jpg", "opened.jsonl"]);
     }
 
-    fn store_path(store: &ResultStore, id: usize) -> String {
+    fn store_path(store: &ResultStore, id: ResultId) -> String {
         store.get(id).unwrap().path.display().to_string()
     }
 }

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 
 use super::events::UiEvent;
-use super::results::ResultStore;
-use super::settings_store::AppSettings;
-use crate::engine::{EngineEvent, Progress, Summary};
+use super::results::{Origin, ResultStore};
+use crate::batch::{EngineEvent, Progress, Summary};
 use crate::remote::Check;
 use crate::runtime::SessionReport;
 use crate::runtime::diagnosis::Diagnosis;
+use crate::settings_store::AppSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -172,10 +172,15 @@ impl AppState {
             UiEvent::Engine(event) => self.apply_engine(event),
             UiEvent::Result(result, provenance, run) => {
                 if let Some(error) = &result.error {
-                    self.log
-                        .push(Level::Error, format!("{}: {error}", result.path.display()));
+                    let wording = super::views::error_wording(result.error_kind);
+                    self.log.push(
+                        Level::Error,
+                        format!("{} ({wording}): {error}", result.path.display()),
+                    );
                 }
-                self.store.push(*result, provenance, run);
+                let position = result.index;
+                self.store
+                    .push(*result, provenance, Origin::Batch(run), position);
             }
             UiEvent::BatchEnded => {
                 self.batch = BatchState::default();
@@ -257,10 +262,9 @@ impl AppState {
                 };
                 // Opened files sort after every batch, in the order they were opened.
                 self.files_opened += 1;
-                let run = (1 << 32) + self.files_opened;
-                for (line, mut result) in results.into_iter().enumerate() {
-                    result.index = line;
-                    self.store.push(result, provenance.clone(), run);
+                let origin = Origin::File(self.files_opened);
+                for (line, result) in results.into_iter().enumerate() {
+                    self.store.push(result, provenance.clone(), origin, line);
                 }
                 for problem in problems {
                     self.log.push(Level::Warning, problem);
@@ -315,7 +319,7 @@ impl AppState {
         }
     }
 
-    fn log_skipped(&mut self, skipped: &[crate::engine::Skipped]) {
+    fn log_skipped(&mut self, skipped: &[crate::batch::Skipped]) {
         self.skipped += skipped.len();
         for s in skipped {
             self.log.push(

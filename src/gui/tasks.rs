@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::events::{UiEvent, UiSender};
-use super::settings_store::{self, AppSettings};
 use crate::export::{self, ExportFormat, Provenance};
 use crate::postprocess::ImageResult;
+use crate::settings_store::{self, AppSettings};
 
 fn spawn(name: &str, ui: &UiSender, work: impl FnOnce() -> UiEvent + Send + 'static) {
     let sender = ui.clone();
@@ -57,7 +57,9 @@ pub fn save_settings(ui: &UiSender, path: PathBuf, settings: AppSettings) {
 pub fn test_connection(ui: &UiSender, options: crate::remote::RemoteOptions) {
     spawn("test-connection", ui, move || {
         let url = options.url.clone();
-        let outcome = crate::remote::Remote::connect(options).map(|remote| remote.check());
+        let outcome = crate::remote::Remote::connect(options)
+            .map(|remote| remote.check())
+            .map_err(|e| e.to_string());
         UiEvent::ConnectionChecked { url, outcome }
     });
 }
@@ -75,30 +77,12 @@ pub fn open_results(ui: &UiSender, path: PathBuf) {
     });
 }
 
-/// Opens the system file manager on the folder holding `path`.
+/// Opens the system file manager with `path` selected (the desktop's file
+/// manager over D-Bus, else gio, xdg-open, Finder or Explorer).
 pub fn show_in_folder(ui: &UiSender, path: &Path) {
-    let folder = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    spawn("open-folder", ui, move || {
-        let opener = if cfg!(target_os = "macos") {
-            "open"
-        } else if cfg!(windows) {
-            "explorer"
-        } else {
-            "xdg-open"
-        };
-        match std::process::Command::new(opener).arg(&folder).status() {
-            Ok(status) if status.success() => UiEvent::Info(format!("Opened {}", folder.display())),
-            Ok(status) => UiEvent::TaskFailed(format!(
-                "Cannot open {}: {opener} exited with {status}",
-                folder.display()
-            )),
-            Err(e) => UiEvent::TaskFailed(format!(
-                "Cannot open {} with {opener}: {e}",
-                folder.display()
-            )),
-        }
+    let path = path.to_path_buf();
+    spawn("open-folder", ui, move || match opener::reveal(&path) {
+        Ok(()) => UiEvent::Info(format!("Showed {} in its folder", path.display())),
+        Err(e) => UiEvent::TaskFailed(format!("Cannot show {} in its folder: {e}", path.display())),
     });
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use egui::TextureHandle;
 
 use super::images::{ImageKind, ImageReady};
+use super::results::ResultId;
 
 pub struct CachedImage {
     pub texture: TextureHandle,
@@ -16,8 +17,8 @@ pub struct CachedImage {
 }
 
 pub struct TextureCache {
-    entries: HashMap<(usize, ImageKind), CachedImage>,
-    failed: HashMap<(usize, ImageKind), String>,
+    entries: HashMap<(ResultId, ImageKind), CachedImage>,
+    failed: HashMap<(ResultId, ImageKind), String>,
     capacity: usize,
     clock: u64,
 }
@@ -65,7 +66,7 @@ impl TextureCache {
     }
 
     /// The picture if it is loaded; marks it as recently used.
-    pub fn get(&mut self, id: usize, kind: ImageKind) -> Option<&CachedImage> {
+    pub fn get(&mut self, id: ResultId, kind: ImageKind) -> Option<&CachedImage> {
         self.clock += 1;
         let clock = self.clock;
         self.entries.get_mut(&(id, kind)).map(|entry| {
@@ -74,12 +75,12 @@ impl TextureCache {
         })
     }
 
-    pub fn failure(&self, id: usize, kind: ImageKind) -> Option<&str> {
+    pub fn failure(&self, id: ResultId, kind: ImageKind) -> Option<&str> {
         self.failed.get(&(id, kind)).map(String::as_str)
     }
 
     /// Neither loaded nor known to fail: worth asking the loader for.
-    pub fn needs(&self, id: usize, kind: ImageKind) -> bool {
+    pub fn needs(&self, id: ResultId, kind: ImageKind) -> bool {
         !self.entries.contains_key(&(id, kind)) && !self.failed.contains_key(&(id, kind))
     }
 

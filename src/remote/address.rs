@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::SetupError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
@@ -40,11 +42,13 @@ pub const SCHEMES: &str = "triton-grpc://, triton-grpcs://, triton-http://, trit
                            http:// or https:// (a /predict gateway)";
 
 impl FromStr for RemoteAddress {
-    type Err = String;
+    type Err = SetupError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        let url = reqwest::Url::parse(text.trim())
-            .map_err(|e| format!("`{text}` is not a server address ({e}); use {SCHEMES}"))?;
+    fn from_str(text: &str) -> Result<Self, SetupError> {
+        let url = reqwest::Url::parse(text.trim()).map_err(|e| SetupError::NotAnAddress {
+            text: text.to_string(),
+            reason: e.to_string(),
+        })?;
         let (protocol, tls, default_port) = match url.scheme() {
             "triton-grpc" => (Protocol::TritonGrpc, false, 8001),
             "triton-grpcs" => (Protocol::TritonGrpc, true, 8001),
@@ -52,12 +56,12 @@ impl FromStr for RemoteAddress {
             "triton-https" => (Protocol::TritonHttp, true, 8000),
             "http" => (Protocol::Gateway, false, 80),
             "https" => (Protocol::Gateway, true, 443),
-            other => return Err(format!("unknown scheme `{other}://`; use {SCHEMES}")),
+            other => return Err(SetupError::UnknownScheme(other.to_string())),
         };
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| format!("`{text}` names no host"))?;
+            .ok_or_else(|| SetupError::NoHost(text.to_string()))?;
         let port = url.port().unwrap_or(default_port);
         let path = match protocol {
             Protocol::Gateway => url
@@ -120,8 +124,12 @@ mod tests {
     #[test]
     fn unknown_scheme_and_garbage_say_what_is_accepted() {
         let err = "ftp://host".parse::<RemoteAddress>().unwrap_err();
-        assert!(err.contains("triton-grpc://"), "{err}");
+        assert_eq!(err, SetupError::UnknownScheme("ftp".into()));
+        assert!(err.to_string().contains("triton-grpc://"), "{err}");
         let err = "host:8001".parse::<RemoteAddress>().unwrap_err();
-        assert!(err.contains("triton-grpc://"), "{err}");
+        assert!(matches!(err, SetupError::UnknownScheme(_)), "{err}");
+        assert!(err.to_string().contains("triton-grpc://"), "{err}");
+        let err = "not a url".parse::<RemoteAddress>().unwrap_err();
+        assert!(matches!(err, SetupError::NotAnAddress { .. }), "{err}");
     }
 }

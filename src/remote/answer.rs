@@ -6,13 +6,16 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::RemoteError;
+use crate::error::ErrorKind;
+use crate::labels::Gender;
 use crate::postprocess::{FaceResult, ImageResult, StageTimings, Status};
 
 #[derive(Deserialize)]
 struct Answer {
     status: Option<Status>,
     error: Option<String>,
-    gender: Option<String>,
+    error_kind: Option<ErrorKind>,
+    gender: Option<Gender>,
     score: Option<f32>,
     uncertain: Option<bool>,
     width: Option<u32>,
@@ -38,6 +41,11 @@ pub fn parse_answer(json: &[u8], index: usize, path: PathBuf) -> Result<ImageRes
         index,
         path,
         status,
+        // A server that reports a failed photo without a kind found the photo unreadable.
+        error_kind: answer
+            .error
+            .as_ref()
+            .map(|_| answer.error_kind.unwrap_or(ErrorKind::Input)),
         error: answer.error,
         gender: answer.gender,
         score: answer.score,

@@ -3,6 +3,29 @@
 
 use std::time::Duration;
 
+use genderlens_core::PhotoError;
+
+use super::address::SCHEMES;
+
+/// Why a remote backend cannot be set up from the user's settings.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SetupError {
+    #[error("`{text}` is not a server address ({reason}); use {SCHEMES}")]
+    NotAnAddress { text: String, reason: String },
+    #[error("unknown scheme `{0}://`; use {SCHEMES}")]
+    UnknownScheme(String),
+    #[error("`{0}` names no host")]
+    NoHost(String),
+    #[error("the model name is empty")]
+    EmptyModel,
+    #[error("the timeout must be above 0 s, got {0}")]
+    Timeout(f64),
+    #[error("requests in flight must be 1 to 256, got {0}")]
+    InFlight(usize),
+    #[error("cannot set up the connection: {0}")]
+    Client(String),
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RemoteError {
     #[error("cannot reach the server: {0}")]
@@ -13,6 +36,10 @@ pub enum RemoteError {
     Timeout(Duration),
     #[error("the server refused this image: {0}")]
     Rejected(String),
+    /// Not about the image: a missing model, an unknown route, a token the
+    /// server does not accept.
+    #[error("the server denied the request: {0}")]
+    Denied(String),
     #[error("the server failed on this image: {0}")]
     Server(String),
     #[error("the server's answer makes no sense: {0}")]
@@ -20,6 +47,16 @@ pub enum RemoteError {
 }
 
 impl RemoteError {
+    /// The photo's failure: a refused image is the photo's fault, anything
+    /// else the server's.
+    pub fn into_photo_error(self, address: &impl std::fmt::Display) -> PhotoError {
+        let message = format!("{self} ({address})");
+        match self {
+            Self::Rejected(_) => PhotoError::input(message),
+            _ => PhotoError::upstream(message),
+        }
+    }
+
     /// Only failures that another attempt can fix; a 4xx never is.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Connect(_) | Self::Unavailable(_))
@@ -29,6 +66,7 @@ impl RemoteError {
     pub fn from_http_status(status: u16, message: String) -> Self {
         match status {
             503 => Self::Unavailable(message),
+            401 | 403 | 404 | 405 | 407 => Self::Denied(format!("HTTP {status}: {message}")),
             400..=499 => Self::Rejected(format!("HTTP {status}: {message}")),
             _ => Self::Server(format!("HTTP {status}: {message}")),
         }
@@ -62,6 +100,27 @@ mod tests {
         assert!(!RemoteError::from_http_status(500, "x".into()).is_retryable());
         assert!(RemoteError::Connect("refused".into()).is_retryable());
         assert!(!RemoteError::Timeout(Duration::from_secs(1)).is_retryable());
+    }
+
+    #[test]
+    fn only_a_refused_image_is_the_photos_fault() {
+        let kind = |e: RemoteError| e.into_photo_error(&"server").kind;
+        use genderlens_core::ErrorKind::{Input, Upstream};
+        assert_eq!(kind(RemoteError::from_http_status(400, "x".into())), Input);
+        assert_eq!(kind(RemoteError::from_http_status(422, "x".into())), Input);
+        assert_eq!(
+            kind(RemoteError::from_http_status(401, "x".into())),
+            Upstream
+        );
+        assert_eq!(
+            kind(RemoteError::from_http_status(404, "x".into())),
+            Upstream
+        );
+        assert_eq!(
+            kind(RemoteError::from_http_status(500, "x".into())),
+            Upstream
+        );
+        assert_eq!(kind(RemoteError::Timeout(Duration::from_secs(1))), Upstream);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use address::{Protocol, RemoteAddress};
-pub use error::RemoteError;
+pub use error::{RemoteError, SetupError};
 
 use crate::postprocess::ImageResult;
 use limiter::Limiter;
@@ -62,7 +62,7 @@ impl Default for RemoteOptions {
 }
 
 impl RemoteOptions {
-    pub fn address(&self) -> Result<RemoteAddress, String> {
+    pub fn address(&self) -> Result<RemoteAddress, SetupError> {
         self.url.parse()
     }
 
@@ -70,22 +70,16 @@ impl RemoteOptions {
         Duration::from_secs_f64(self.timeout_secs.clamp(0.1, 3600.0))
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SetupError> {
         self.address()?;
         if self.model.trim().is_empty() {
-            return Err("the model name is empty".into());
+            return Err(SetupError::EmptyModel);
         }
         if self.timeout_secs.is_nan() || self.timeout_secs <= 0.0 {
-            return Err(format!(
-                "the timeout must be above 0 s, got {}",
-                self.timeout_secs
-            ));
+            return Err(SetupError::Timeout(self.timeout_secs));
         }
         if self.max_in_flight == 0 || self.max_in_flight > 256 {
-            return Err(format!(
-                "requests in flight must be 1 to 256, got {}",
-                self.max_in_flight
-            ));
+            return Err(SetupError::InFlight(self.max_in_flight));
         }
         Ok(())
     }
@@ -139,13 +133,19 @@ pub struct Remote {
 }
 
 impl Remote {
-    pub fn connect(options: RemoteOptions) -> Result<Self, String> {
+    pub fn connect(options: RemoteOptions) -> Result<Self, SetupError> {
         options.validate()?;
         let address = options.address()?;
         let transport: Box<dyn Transport> = match address.protocol {
-            Protocol::TritonHttp => Box::new(triton_http::TritonHttp::new(&address, &options)?),
-            Protocol::TritonGrpc => Box::new(triton_grpc::TritonGrpc::new(&address, &options)?),
-            Protocol::Gateway => Box::new(gateway::Gateway::new(&address, &options)?),
+            Protocol::TritonHttp => Box::new(
+                triton_http::TritonHttp::new(&address, &options).map_err(SetupError::Client)?,
+            ),
+            Protocol::TritonGrpc => Box::new(
+                triton_grpc::TritonGrpc::new(&address, &options).map_err(SetupError::Client)?,
+            ),
+            Protocol::Gateway => {
+                Box::new(gateway::Gateway::new(&address, &options).map_err(SetupError::Client)?)
+            }
         };
         Ok(Self {
             limiter: Limiter::new(options.max_in_flight),
@@ -173,10 +173,12 @@ impl Remote {
 
     /// Classifies one image; every failure becomes that image's error result.
     pub fn classify(&self, index: usize, path: PathBuf, image: &[u8]) -> ImageResult {
-        match self.try_classify(image) {
-            Ok(json) => answer::parse_answer(&json, index, path.clone())
-                .unwrap_or_else(|e| ImageResult::failed(index, path, self.describe(&e))),
-            Err(e) => ImageResult::failed(index, path, self.describe(&e)),
+        match self
+            .try_classify(image)
+            .and_then(|json| answer::parse_answer(&json, index, path.clone()))
+        {
+            Ok(result) => result,
+            Err(e) => ImageResult::failed(index, path, e.into_photo_error(&self.address)),
         }
     }
 
@@ -197,10 +199,6 @@ impl Remote {
 
     pub fn check(&self) -> Vec<Check> {
         self.transport.check()
-    }
-
-    fn describe(&self, error: &RemoteError) -> String {
-        format!("{error} ({})", self.address)
     }
 }
 
@@ -281,11 +279,13 @@ mod tests {
             max_in_flight: 0,
             ..RemoteOptions::default()
         };
-        assert!(bad.validate().unwrap_err().contains("in flight"));
+        assert_eq!(bad.validate(), Err(SetupError::InFlight(0)));
         let bad = RemoteOptions {
             url: "localhost:8001".into(),
             ..RemoteOptions::default()
         };
-        assert!(bad.validate().unwrap_err().contains("triton-grpc://"));
+        let error = bad.validate().unwrap_err();
+        assert_eq!(error, SetupError::UnknownScheme("localhost".into()));
+        assert!(error.to_string().contains("triton-grpc://"));
     }
 }

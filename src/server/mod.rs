@@ -1,7 +1,6 @@
 //! `genderlens serve`: the `/predict` gateway of the original architecture,
 //! in Rust. It answers from the models in this process, or forwards to Triton.
 
-pub mod backend;
 pub mod metrics;
 pub mod routes;
 
@@ -10,14 +9,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-pub use backend::{LocalBackend, PredictBackend, RemoteBackend};
+use crate::backend::Backend;
 
 /// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight.
-pub fn serve(
-    listen: SocketAddr,
-    backend: Arc<dyn PredictBackend>,
-    max_upload_bytes: usize,
-) -> Result<()> {
+pub fn serve(listen: SocketAddr, backend: Arc<Backend>, max_upload_bytes: usize) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("genderlens-gateway")

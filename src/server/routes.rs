@@ -11,12 +11,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::backend::{PredictBackend, PredictError};
 use super::metrics::Metrics;
+use crate::backend::{Backend, PredictError};
+use crate::error::ErrorKind;
 use crate::postprocess::Status;
 
 pub struct AppState {
-    pub backend: Arc<dyn PredictBackend>,
+    pub backend: Arc<Backend>,
     pub metrics: Metrics,
     pub max_upload_bytes: usize,
 }
@@ -25,7 +26,7 @@ pub struct AppState {
 /// client gets a clean 413; larger ones are cut off.
 const DRAIN_FACTOR: usize = 8;
 
-pub fn router(backend: Arc<dyn PredictBackend>, max_upload_bytes: usize) -> Router {
+pub fn router(backend: Arc<Backend>, max_upload_bytes: usize) -> Router {
     let state = Arc::new(AppState {
         backend,
         metrics: Metrics::default(),
@@ -160,12 +161,19 @@ async fn predict(State(state): State<Arc<AppState>>, mut form: Multipart) -> Res
     let backend = state.backend.clone();
     let outcome = tokio::task::spawn_blocking(move || backend.predict(&name, bytes)).await;
     match outcome {
-        Ok(Ok(result)) if result.status == Status::Error => error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            result
-                .error
-                .unwrap_or_else(|| "the image could not be read".into()),
-        ),
+        Ok(Ok(result)) if result.status == Status::Error => {
+            let failure = result.failure();
+            let kind = failure.as_ref().map_or(ErrorKind::Internal, |f| f.kind);
+            let message =
+                failure.map_or_else(|| "the image could not be classified".into(), |f| f.message);
+            // The upload's own fault is the client's; anything else is ours or upstream's.
+            let status = match kind {
+                ErrorKind::Input => StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorKind::Upstream => StatusCode::BAD_GATEWAY,
+            };
+            error(status, message)
+        }
         Ok(Ok(result)) => {
             let mut answer = serde_json::to_value(&result).unwrap_or_default();
             if let Some(fields) = answer.as_object_mut() {

@@ -5,13 +5,13 @@ use egui::Ui;
 
 use super::{Action, face_colour, file_name, paint_photo_with_faces};
 use crate::gui::images::{ImageKind, ImageRequest};
-use crate::gui::results::ResultStore;
+use crate::gui::results::{ResultId, ResultStore};
 use crate::gui::textures::TextureCache;
 
 pub fn show(
     ui: &mut Ui,
     store: &ResultStore,
-    id: usize,
+    id: ResultId,
     textures: &mut TextureCache,
     wanted: &mut Vec<ImageRequest>,
     actions: &mut Vec<Action>,

@@ -6,7 +6,7 @@ use egui::{Color32, Sense, Ui, vec2};
 
 use super::{Action, ViewState, file_name, paint_photo_with_faces, status_badge};
 use crate::gui::images::{ImageKind, ImageRequest};
-use crate::gui::results::{ResultStore, RowMode};
+use crate::gui::results::{ResultId, ResultStore, RowMode};
 use crate::gui::textures::TextureCache;
 
 const TILE: f32 = 168.0;
@@ -52,7 +52,7 @@ pub fn show(
 fn tile(
     ui: &mut Ui,
     store: &ResultStore,
-    id: usize,
+    id: ResultId,
     view: &ViewState,
     textures: &mut TextureCache,
     wanted: &mut Vec<ImageRequest>,

@@ -17,9 +17,11 @@ use std::path::PathBuf;
 use egui::Color32;
 
 use super::events::DialogPurpose;
-use super::results::{Filter, RowMode, Sort};
-use super::settings_store::AppSettings;
+use super::results::{Filter, ResultId, RowMode, Sort};
+use crate::error::ErrorKind;
+use crate::labels::Gender;
 use crate::postprocess::{FaceResult, ImageResult, Status};
+use crate::settings_store::AppSettings;
 
 /// What the user asked for this frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,9 +32,9 @@ pub enum Action {
     Resume,
     Cancel,
     ClearResults,
-    Select(Option<usize>),
-    CopyJson(usize),
-    ShowInFolder(usize),
+    Select(Option<ResultId>),
+    CopyJson(ResultId),
+    ShowInFolder(ResultId),
     ApplySettings(Box<AppSettings>),
     CheckRuntime,
     /// Check that a remote server is ready and serves the right model.
@@ -55,7 +57,7 @@ pub struct ViewState {
     pub row_mode: RowMode,
     pub filter: Filter,
     pub sort: Sort,
-    pub selected: Option<usize>,
+    pub selected: Option<ResultId>,
     pub settings_open: bool,
     /// The settings being edited, applied only on "Apply".
     pub settings_draft: Option<AppSettings>,
@@ -92,25 +94,37 @@ pub const NO_FACE: Color32 = Color32::from_rgb(140, 140, 140);
 pub const WARNING: Color32 = Color32::from_rgb(226, 132, 20);
 pub const OK: Color32 = Color32::from_rgb(60, 160, 80);
 
-pub fn label_colour(gender: &str) -> Color32 {
-    if gender == "male" { MALE } else { FEMALE }
+pub fn label_colour(gender: Gender) -> Color32 {
+    match gender {
+        Gender::Male => MALE,
+        Gender::Female => FEMALE,
+    }
 }
 
 pub fn face_colour(face: &FaceResult) -> Color32 {
     if face.uncertain {
         UNCERTAIN
     } else {
-        label_colour(&face.gender)
+        label_colour(face.gender)
     }
 }
 
 /// A short badge for a photo's state, if it needs one.
 pub fn status_badge(result: &ImageResult) -> Option<(&'static str, Color32)> {
     match result.status {
-        Status::Error => Some(("error", ERROR)),
+        Status::Error => Some((error_wording(result.error_kind), ERROR)),
         Status::NoFace => Some(("no face", NO_FACE)),
         Status::Ok if result.faces.iter().any(|f| f.uncertain) => Some(("uncertain", UNCERTAIN)),
         Status::Ok => None,
+    }
+}
+
+/// What a failed photo's badge says: whose fault it is, in plain words.
+pub fn error_wording(kind: Option<ErrorKind>) -> &'static str {
+    match kind {
+        Some(ErrorKind::Input) => "cannot read",
+        Some(ErrorKind::Upstream) => "server error",
+        Some(ErrorKind::Internal) | None => "error",
     }
 }
 

@@ -4,11 +4,11 @@
 use egui::Ui;
 
 use super::{Action, ViewState};
-use crate::gui::settings_store::{AppSettings, BackendChoice, ThemeChoice};
 use crate::gui::state::{AppState, ConnectionTest, EngineStatus};
 use crate::remote::RemoteOptions;
 use crate::remote::address::SCHEMES;
 use crate::settings::ProviderChoice;
+use crate::settings_store::{AppSettings, BackendChoice, ThemeChoice};
 
 pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
     let draft = view

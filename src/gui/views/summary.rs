@@ -3,6 +3,8 @@
 use egui::Ui;
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
+use crate::labels::Gender;
+
 use super::{ERROR, FEMALE, MALE, NO_FACE, UNCERTAIN, ViewState};
 use crate::gui::results::{HISTOGRAM_BINS, ResultStore, RowMode};
 
@@ -77,7 +79,7 @@ pub fn show(ui: &mut Ui, store: &ResultStore, view: &mut ViewState) {
         .include_x(1.0)
         .include_y(0.0)
         .show(ui, |plot| {
-            plot.bar_chart(BarChart::new("female", bars(female)).color(FEMALE));
-            plot.bar_chart(BarChart::new("male", bars(male)).color(MALE));
+            plot.bar_chart(BarChart::new(Gender::Female.as_str(), bars(female)).color(FEMALE));
+            plot.bar_chart(BarChart::new(Gender::Male.as_str(), bars(male)).color(MALE));
         });
 }

@@ -69,7 +69,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 });
                 row.col(|ui| {
                     if let Some(g) = gender {
-                        ui.colored_label(label_colour(g), g);
+                        ui.colored_label(label_colour(g), g.as_str());
                     }
                 });
                 row.col(|ui| {

@@ -141,14 +141,13 @@ fn status_error(status: Status, timeout: Duration) -> RemoteError {
         Code::Unavailable => RemoteError::Connect(message),
         Code::DeadlineExceeded | Code::Cancelled => RemoteError::Timeout(timeout),
         Code::InvalidArgument
-        | Code::NotFound
         | Code::FailedPrecondition
         | Code::OutOfRange
-        | Code::Unimplemented
-        | Code::PermissionDenied
-        | Code::Unauthenticated
         | Code::ResourceExhausted
         | Code::AlreadyExists => RemoteError::Rejected(format!("{:?}: {message}", status.code())),
+        Code::NotFound | Code::Unimplemented | Code::PermissionDenied | Code::Unauthenticated => {
+            RemoteError::Denied(format!("{:?}: {message}", status.code()))
+        }
         Code::Unknown => RemoteError::Protocol(message),
         _ => RemoteError::Server(format!("{:?}: {message}", status.code())),
     }

@@ -1,0 +1,90 @@
+//! What the owner of a running batch can do to it from another thread:
+//! cancel, pause and resume, and add more photos.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+#[derive(Default)]
+pub struct BatchControl {
+    cancel: AtomicBool,
+    paused: Mutex<bool>,
+    wake: Condvar,
+    additions: Mutex<Additions>,
+    /// Photos listed so far; grows when photos are added to a running batch.
+    total: AtomicUsize,
+}
+
+struct Additions {
+    /// False once the feeder has run dry and the batch is finishing.
+    open: bool,
+    paths: Vec<PathBuf>,
+}
+
+impl Default for Additions {
+    fn default() -> Self {
+        Self {
+            open: true,
+            paths: Vec::new(),
+        }
+    }
+}
+
+impl BatchControl {
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+        // A paused feeder must wake up to see it.
+        self.set_paused(false);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    /// Photos listed so far.
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_total(&self, total: usize) {
+        self.total.store(total, Ordering::SeqCst);
+    }
+
+    /// While paused no new photo enters the pipeline; photos in flight finish.
+    pub fn set_paused(&self, paused: bool) {
+        *self.paused.lock().unwrap_or_else(|e| e.into_inner()) = paused;
+        self.wake.notify_all();
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *self.paused.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn wait_while_paused(&self) {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        while *paused && !self.is_cancelled() {
+            paused = self.wake.wait(paused).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Queues more files or folders; false when the batch has already finished
+    /// feeding (start a new batch for them instead).
+    pub fn add(&self, paths: impl IntoIterator<Item = PathBuf>) -> bool {
+        let mut additions = self.additions.lock().unwrap_or_else(|e| e.into_inner());
+        if !additions.open || self.is_cancelled() {
+            return false;
+        }
+        additions.paths.extend(paths);
+        true
+    }
+
+    /// Takes the queued additions, or closes the batch to additions when there are none.
+    pub(crate) fn take_additions(&self) -> Vec<PathBuf> {
+        let mut additions = self.additions.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = std::mem::take(&mut additions.paths);
+        if taken.is_empty() {
+            additions.open = false;
+        }
+        taken
+    }
+}

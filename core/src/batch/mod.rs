@@ -1,0 +1,379 @@
+//! The one batch runner. It owns everything about a batch that does not
+//! depend on where photos are classified: listing the inputs, pause, resume,
+//! additions and cancel, the tally, progress and the [`Summary`]. The work
+//! itself plugs in as [`Stages`]: the local pipeline, or request workers
+//! talking to a remote server.
+
+pub mod control;
+pub mod feed;
+pub mod inputs;
+pub mod progress;
+pub mod service;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use crate::error::PhotoError;
+use crate::postprocess::{ImageResult, Status};
+use crate::runtime::SessionReport;
+pub use control::BatchControl;
+pub use inputs::{InputItem, Skipped};
+pub use progress::Progress;
+pub use service::{Service, ServiceError};
+
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// The inputs are listed; `total` photos will be reported.
+    Started {
+        total: usize,
+        skipped: Vec<Skipped>,
+    },
+    /// Photos added to the running batch; `total` is the new total.
+    Added {
+        total: usize,
+        skipped: Vec<Skipped>,
+    },
+    /// Something worth showing while nothing else moves (e.g. a TensorRT build).
+    Status(String),
+    /// A model's session is ready, and where it runs.
+    SessionReady(SessionReport),
+    Image(Box<ImageResult>),
+    Progress(Progress),
+    Finished(Summary),
+    /// The batch could not run at all (e.g. a model failed to load).
+    Failed(String),
+}
+
+/// How the local classifier was fed: runs, chips and the largest batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchStats {
+    pub runs: usize,
+    pub chips: usize,
+    pub largest_batch: usize,
+    pub classify_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub total: usize,
+    pub ok: usize,
+    pub no_face: usize,
+    pub failed: usize,
+    pub faces: usize,
+    pub skipped: usize,
+    pub cancelled: bool,
+    pub elapsed: Duration,
+    pub batches: BatchStats,
+}
+
+/// Called after every event, e.g. to ask the GUI for a repaint.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// One photo handed to the stages, tagged with its input position.
+pub struct Job {
+    pub index: usize,
+    pub path: PathBuf,
+    pub payload: Payload,
+}
+
+/// What the stages read for a photo.
+pub enum Payload {
+    /// The file at the job's path.
+    File,
+    /// An image already in memory (an upload); the path is only its name.
+    Bytes(Vec<u8>),
+}
+
+/// The work between the input feed and the results.
+pub trait Stages: Send + 'static {
+    /// Takes jobs until `jobs` closes and sends one result per job to
+    /// `results` (jobs arriving after a cancel may be dropped). `Err` means
+    /// the batch cannot run at all; the stages must then drop `jobs` so the
+    /// feed stops.
+    fn run(
+        self: Box<Self>,
+        jobs: Receiver<Job>,
+        results: Sender<ImageResult>,
+        context: StageContext,
+    ) -> Result<BatchStats, String>;
+}
+
+/// What the stages may use of the batch they run in.
+#[derive(Clone)]
+pub struct StageContext {
+    pub emitter: Emitter,
+    pub control: Arc<BatchControl>,
+}
+
+/// Sends the batch's events, asking for a repaint after each.
+#[derive(Clone)]
+pub struct Emitter {
+    tx: Sender<EngineEvent>,
+    notify: Option<Notify>,
+}
+
+impl Emitter {
+    pub fn send(&self, event: EngineEvent) {
+        // A closed channel means nobody listens any more; the batch winds down on its own.
+        let _ = self.tx.send(event);
+        if let Some(notify) = &self.notify {
+            notify();
+        }
+    }
+}
+
+/// Where a batch's photos come from.
+pub enum Source {
+    /// Files and folders, listed up front (more may be added while it runs).
+    Paths(Vec<PathBuf>),
+    /// Jobs arriving until the sender is dropped (a server); each carries its index.
+    Stream(Receiver<Job>),
+}
+
+/// A running batch: its events, and a way to stop it.
+pub struct BatchHandle {
+    events: Receiver<EngineEvent>,
+    control: Arc<BatchControl>,
+    coordinator: Option<JoinHandle<()>>,
+}
+
+impl BatchHandle {
+    pub fn events(&self) -> &Receiver<EngineEvent> {
+        &self.events
+    }
+
+    /// Stops feeding new photos; photos already in flight are dropped unreported.
+    pub fn cancel(&self) {
+        self.control.cancel();
+    }
+
+    /// A cancel action that can be moved to another thread (a signal handler, a button).
+    pub fn canceller(&self) -> impl Fn() + Send + Sync + 'static {
+        let control = self.control.clone();
+        move || control.cancel()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.control.is_cancelled()
+    }
+
+    /// Pause, resume and additions, shareable with other threads.
+    pub fn control(&self) -> &Arc<BatchControl> {
+        &self.control
+    }
+
+    /// Collects every event until the batch ends.
+    pub fn wait(mut self) -> Vec<EngineEvent> {
+        let events: Vec<EngineEvent> = self.events.iter().collect();
+        if let Some(handle) = self.coordinator.take() {
+            let _ = handle.join();
+        }
+        events
+    }
+
+    /// Runs the batch to its end and returns the results in input order.
+    pub fn collect(self) -> Result<(Vec<ImageResult>, Summary), String> {
+        let mut results = Vec::new();
+        let mut summary = None;
+        for event in self.wait() {
+            match event {
+                EngineEvent::Image(result) => results.push(*result),
+                EngineEvent::Finished(s) => summary = Some(s),
+                EngineEvent::Failed(message) => return Err(message),
+                _ => {}
+            }
+        }
+        results.sort_by_key(|r| r.index);
+        let summary = summary.ok_or("the batch ended without a summary")?;
+        Ok((results, summary))
+    }
+}
+
+/// Starts a batch of `source` through `stages` in the background.
+pub fn start(source: Source, stages: Box<dyn Stages>, notify: Option<Notify>) -> BatchHandle {
+    start_with(source, stages, notify, Arc::new(BatchControl::default()))
+}
+
+/// Like [`start`], under a control made beforehand (one already paused,
+/// say, so that not a single photo starts before the owner resumes it).
+pub fn start_with(
+    source: Source,
+    stages: Box<dyn Stages>,
+    notify: Option<Notify>,
+    control: Arc<BatchControl>,
+) -> BatchHandle {
+    let (tx, events) = bounded(256);
+    let context = StageContext {
+        emitter: Emitter { tx, notify },
+        control: control.clone(),
+    };
+    let coordinator = spawn("genderlens-batch".into(), move || {
+        run(source, stages, context);
+    });
+    BatchHandle {
+        events,
+        control,
+        coordinator: Some(coordinator),
+    }
+}
+
+/// How far a batch has got; the one place results are counted.
+struct Tally {
+    tracker: progress::ProgressTracker,
+    no_face: usize,
+}
+
+impl Tally {
+    fn count(&mut self, result: &ImageResult, total: usize) -> Progress {
+        let tracker = &mut self.tracker;
+        tracker.total = total;
+        tracker.done += 1;
+        tracker.faces += result.faces.len();
+        match result.status {
+            Status::Error => tracker.failed += 1,
+            Status::NoFace => self.no_face += 1,
+            Status::Ok => {}
+        }
+        tracker.snapshot(Some(result.path.clone()))
+    }
+
+    fn summary(&self, control: &BatchControl, skipped: usize, batches: BatchStats) -> Summary {
+        let tracker = &self.tracker;
+        Summary {
+            total: control.total(),
+            ok: tracker.done - tracker.failed - self.no_face,
+            no_face: self.no_face,
+            failed: tracker.failed,
+            faces: tracker.faces,
+            skipped,
+            cancelled: control.is_cancelled(),
+            elapsed: tracker.elapsed(),
+            batches,
+        }
+    }
+}
+
+fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
+    let StageContext { emitter, control } = context.clone();
+    let (jobs_tx, jobs_rx) = bounded::<Job>(16);
+    let (results_tx, results_rx) = bounded::<ImageResult>(64);
+
+    let feeder = match source {
+        Source::Paths(paths) => {
+            let mut list = inputs::collect_inputs(&paths);
+            control.set_total(list.items.len());
+            let skipped_at_start = list.skipped.len();
+            emitter.send(EngineEvent::Started {
+                total: list.items.len(),
+                skipped: std::mem::take(&mut list.skipped),
+            });
+            let (control, emitter, results_tx) =
+                (control.clone(), emitter.clone(), results_tx.clone());
+            spawn("genderlens-feed".into(), move || {
+                skipped_at_start + feed_paths(list, &jobs_tx, &results_tx, &control, &emitter)
+            })
+        }
+        Source::Stream(incoming) => {
+            emitter.send(EngineEvent::Started {
+                total: 0,
+                skipped: Vec::new(),
+            });
+            let control = control.clone();
+            spawn("genderlens-feed".into(), move || {
+                feed_stream(&incoming, &jobs_tx, &control);
+                0
+            })
+        }
+    };
+    let worker = spawn("genderlens-stages".into(), {
+        let results_tx = results_tx.clone();
+        move || stages.run(jobs_rx, results_tx, context)
+    });
+    drop(results_tx);
+
+    let mut tally = Tally {
+        tracker: progress::ProgressTracker::new(control.total()),
+        no_face: 0,
+    };
+    for result in results_rx.iter() {
+        // Photos in flight when the batch was cancelled go unreported.
+        if control.is_cancelled() {
+            continue;
+        }
+        let progress = tally.count(&result, control.total());
+        emitter.send(EngineEvent::Image(Box::new(result)));
+        emitter.send(EngineEvent::Progress(progress));
+    }
+    let skipped = feeder.join().unwrap_or_default();
+    let outcome = worker
+        .join()
+        .unwrap_or_else(|_| Err("the batch's workers stopped unexpectedly".into()));
+    emitter.send(match outcome {
+        Ok(batches) => EngineEvent::Finished(tally.summary(&control, skipped, batches)),
+        Err(message) => EngineEvent::Failed(message),
+    });
+}
+
+/// Hands out the listed photos, then any added while running; unusable
+/// inputs go straight to the results. Returns how many added paths were
+/// skipped as not images.
+fn feed_paths(
+    list: inputs::InputList,
+    jobs: &Sender<Job>,
+    results: &Sender<ImageResult>,
+    control: &BatchControl,
+    emitter: &Emitter,
+) -> usize {
+    let mut skipped = 0;
+    let mut feed = feed::Feed::new(list);
+    let mut announce = |event: EngineEvent| {
+        if let EngineEvent::Added { skipped: s, .. } = &event {
+            skipped += s.len();
+        }
+        emitter.send(event);
+    };
+    while let Some((index, item)) = feed.next(control, &mut announce) {
+        let sent = match item {
+            InputItem::Photo(path) => jobs
+                .send(Job {
+                    index,
+                    path,
+                    payload: Payload::File,
+                })
+                .is_ok(),
+            InputItem::Unusable { path, reason } => results
+                .send(ImageResult::failed(index, path, PhotoError::input(reason)))
+                .is_ok(),
+        };
+        if !sent {
+            break;
+        }
+    }
+    skipped
+}
+
+fn feed_stream(incoming: &Receiver<Job>, jobs: &Sender<Job>, control: &BatchControl) {
+    for job in incoming.iter() {
+        if control.is_cancelled() {
+            break;
+        }
+        control.set_total(control.total() + 1);
+        if jobs.send(job).is_err() {
+            break;
+        }
+    }
+}
+
+pub fn spawn<T: Send + 'static>(
+    name: String,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> JoinHandle<T> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(work)
+        .expect("spawning a batch thread")
+}

@@ -1,0 +1,370 @@
+//! The local pipeline: loaded models and settings ([`Engine`]), and the
+//! stages that run them inside a batch ([`LocalStages`]).
+//!
+//! Jobs → decode workers → detect workers → one classifier worker that
+//! batches chips across photos → results. Every queue is bounded, so memory
+//! stays flat however many photos a folder holds.
+
+pub mod bootstrap;
+pub mod classify_stage;
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use crate::batch::{
+    self, BatchHandle, BatchStats, EngineEvent, Job, Notify, Payload, Service, Source,
+    StageContext, Stages,
+};
+use crate::error::PhotoError;
+use crate::manifest::ModelBundle;
+use crate::model::GenderClassifier;
+use crate::postprocess::ImageResult;
+use crate::preprocess::detect::{DetectorOptions, FaceDetector};
+use crate::preprocess::{self, Aligner, DecodedPhoto, PreparedPhoto};
+use crate::runtime::{ModelToLoad, Runtime, SessionReport};
+use crate::settings::EngineSettings;
+pub use bootstrap::load_engine;
+
+/// Loaded models and settings; starts batches.
+#[derive(Clone)]
+pub struct Engine {
+    runtime: Arc<Runtime>,
+    bundle: Arc<ModelBundle>,
+    settings: EngineSettings,
+    aligner: Arc<Aligner>,
+    pool: Arc<SessionPool>,
+}
+
+/// Sessions kept between batches: building one costs a model load, and on a
+/// GPU possibly a TensorRT engine build.
+#[derive(Default)]
+struct SessionPool {
+    detectors: Mutex<Vec<(FaceDetector, SessionReport)>>,
+    classifier: Mutex<Option<(GenderClassifier, SessionReport)>>,
+}
+
+impl Engine {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        bundle: Arc<ModelBundle>,
+        settings: EngineSettings,
+    ) -> Result<Self> {
+        settings.validate()?;
+        let aligner = Arc::new(Aligner::new(&bundle)?);
+        Ok(Self {
+            runtime,
+            bundle,
+            settings,
+            aligner,
+            pool: Arc::default(),
+        })
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    pub fn bundle(&self) -> &ModelBundle {
+        &self.bundle
+    }
+
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// Identifies the pooled sessions, so a test can tell a reused session
+    /// from a rebuilt one: (detector addresses, classifier address).
+    pub fn pooled_session_ids(&self) -> (Vec<usize>, Option<usize>) {
+        let detectors = lock(&self.pool.detectors)
+            .iter()
+            .map(|(d, _)| d.session_id())
+            .collect();
+        let classifier = lock(&self.pool.classifier)
+            .as_ref()
+            .map(|(c, _)| c.session_id());
+        (detectors, classifier)
+    }
+
+    /// Classifies everything under `paths` in the background.
+    pub fn start(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
+        batch::start(Source::Paths(paths), self.stages(), notify)
+    }
+
+    /// Like [`Engine::start`], but paused: nothing is classified until the
+    /// handle's control resumes it.
+    pub fn start_paused(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
+        let control = Arc::new(batch::BatchControl::default());
+        control.set_paused(true);
+        batch::start_with(Source::Paths(paths), self.stages(), notify, control)
+    }
+
+    /// The pipeline for a server: images in memory in, one result each out.
+    pub fn serve(&self) -> Service {
+        Service::start(self.stages())
+    }
+
+    /// This engine's pipeline, to plug into a batch.
+    pub fn stages(&self) -> Box<dyn Stages> {
+        Box::new(LocalStages {
+            engine: self.clone(),
+        })
+    }
+
+    /// Runs a batch to the end on this thread's behalf and returns the results in input order.
+    pub fn classify_all(&self, paths: Vec<PathBuf>) -> Result<(Vec<ImageResult>, batch::Summary)> {
+        self.start(paths, None)
+            .collect()
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Takes a pooled detector or builds one. Workers build in turn so a
+    /// first-run TensorRT build happens once and the rest load the cached engine.
+    fn acquire_detector(
+        &self,
+        context: &StageContext,
+        reported: &Mutex<bool>,
+    ) -> Result<(FaceDetector, SessionReport)> {
+        let pooled = lock(&self.pool.detectors).pop();
+        let mut reported = lock(reported);
+        let (detector, report) = match pooled {
+            Some(pooled) => pooled,
+            None => {
+                let model = ModelToLoad::detector(&self.bundle, &self.settings);
+                if !*reported && self.runtime.engine_build_pending(&model, &self.settings) {
+                    context.emitter.send(EngineEvent::Status(
+                        "Optimising the face detector for this GPU (first run only)…".into(),
+                    ));
+                }
+                let (session, report) = self.runtime.session(&model, &self.settings)?;
+                let detector = FaceDetector::new(
+                    session,
+                    self.bundle.manifest.detector.clone(),
+                    DetectorOptions {
+                        threshold: self.settings.detection_threshold,
+                        min_face_px: self.settings.min_face_px,
+                    },
+                );
+                (detector, report)
+            }
+        };
+        if !*reported {
+            context
+                .emitter
+                .send(EngineEvent::SessionReady(report.clone()));
+            *reported = true;
+        }
+        Ok((detector, report))
+    }
+
+    fn acquire_classifier(
+        &self,
+        context: &StageContext,
+    ) -> Result<(GenderClassifier, SessionReport)> {
+        let (classifier, report) = match lock(&self.pool.classifier).take() {
+            Some(pooled) => pooled,
+            None => {
+                let model = ModelToLoad::classifier(&self.bundle, &self.settings);
+                if self.runtime.engine_build_pending(&model, &self.settings) {
+                    context.emitter.send(EngineEvent::Status(
+                        "Optimising the classifier for this GPU (first run only)…".into(),
+                    ));
+                }
+                let (session, report) = self.runtime.session(&model, &self.settings)?;
+                let classifier =
+                    GenderClassifier::new(session, self.bundle.manifest.classifier.clone());
+                (classifier, report)
+            }
+        };
+        context
+            .emitter
+            .send(EngineEvent::SessionReady(report.clone()));
+        Ok((classifier, report))
+    }
+
+    fn decode(&self, path: &Path, payload: Payload) -> Result<DecodedPhoto, PhotoError> {
+        let manifest = &self.bundle.manifest;
+        match payload {
+            Payload::File => preprocess::decode_photo(path, &self.settings, manifest),
+            Payload::Bytes(bytes) => {
+                preprocess::decode_photo_bytes(&bytes, &self.settings, manifest)
+            }
+        }
+        .map_err(|e| PhotoError::input(e.to_string()))
+    }
+}
+
+/// The decode → detect → classify pipeline of one batch.
+pub struct LocalStages {
+    engine: Engine,
+}
+
+impl Stages for LocalStages {
+    fn run(
+        self: Box<Self>,
+        jobs: Receiver<Job>,
+        results: Sender<ImageResult>,
+        context: StageContext,
+    ) -> Result<BatchStats, String> {
+        let engine = self.engine;
+        let settings = &engine.settings;
+        let (decoded_tx, decoded_rx) = bounded::<Staged<DecodedPhoto>>(settings.detect_workers * 2);
+        let (prepared_tx, prepared_rx) = bounded::<Staged<PreparedPhoto>>(64);
+        let fatal = Arc::new(Mutex::new(None::<String>));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let mut workers = Vec::new();
+
+        for n in 0..settings.decode_workers {
+            let (rx, tx) = (jobs.clone(), decoded_tx.clone());
+            let (engine, control) = (engine.clone(), context.control.clone());
+            workers.push(batch::spawn(format!("genderlens-decode-{n}"), move || {
+                for Job {
+                    index,
+                    path,
+                    payload,
+                } in rx.iter()
+                {
+                    if control.is_cancelled() {
+                        continue;
+                    }
+                    let outcome = catch_panic(|| engine.decode(&path, payload));
+                    if tx.send(Staged::new(index, path, outcome)).is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+        drop((jobs, decoded_tx));
+
+        let detector_reported = Arc::new(Mutex::new(false));
+        for n in 0..settings.detect_workers {
+            let (rx, tx) = (decoded_rx.clone(), prepared_tx.clone());
+            let (engine, context, reported) =
+                (engine.clone(), context.clone(), detector_reported.clone());
+            let (fatal, cancel) = (fatal.clone(), cancel.clone());
+            workers.push(batch::spawn(format!("genderlens-detect-{n}"), move || {
+                let (mut detector, report) = match engine.acquire_detector(&context, &reported) {
+                    Ok(pooled) => pooled,
+                    Err(e) => {
+                        record_fatal(
+                            &fatal,
+                            &cancel,
+                            &context,
+                            format!("the face detector could not start: {e:#}"),
+                        );
+                        return;
+                    }
+                };
+                for staged in rx.iter() {
+                    if cancel.load(Ordering::SeqCst) || context.control.is_cancelled() {
+                        continue;
+                    }
+                    let staged = staged.then(|photo| {
+                        catch_panic(|| {
+                            preprocess::detect_and_align(&mut detector, photo, &engine.aligner)
+                                .map_err(|e| PhotoError::internal(format!("{e:#}")))
+                        })
+                    });
+                    if tx.send(staged).is_err() {
+                        break;
+                    }
+                }
+                lock(&engine.pool.detectors).push((detector, report));
+            }));
+        }
+        drop((decoded_rx, prepared_tx));
+
+        let stats = match engine.acquire_classifier(&context) {
+            Ok((mut classifier, report)) => {
+                let stage = classify_stage::ClassifyStage {
+                    max_batch: settings.max_batch,
+                    linger: Duration::from_millis(40),
+                    uncertain_below: settings.uncertain_below,
+                    labels: engine.bundle.labels,
+                };
+                let stats = stage.run(&mut classifier, &prepared_rx, &context.control, |result| {
+                    let _ = results.send(result);
+                });
+                *lock(&engine.pool.classifier) = Some((classifier, report));
+                Some(stats)
+            }
+            Err(e) => {
+                record_fatal(
+                    &fatal,
+                    &cancel,
+                    &context,
+                    format!("the classifier could not start: {e:#}"),
+                );
+                None
+            }
+        };
+        // Draining stops the detect workers; they then return their sessions.
+        drop(prepared_rx);
+        for worker in workers {
+            let _ = worker.join();
+        }
+        match lock(&fatal).take() {
+            Some(message) => Err(message),
+            None => Ok(stats.unwrap_or_default()),
+        }
+    }
+}
+
+/// One photo moving between stages; `Err` carries the failure for its result.
+pub struct Staged<T> {
+    pub index: usize,
+    pub path: PathBuf,
+    pub outcome: Result<T, PhotoError>,
+}
+
+impl<T> Staged<T> {
+    fn new(index: usize, path: PathBuf, outcome: Result<T, PhotoError>) -> Self {
+        Self {
+            index,
+            path,
+            outcome,
+        }
+    }
+
+    /// The next stage's work on this photo, unless an earlier stage failed it.
+    fn then<O>(self, work: impl FnOnce(T) -> Result<O, PhotoError>) -> Staged<O> {
+        Staged::new(self.index, self.path, self.outcome.and_then(work))
+    }
+}
+
+/// A worker that panicked while holding a lock left only plain data behind.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A model that cannot load ends the batch: the feed stops and the batch
+/// reports `Failed` instead of a summary.
+fn record_fatal(
+    slot: &Mutex<Option<String>>,
+    cancel: &AtomicBool,
+    context: &StageContext,
+    message: String,
+) {
+    lock(slot).get_or_insert(message);
+    cancel.store(true, Ordering::SeqCst);
+    context.control.cancel();
+}
+
+/// A decoder or runtime bug triggered by one file must cost only that file.
+fn catch_panic<T>(work: impl FnOnce() -> Result<T, PhotoError>) -> Result<T, PhotoError> {
+    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        Err(PhotoError::internal(format!(
+            "internal error while processing this file: {detail}"
+        )))
+    })
+}

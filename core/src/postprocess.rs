@@ -1,0 +1,239 @@
+//! Step 3 of the pipeline (`gender_postprocess`): probabilities to results,
+//! in the schema shared by the CLI, the desktop app and the `/predict` answer.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorKind, PhotoError};
+use crate::labels::{Gender, Labels};
+use crate::preprocess::detect::Detection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    NoFace,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::NoFace => "no_face",
+            Self::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceResult {
+    /// `[left, top, right, bottom]` in the upright photo's pixels.
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    pub landmarks: [[f32; 2]; 5],
+    pub detection_score: f32,
+    pub gender: Gender,
+    /// Probability of `gender`.
+    pub score: f32,
+    pub p_male: f32,
+    pub uncertain: bool,
+}
+
+impl FaceResult {
+    pub fn area(&self) -> f32 {
+        (self.bbox[2] - self.bbox[0]) * (self.bbox[3] - self.bbox[1])
+    }
+}
+
+/// Milliseconds spent on each stage for one photo (not serialised).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimings {
+    pub decode_ms: f64,
+    pub detect_ms: f64,
+    pub align_ms: f64,
+    pub classify_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageResult {
+    /// Position of this photo in the batch's input list (for a server, in
+    /// its stream of requests); nothing else.
+    pub index: usize,
+    pub path: PathBuf,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whose fault `error` is; set exactly when `error` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
+    /// The largest face's label, so one photo's answer keeps the `/predict` shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertain: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    pub faces: Vec<FaceResult>,
+    #[serde(skip)]
+    pub timings: StageTimings,
+}
+
+impl ImageResult {
+    pub fn failed(index: usize, path: PathBuf, error: PhotoError) -> Self {
+        Self {
+            index,
+            path,
+            status: Status::Error,
+            error: Some(error.message),
+            error_kind: Some(error.kind),
+            gender: None,
+            score: None,
+            uncertain: None,
+            width: None,
+            height: None,
+            faces: Vec::new(),
+            timings: StageTimings::default(),
+        }
+    }
+
+    /// The failure, when this photo has one.
+    pub fn failure(&self) -> Option<PhotoError> {
+        Some(PhotoError::new(
+            self.error_kind.unwrap_or(ErrorKind::Internal),
+            self.error.clone()?,
+        ))
+    }
+}
+
+/// One face's answer from the classifier's two probabilities (in the model's
+/// output order). Values that are not probabilities mean the model or the
+/// runtime misbehaved: an internal error, never a NaN score.
+pub fn face_result(
+    detection: &Detection,
+    probabilities: [f32; 2],
+    labels: &Labels,
+    uncertain_below: f32,
+) -> Result<FaceResult, PhotoError> {
+    if !probabilities
+        .iter()
+        .all(|p| p.is_finite() && (-1e-3..=1.0 + 1e-3).contains(p))
+    {
+        return Err(PhotoError::internal(format!(
+            "the classifier returned {probabilities:?}, which are not probabilities"
+        )));
+    }
+    let best = usize::from(probabilities[1] > probabilities[0]);
+    let score = probabilities[best];
+    Ok(FaceResult {
+        bbox: detection.bbox,
+        landmarks: detection.landmarks,
+        detection_score: detection.score,
+        gender: labels.by_output()[best],
+        score,
+        p_male: probabilities[labels.male_output()],
+        uncertain: score < uncertain_below,
+    })
+}
+
+/// Assembles one photo's result; the top-level label is the largest face's.
+pub fn image_result(
+    index: usize,
+    path: PathBuf,
+    (width, height): (u32, u32),
+    faces: Vec<FaceResult>,
+    timings: StageTimings,
+) -> ImageResult {
+    let largest = faces
+        .iter()
+        .max_by(|a, b| a.area().total_cmp(&b.area()))
+        .cloned();
+    ImageResult {
+        index,
+        path,
+        status: if faces.is_empty() {
+            Status::NoFace
+        } else {
+            Status::Ok
+        },
+        error: None,
+        error_kind: None,
+        gender: largest.as_ref().map(|f| f.gender),
+        score: largest.as_ref().map(|f| f.score),
+        uncertain: largest.as_ref().map(|f| f.uncertain),
+        width: Some(width),
+        height: Some(height),
+        faces,
+        timings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detection(bbox: [f32; 4]) -> Detection {
+        Detection {
+            bbox,
+            face_box: bbox,
+            landmarks: [[0.0; 2]; 5],
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn label_score_and_uncertain_band() {
+        let labels = labels();
+        let sure =
+            face_result(&detection([0.0, 0.0, 1.0, 1.0]), [0.03, 0.97], &labels, 0.6).unwrap();
+        assert_eq!(
+            (sure.gender, sure.score, sure.uncertain),
+            (Gender::Male, 0.97, false)
+        );
+        let doubtful =
+            face_result(&detection([0.0, 0.0, 1.0, 1.0]), [0.55, 0.45], &labels, 0.6).unwrap();
+        assert_eq!(doubtful.gender, Gender::Female);
+        assert!(doubtful.uncertain);
+        assert_eq!(doubtful.p_male, 0.45);
+    }
+
+    #[test]
+    fn a_malformed_model_output_is_an_internal_error() {
+        for bad in [[f32::NAN, 0.5], [0.2, f32::INFINITY], [3.0, -2.0]] {
+            let error = face_result(&detection([0.0, 0.0, 1.0, 1.0]), bad, &labels(), 0.6)
+                .expect_err("not probabilities");
+            assert_eq!(error.kind, ErrorKind::Internal);
+        }
+    }
+
+    fn labels() -> Labels {
+        Labels::from_manifest(&["female".into(), "male".into()]).unwrap()
+    }
+
+    #[test]
+    fn top_level_answer_comes_from_the_largest_face() {
+        let labels = labels();
+        let small =
+            face_result(&detection([0.0, 0.0, 10.0, 10.0]), [0.1, 0.9], &labels, 0.6).unwrap();
+        let large =
+            face_result(&detection([0.0, 0.0, 50.0, 50.0]), [0.8, 0.2], &labels, 0.6).unwrap();
+        let result = image_result(
+            3,
+            "x.jpg".into(),
+            (100, 100),
+            vec![small, large],
+            StageTimings::default(),
+        );
+        assert_eq!(result.status, Status::Ok);
+        assert_eq!(result.gender, Some(Gender::Female));
+        assert_eq!(result.score, Some(0.8));
+        let json = serde_json::to_value(&result).unwrap();
+        assert_eq!(json["faces"][0]["box"][2], 10.0);
+        assert!(json.get("error").is_none());
+    }
+}

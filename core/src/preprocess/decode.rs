@@ -1,0 +1,142 @@
+//! Reading and decoding one image file: format sniffed from the content,
+//! EXIF orientation applied, decompression bombs refused before decoding.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+
+/// A decoded photo, upright, in 8-bit RGB.
+pub struct DecodedImage {
+    pub rgb: RgbImage,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("cannot read file: {0}")]
+    Read(std::io::Error),
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {size_mb} MB, above the {limit_mb} MB limit")]
+    TooLarge { size_mb: u64, limit_mb: u64 },
+    #[error("not a recognised image format (JPEG, PNG, WebP, BMP, TIFF or GIF)")]
+    UnknownFormat,
+    #[error(
+        "the image is {width}x{height} ({megapixels:.1} megapixels), above the {limit} megapixel limit"
+    )]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        megapixels: f64,
+        limit: f64,
+    },
+    #[error("damaged image: the file ends early (truncated)")]
+    Truncated,
+    #[error("damaged or unsupported image: {0}")]
+    Corrupt(image::ImageError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeLimits {
+    pub max_megapixels: f64,
+    pub max_file_bytes: u64,
+}
+
+pub fn decode_file(path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
+    let bytes = read_bounded(path, limits.max_file_bytes)?;
+    decode_bytes(&bytes, limits)
+}
+
+fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
+    let metadata = std::fs::metadata(path).map_err(DecodeError::Read)?;
+    if !metadata.is_file() {
+        return Err(DecodeError::NotAFile);
+    }
+    if metadata.len() > max_bytes {
+        return Err(DecodeError::TooLarge {
+            size_mb: metadata.len() / (1024 * 1024),
+            limit_mb: max_bytes / (1024 * 1024),
+        });
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes))
+        .map_err(DecodeError::Read)?;
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    Ok(bytes)
+}
+
+pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(DecodeError::Read)?;
+    match reader.format() {
+        None => return Err(DecodeError::UnknownFormat),
+        // The JPEG decoder fills a cut-off scan with grey rather than failing;
+        // a half photo must not be classified as if it were whole.
+        Some(ImageFormat::Jpeg) if !jpeg_has_end_marker(bytes) => {
+            return Err(DecodeError::Truncated);
+        }
+        Some(_) => {}
+    }
+    let max_pixels = (limits.max_megapixels * 1e6) as u64;
+    // The allocation cap backs up the pixel check for decoders that allocate
+    // more than the final buffer (16-bit TIFF, GIF frame compositing).
+    let mut decode_limits = Limits::default();
+    decode_limits.max_alloc = Some(max_pixels.saturating_mul(8).max(64 << 20));
+    reader.limits(decode_limits);
+
+    let mut decoder = reader.into_decoder().map_err(DecodeError::Corrupt)?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(DecodeError::TooManyPixels {
+            width,
+            height,
+            megapixels: pixels as f64 / 1e6,
+            limit: limits.max_megapixels,
+        });
+    }
+    let orientation = decoder.orientation().map_err(DecodeError::Corrupt)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(DecodeError::Corrupt)?;
+    image.apply_orientation(orientation);
+    Ok(DecodedImage {
+        rgb: image.into_rgb8(),
+    })
+}
+
+/// Whether the last scan (after the last start-of-scan marker) is followed by
+/// an end-of-image marker. Entropy-coded data escapes 0xFF, so neither marker
+/// can appear inside it by chance.
+fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_end_marker_check() {
+        assert!(jpeg_has_end_marker(&[
+            0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 0xFF, 0x00, 0xFF, 0xD9
+        ]));
+        assert!(!jpeg_has_end_marker(&[
+            0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 0xFF, 0x00
+        ]));
+        // An embedded thumbnail's end marker before the main scan does not count.
+        assert!(!jpeg_has_end_marker(&[
+            0xFF, 0xD8, 0xFF, 0xD9, 0xFF, 0xDA, 1, 2
+        ]));
+    }
+}

@@ -1,0 +1,150 @@
+//! Step 1 of the pipeline (`gender_preprocess`): decode, detect, align.
+//!
+//! Decoding and letterboxing run on the decode workers; detection and
+//! alignment run on the detect workers, each with its own detector session.
+
+pub mod align;
+pub mod decode;
+pub mod detect;
+pub mod landmarks;
+pub mod letterbox;
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use image::RgbImage;
+
+use crate::manifest::{BoxFromDetection, ChipSpec, Manifest, ModelBundle};
+use crate::settings::EngineSettings;
+use decode::{DecodeError, DecodeLimits};
+use detect::{Detection, FaceDetector};
+use landmarks::{FaceBox, ShapePredictor};
+use letterbox::LetterboxedImage;
+
+/// Cuts the classifier's chip for a detected face: dlib's 5-point landmarks
+/// inside the detector box, then dlib's chip geometry.
+pub struct Aligner {
+    predictor: ShapePredictor,
+    box_rule: BoxFromDetection,
+    chip: ChipSpec,
+}
+
+impl Aligner {
+    pub fn new(bundle: &ModelBundle) -> Result<Self> {
+        let predictor = ShapePredictor::from_bytes(&bundle.landmarks_bytes)
+            .with_context(|| format!("reading {}", bundle.manifest.landmarks.file))?;
+        anyhow::ensure!(
+            predictor.parts() == bundle.manifest.classifier.chip.template.len(),
+            "the landmark model and the chip template disagree on the number of points"
+        );
+        Ok(Self {
+            predictor,
+            box_rule: bundle.manifest.landmarks.box_from_detection.clone(),
+            chip: bundle.manifest.classifier.chip.clone(),
+        })
+    }
+
+    pub fn chip(&self, photo: &RgbImage, detection: &Detection) -> Vec<u8> {
+        let face = FaceBox::from_detection(detection.face_box, &self.box_rule);
+        let parts = self.predictor.predict(photo, &face);
+        let mut points = [[0.0f64; 2]; 5];
+        points.copy_from_slice(&parts[..5]);
+        align::extract_chip(photo, &points, &self.chip)
+    }
+}
+
+/// A photo ready for the detector.
+pub struct DecodedPhoto {
+    pub rgb: RgbImage,
+    pub detector_input: LetterboxedImage,
+    pub decode_ms: f64,
+}
+
+pub fn decode_photo(
+    path: &Path,
+    settings: &EngineSettings,
+    manifest: &Manifest,
+) -> Result<DecodedPhoto, DecodeError> {
+    let started = Instant::now();
+    let decoded = decode::decode_file(path, &decode_limits(settings))?;
+    Ok(ready_for_detector(decoded, settings, manifest, started))
+}
+
+/// The same as [`decode_photo`] for an image already in memory (an upload).
+pub fn decode_photo_bytes(
+    bytes: &[u8],
+    settings: &EngineSettings,
+    manifest: &Manifest,
+) -> Result<DecodedPhoto, DecodeError> {
+    let started = Instant::now();
+    let decoded = decode::decode_bytes(bytes, &decode_limits(settings))?;
+    Ok(ready_for_detector(decoded, settings, manifest, started))
+}
+
+fn decode_limits(settings: &EngineSettings) -> DecodeLimits {
+    DecodeLimits {
+        max_megapixels: settings.max_megapixels,
+        max_file_bytes: settings.max_file_bytes(),
+    }
+}
+
+fn ready_for_detector(
+    decoded: decode::DecodedImage,
+    settings: &EngineSettings,
+    manifest: &Manifest,
+    started: Instant,
+) -> DecodedPhoto {
+    let detector_input = letterbox::letterbox(
+        &decoded.rgb,
+        settings.detector_size,
+        manifest.detector.input.size_multiple,
+    );
+    DecodedPhoto {
+        rgb: decoded.rgb,
+        detector_input,
+        decode_ms: started.elapsed().as_secs_f64() * 1e3,
+    }
+}
+
+/// A face found in a photo with its aligned chip for the classifier.
+pub struct PreparedFace {
+    pub detection: Detection,
+    pub chip: Vec<u8>,
+}
+
+pub struct PreparedPhoto {
+    pub width: u32,
+    pub height: u32,
+    pub faces: Vec<PreparedFace>,
+    pub decode_ms: f64,
+    pub detect_ms: f64,
+    pub align_ms: f64,
+}
+
+pub fn detect_and_align(
+    detector: &mut FaceDetector,
+    photo: DecodedPhoto,
+    aligner: &Aligner,
+) -> Result<PreparedPhoto> {
+    let size = photo.rgb.dimensions();
+    let started = Instant::now();
+    let detections = detector.detect(&photo.detector_input, size)?;
+    let detect_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    let faces = detections
+        .into_iter()
+        .map(|detection| PreparedFace {
+            chip: aligner.chip(&photo.rgb, &detection),
+            detection,
+        })
+        .collect();
+    Ok(PreparedPhoto {
+        width: size.0,
+        height: size.1,
+        faces,
+        decode_ms: photo.decode_ms,
+        detect_ms,
+        align_ms: started.elapsed().as_secs_f64() * 1e3,
+    })
+}

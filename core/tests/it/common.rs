@@ -1,0 +1,123 @@
+//! Shared set-up for the integration tests of both crates: the real ONNX
+//! Runtime, the real models and the committed fixtures. A missing runtime or model fails the
+//! test with instructions; nothing is skipped.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use genderlens_core::{Engine, EngineSettings, ModelBundle, Runtime};
+use serde::Deserialize;
+
+/// The CSV columns as the README documents them; written out here, not taken
+/// from the code, so a change to the code's columns fails the tests.
+pub const DOCUMENTED_CSV_COLUMNS: [&str; 15] = [
+    "path",
+    "face",
+    "l",
+    "t",
+    "r",
+    "b",
+    "gender",
+    "score",
+    "p_male",
+    "uncertain",
+    "detection_score",
+    "status",
+    "error",
+    "backend",
+    "model",
+];
+
+/// The committed fixtures at the repository's root, whichever of its crates
+/// runs the test.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("tests/fixtures"))
+        .find(|dir| dir.is_dir())
+        .expect("tests/fixtures is committed at the repository's root")
+}
+
+pub fn photos_dir() -> PathBuf {
+    fixtures().join("photos")
+}
+
+pub fn photo(name: &str) -> PathBuf {
+    photos_dir().join(name)
+}
+
+/// The real ONNX Runtime; on a fresh machine it is fetched from PyPI first,
+/// exactly as the app does on its first start.
+pub fn runtime() -> Arc<Runtime> {
+    Runtime::init_or_fetch(None, |line| eprintln!("{line}")).unwrap_or_else(|e| {
+        panic!(
+            "\n\nONNX RUNTIME IS MISSING — these tests need the real library and could not fetch it.\n{e:#}\n\
+             Fetch it with `cargo run --release -- runtime fetch`, or point \
+             GENDERLENS_ORT_DYLIB at libonnxruntime 1.31+.\n\n"
+        )
+    })
+}
+
+pub fn bundle() -> Arc<ModelBundle> {
+    Arc::new(ModelBundle::locate(None).unwrap_or_else(|e| {
+        panic!("\n\nTHE MODELS ARE MISSING — these tests need the real models.\n{e:#}\n\n")
+    }))
+}
+
+pub fn cpu_settings() -> EngineSettings {
+    EngineSettings {
+        provider: genderlens_core::ProviderChoice::Cpu,
+        ..EngineSettings::default()
+    }
+}
+
+pub fn engine_with(settings: EngineSettings) -> Engine {
+    Engine::new(runtime(), bundle(), settings).expect("engine settings are valid")
+}
+
+pub fn engine() -> Engine {
+    engine_with(cpu_settings())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Reference {
+    pub photos: std::collections::BTreeMap<String, Vec<ReferenceFace>>,
+    pub chip: ReferenceChip,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReferenceFace {
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    /// dlib's 5 landmarks, in dlib's order, integer pixels.
+    pub landmarks: Vec<[f64; 2]>,
+    pub p_male: f32,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReferenceChip {
+    pub file: String,
+    pub probabilities: [f32; 2],
+}
+
+/// What tests/reference/make_reference.py recorded from the reference package.
+pub fn reference() -> Reference {
+    let text = std::fs::read_to_string(fixtures().join("reference.json"))
+        .expect("tests/fixtures/reference.json is committed");
+    serde_json::from_str(&text).expect("reference.json parses")
+}
+
+/// Every result a batch reports, in input order.
+pub fn batch_results(handle: genderlens_core::BatchHandle) -> Vec<genderlens_core::ImageResult> {
+    let mut results: Vec<genderlens_core::ImageResult> = handle
+        .wait()
+        .into_iter()
+        .filter_map(|e| match e {
+            genderlens_core::EngineEvent::Image(r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    results.sort_by_key(|r| r.index);
+    results
+}

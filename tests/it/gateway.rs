@@ -1,0 +1,295 @@
+//! `genderlens serve`, the real binary on a loopback port with the real
+//! models: the routes, clear 4xx answers for bad uploads, metrics, 64
+//! concurrent requests matched to their photos, and a clean stop.
+
+use crate::common;
+
+use common::serve::Gateway;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, multipart};
+use serde_json::Value;
+
+fn start(extra: &[&str]) -> Gateway {
+    common::runtime();
+    let mut args = vec!["--provider", "cpu"];
+    args.extend_from_slice(extra);
+    common::serve::start_gateway(&args, &[])
+}
+
+fn upload(client: &Client, url: &str, field: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let form = multipart::Form::new().part(
+        field.to_string(),
+        multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    let response = client
+        .post(format!("{url}/predict"))
+        .multipart(form)
+        .send()
+        .expect("the gateway answers");
+    let status = response.status().as_u16();
+    (status, response.json().expect("a JSON answer"))
+}
+
+fn photo_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(common::photo(name)).unwrap()
+}
+
+#[test]
+fn predict_health_page_and_metrics() {
+    let gateway = start(&[]);
+    let client = Client::new();
+
+    let health: Value = client
+        .get(format!("{}/health", gateway.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["backend"]["backend"], "local");
+    assert!(
+        health["backend"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("CPUExecutionProvider"),
+        "{health}"
+    );
+
+    // The answer matches the local pipeline on the same photo.
+    let (local, _) = common::engine()
+        .classify_all(vec![common::photo("astronaut.png")])
+        .unwrap();
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "astronaut.png",
+        photo_bytes("astronaut.png"),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["gender"], "female");
+    let score = answer["score"].as_f64().unwrap();
+    assert!((score - f64::from(local[0].score.unwrap())).abs() < 1e-5);
+    assert_eq!(answer["faces"].as_array().unwrap().len(), 1);
+    assert_eq!(answer["status"], "ok");
+    assert!(answer.get("index").is_none() && answer.get("path").is_none());
+
+    let page = client.get(format!("{}/", gateway.url)).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains(r#"name="image""#));
+
+    // Bad uploads: each gets a clear 4xx answer and the server carries on.
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "photo",
+        "x.jpg",
+        photo_bytes("obama.jpg"),
+    );
+    assert_eq!(status, 400);
+    assert!(answer["error"].as_str().unwrap().contains("\"image\""));
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "notes.txt",
+        b"just text".to_vec(),
+    );
+    assert_eq!(status, 415);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a recognised image format")
+    );
+    let mut truncated = photo_bytes("obama.jpg");
+    truncated.truncate(truncated.len() / 2);
+    let (status, answer) = upload(&client, &gateway.url, "image", "half.jpg", truncated);
+    assert_eq!(status, 422);
+    assert!(
+        answer["error"].as_str().unwrap().contains("truncated"),
+        "{answer}"
+    );
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "camera.png",
+        photo_bytes("camera.png"),
+    );
+    assert_eq!(status, 200, "{answer}");
+
+    let metrics = client
+        .get(format!("{}/metrics", gateway.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains(r#"genderlens_gateway_requests_total{route="/predict",status="200"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"genderlens_gateway_errors_total{route="/predict",status="415"} 1"#)
+    );
+    assert!(metrics.contains("genderlens_gateway_request_duration_seconds_bucket"));
+}
+
+#[test]
+fn oversized_uploads_are_refused_with_413() {
+    let gateway = start(&["--max-upload-mb", "1"]);
+    let client = Client::new();
+    let mut big = photo_bytes("obama.jpg");
+    big.resize(3 * 1024 * 1024, 0);
+    let (status, answer) = upload(&client, &gateway.url, "image", "big.jpg", big);
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer["error"].as_str().is_some());
+    let (status, _) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "obama.jpg",
+        photo_bytes("obama.jpg"),
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn sixty_four_concurrent_requests_each_get_their_own_answer() {
+    let gateway = start(&[]);
+    let expected = [
+        ("astronaut.png", "female"),
+        ("biden.jpg", "male"),
+        ("obama.jpg", "male"),
+        ("obama2.jpg", "male"),
+    ];
+    let client = Client::new();
+    let answers: Vec<(usize, u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..64)
+            .map(|n| {
+                let (client, url) = (client.clone(), gateway.url.clone());
+                scope.spawn(move || {
+                    let (name, _) = expected[n % expected.len()];
+                    let (status, answer) = upload(&client, &url, "image", name, photo_bytes(name));
+                    (n, status, answer)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (n, status, answer) in answers {
+        let (name, gender) = expected[n % expected.len()];
+        assert_eq!(status, 200, "request {n} ({name}): {answer}");
+        assert_eq!(answer["gender"], gender, "request {n} ({name})");
+        let width = answer["width"].as_u64().unwrap();
+        let actual = image::image_dimensions(common::photo(name)).unwrap().0;
+        assert_eq!(
+            width,
+            u64::from(actual),
+            "request {n} got another photo's answer"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_gateway_cleanly() {
+    let mut gateway = start(&[]);
+    let pid = gateway.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = gateway.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gateway did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
+/// A models folder like the shipped one, whose classifier is `classifier`
+/// (with the manifest's sha256 updated to match).
+fn models_with_classifier(classifier: &std::path::Path) -> tempfile::TempDir {
+    let shipped = common::bundle().dir.clone();
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let bytes = std::fs::read(classifier).unwrap();
+    std::fs::write(dir.path().join("gender-v1.onnx"), &bytes).unwrap();
+    let manifest_path = dir.path().join("manifest.json");
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["classifier"]["sha256"] = genderlens::manifest::sha256_hex(&bytes).into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    dir
+}
+
+/// Server faults are the server's: a classifier that fails at run time, or
+/// answers NaN, gets a 500 for a photo with a face, never a 422; a photo
+/// without a face needs no classifier and still gets its answer, and a
+/// damaged upload is still the client's 422.
+#[test]
+fn a_model_failure_on_a_photo_is_a_500_not_a_422() {
+    let faulty = tempfile::tempdir().unwrap();
+    let status = Command::new(common::triton::python())
+        .arg(common::fixtures().join("../triton/faulty_classifier.py"))
+        .arg(faulty.path())
+        .status()
+        .expect("running faulty_classifier.py");
+    assert!(status.success());
+    for (model, expected) in [
+        ("fails.onnx", "running the gender classifier"),
+        ("nan.onnx", "not probabilities"),
+    ] {
+        let models = models_with_classifier(&faulty.path().join(model));
+        let gateway = start(&["--models", models.path().to_str().unwrap()]);
+        let client = Client::new();
+        let (status, answer) = upload(
+            &client,
+            &gateway.url,
+            "image",
+            "obama.jpg",
+            photo_bytes("obama.jpg"),
+        );
+        assert_eq!(status, 500, "{model}: {answer}");
+        let message = answer["error"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{model}: {answer}");
+
+        let mut broken = photo_bytes("obama.jpg");
+        broken.truncate(broken.len() / 3);
+        let (status, answer) = upload(&client, &gateway.url, "image", "broken.jpg", broken);
+        assert_eq!(
+            status, 422,
+            "{model}: a damaged upload is the client's fault: {answer}"
+        );
+
+        let blank = {
+            let mut png = Vec::new();
+            image::RgbImage::from_pixel(200, 200, image::Rgb([200, 200, 200]))
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .unwrap();
+            png
+        };
+        let (status, answer) = upload(&client, &gateway.url, "image", "blank.png", blank);
+        assert_eq!(
+            (status, answer["status"].as_str()),
+            (200, Some("no_face")),
+            "{model}: {answer}"
+        );
+    }
+}

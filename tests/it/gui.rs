@@ -1,0 +1,540 @@
+//! The desktop app driven headlessly with egui_kittest: the real app state
+//! and views, the real engine on the real models, simulated drops and clicks.
+//! Snapshot tests render with wgpu (lavapipe on a machine without a GPU).
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use genderlens::gui::events::DialogPurpose;
+use genderlens::gui::results::{Filter, RowMode, Sort};
+use genderlens::gui::{AppConfig, GenderLensApp, dialogs::FileDialogs};
+use genderlens::settings_store::{self, AppSettings, ThemeChoice};
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Answers every dialog with a fixed choice, standing in for the OS dialog.
+struct Answer(Vec<PathBuf>);
+
+impl FileDialogs for Answer {
+    fn ask(&self, _purpose: DialogPurpose) -> Vec<PathBuf> {
+        self.0.clone()
+    }
+}
+
+fn settings() -> AppSettings {
+    AppSettings {
+        engine: common::cpu_settings(),
+        ..AppSettings::default()
+    }
+}
+
+fn config(settings_path: Option<PathBuf>) -> AppConfig {
+    // Fail loudly here, with instructions, if the runtime or models are missing.
+    common::runtime();
+    common::bundle();
+    AppConfig {
+        settings: settings(),
+        settings_path,
+        settings_warning: None,
+        initial_paths: Vec::new(),
+        open_results: None,
+        dialogs: Arc::new(Answer(Vec::new())),
+        frame_stats_path: None,
+        exit_when_done: false,
+        start_tab: Default::default(),
+    }
+}
+
+fn harness(config: AppConfig) -> Harness<'static, GenderLensApp> {
+    Harness::builder()
+        .with_size([1200.0, 800.0])
+        .with_max_steps(100_000)
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config))
+}
+
+/// Steps frames until `done` holds; background work is real, so this polls
+/// with a generous deadline rather than sleeping a fixed time.
+fn wait_for(
+    h: &mut Harness<'static, GenderLensApp>,
+    what: &str,
+    done: impl Fn(&GenderLensApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
+    h.step();
+}
+
+fn drop_files(h: &mut Harness<'static, GenderLensApp>, paths: &[PathBuf]) {
+    for path in paths {
+        h.input_mut()
+            .dropped_files
+            .push(Arc::new(Dropped(path.clone())));
+    }
+    h.step();
+}
+
+/// Clicks the widget and lets the app act on it (actions apply after the
+/// frame that saw the click; new windows need one more frame to size).
+fn click(h: &mut Harness<'static, GenderLensApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(3);
+}
+
+fn click_checkbox(h: &mut Harness<'static, GenderLensApp>, label: &str) {
+    h.get_by_role_and_label(Role::CheckBox, label).click();
+    h.run_steps(3);
+}
+
+fn log_text(app: &GenderLensApp) -> String {
+    app.state
+        .log
+        .lines()
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn dropped_photos_are_classified_and_shown_with_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a photo").unwrap();
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("readme.md"), "not a photo either").unwrap();
+    std::fs::copy(common::photo("obama.jpg"), folder.join("obama.jpg")).unwrap();
+
+    let mut h = harness(config(None));
+    h.get_by_label("Drop photos or folders here");
+    drop_files(
+        &mut h,
+        &[
+            common::photo("astronaut.png"),
+            common::photo("biden.jpg"),
+            folder.clone(),
+            notes.clone(),
+        ],
+    );
+    wait_for(&mut h, "the batch to finish", |app| {
+        app.state.batches_finished > 0 && app.state.store.len() >= 3
+    });
+
+    let app = h.state();
+    let mut labels: Vec<_> = app
+        .state
+        .store
+        .images()
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.path.file_name()?.to_string_lossy().into_owned(),
+                r.gender?.as_str().to_string(),
+            ))
+        })
+        .collect();
+    labels.sort();
+    assert_eq!(
+        labels,
+        [
+            ("astronaut.png".to_string(), "female".to_string()),
+            ("biden.jpg".into(), "male".into()),
+            ("obama.jpg".into(), "male".into()),
+        ]
+    );
+    // The text file named directly is tried and fails on its own; the
+    // folder's non-image is skipped with a reason; the duplicate is not queued.
+    let notes_result = app
+        .state
+        .store
+        .images()
+        .iter()
+        .find(|r| r.path == notes)
+        .expect("the dropped text file has a result");
+    assert!(
+        notes_result
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("not a recognised image format")
+    );
+    assert_eq!(notes_result.error_kind, Some(genderlens::ErrorKind::Input));
+    let astronaut_score = app
+        .state
+        .store
+        .images()
+        .iter()
+        .find(|r| r.path.ends_with("astronaut.png"))
+        .map(|r| r.faces[0].score)
+        .expect("the astronaut has a face");
+    assert_eq!(app.state.store.len(), 4);
+    let log = log_text(app);
+    assert!(log.contains("readme.md: not an image file"), "{log}");
+
+    // Dropping a photo again does not queue it twice.
+    drop_files(&mut h, &[common::photo("astronaut.png")]);
+    wait_for(&mut h, "the duplicate to be noticed", |app| {
+        log_text(app).contains("already added")
+    });
+    assert_eq!(h.state().state.store.len(), 4);
+
+    // The gallery shows each photo with its label once thumbnails load.
+    wait_for(&mut h, "thumbnails", |app| app.pictures_pending() == 0);
+    h.get_by_label("Photo astronaut.png");
+
+    // Selecting a photo opens the detail view with the face's scores.
+    click(&mut h, "Photo astronaut.png");
+    wait_for(&mut h, "the detail picture", |app| {
+        app.pictures_pending() == 0
+    });
+    h.get_by_label("Face 1");
+    // The detail view shows the classifier's own score for the face.
+    h.get_by_label(&format!("female {astronaut_score:.3}"));
+    click(&mut h, "Copy as JSON");
+
+    click(&mut h, "Table");
+    assert!(h.query_all_by_label("female").count() >= 1);
+    assert!(h.query_all_by_label("male").count() >= 2);
+    assert!(h.query_by_label("error").is_some());
+    assert!(log_text(h.state()).contains("as JSON"));
+}
+
+#[test]
+fn the_table_filters_by_label_uncertain_no_face_and_error() {
+    let mut h = harness(config(None));
+    let photos_dir = common::photos_dir();
+    drop_files(
+        &mut h,
+        &[photos_dir.clone(), PathBuf::from("/no/such/photo.jpg")],
+    );
+    wait_for(&mut h, "the batch to finish", |app| {
+        app.state.batches_finished > 0
+    });
+    click(&mut h, "Table");
+
+    let all_rows = {
+        let app = h.state_mut();
+        app.state
+            .store
+            .rows(RowMode::PerFace, &Filter::default(), Sort::default())
+            .len()
+    };
+    // 8 photos with 8 faces, plus the missing file's error row.
+    assert_eq!(all_rows, 9);
+    h.get_by_label(&format!("{all_rows} rows"));
+
+    // Unticking "Female", "No face" and "Errors" leaves only the male faces.
+    for label in ["Female", "No face", "Errors"] {
+        click_checkbox(&mut h, label);
+    }
+    let counts = h.state().state.store.counts();
+    h.step();
+    h.get_by_label(&format!("{} rows", counts.male));
+    assert!(h.query_by_label_contains("astronaut.png").is_none());
+    assert!(h.query_by_label_contains("obama.jpg").is_some());
+    assert!(h.query_by_label_contains("/no/such/photo.jpg").is_none());
+
+    // Errors only.
+    click_checkbox(&mut h, "Male");
+    click_checkbox(&mut h, "Errors");
+    h.get_by_label("1 rows");
+    assert!(h.query_by_label("/no/such/photo.jpg").is_some());
+
+    // Per photo, with a path filter.
+    click_checkbox(&mut h, "Female");
+    click_checkbox(&mut h, "Male");
+    click(&mut h, "per photo");
+    h.get_by_role_and_label(Role::TextInput, "Path").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::TextInput, "Path")
+        .type_text("obama");
+    h.step();
+    h.step();
+    h.get_by_label("4 rows");
+}
+
+#[test]
+fn settings_are_saved_and_read_back_and_a_damaged_file_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config/settings.json");
+    let mut h = harness(config(Some(path.clone())));
+    click(&mut h, "Settings");
+    click(&mut h, "Dark");
+    click(&mut h, "Apply");
+    wait_for(&mut h, "the settings to be saved", |app| {
+        log_text(app).contains("Settings saved")
+    });
+    let (saved, warning) = settings_store::load(&path);
+    assert_eq!(warning, None);
+    assert_eq!(saved.theme, ThemeChoice::Dark);
+    assert_eq!(saved.engine, common::cpu_settings());
+    assert_eq!(h.state().state.settings.theme, ThemeChoice::Dark);
+    drop(h);
+
+    // A new window starts with what was saved.
+    let (loaded, warning) = settings_store::load(&path);
+    let mut reopened = config(Some(path.clone()));
+    reopened.settings = loaded;
+    reopened.settings_warning = warning;
+    let h = harness(reopened);
+    assert_eq!(h.state().state.settings.theme, ThemeChoice::Dark);
+    drop(h);
+
+    // A damaged file: defaults, and a warning the user can see.
+    std::fs::write(&path, "{ this is not json").unwrap();
+    let (loaded, warning) = settings_store::load(&path);
+    let mut damaged = config(Some(path.clone()));
+    damaged.settings = loaded;
+    damaged.settings_warning = warning;
+    let mut h = harness(damaged);
+    h.step();
+    assert_eq!(h.state().state.settings.theme, ThemeChoice::System);
+    // The banner, and the status line repeating the latest log entry.
+    assert_eq!(h.query_all_by_label_contains("is damaged").count(), 2);
+    click(&mut h, "Dismiss");
+    assert_eq!(h.query_all_by_label_contains("is damaged").count(), 1);
+}
+
+#[test]
+fn a_running_batch_can_be_paused_extended_and_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (big, extra) = (dir.path().join("big"), dir.path().join("extra"));
+    std::fs::create_dir(&big).unwrap();
+    std::fs::create_dir(&extra).unwrap();
+    for n in 0..150 {
+        std::fs::hard_link(common::photo("obama.jpg"), big.join(format!("p{n:03}.jpg"))).unwrap();
+    }
+    std::fs::hard_link(common::photo("biden.jpg"), extra.join("late.jpg")).unwrap();
+
+    let mut h = harness(config(None));
+    drop_files(&mut h, std::slice::from_ref(&big));
+    wait_for(&mut h, "the first results", |app| {
+        app.state.store.len() >= 3
+    });
+
+    click(&mut h, "Pause");
+    assert!(h.state().state.batch.paused);
+    click(&mut h, "Resume");
+    assert!(!h.state().state.batch.paused);
+
+    // A drop while the batch runs joins it: the total grows by one.
+    let total_before = h.state().state.batch.progress.as_ref().unwrap().total;
+    drop_files(&mut h, std::slice::from_ref(&extra));
+    wait_for(&mut h, "the addition", |app| {
+        app.state
+            .batch
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.total == total_before + 1)
+    });
+
+    click(&mut h, "Cancel");
+    wait_for(&mut h, "the batch to stop", |app| !app.state.batch.active);
+    let app = h.state();
+    let summary = app.state.last_summary.as_ref().expect("a summary");
+    assert!(summary.cancelled);
+    assert!(app.state.store.len() < 151, "cancelled before the end");
+    assert!(log_text(app).contains("(cancelled)"));
+}
+
+/// The window with saved results open (`tests/fixtures/results.jsonl`, made by
+/// `genderlens classify --format jsonl tests/fixtures/photos tests/fixtures/README.md`),
+/// rendered by wgpu: deterministic input, so the pictures can be compared.
+fn snapshot_harness() -> Harness<'static, GenderLensApp> {
+    let mut config = config(None);
+    config.open_results = Some(PathBuf::from("tests/fixtures/results.jsonl"));
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .with_max_steps(100_000)
+        .wgpu()
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config));
+    wait_for(&mut h, "the saved results and their thumbnails", |app| {
+        app.settled() && app.thumbnails_cached() == 8
+    });
+    h
+}
+
+/// Takes the pointer off the window first: a hover highlight or a tooltip
+/// would otherwise depend on how many frames the loading took.
+fn snapshot(h: &mut Harness<'static, GenderLensApp>, name: &str) {
+    h.remove_cursor();
+    h.run_steps(3);
+    h.snapshot(name);
+}
+
+#[test]
+fn snapshot_of_the_empty_window() {
+    let mut h = harness_for_empty_snapshot();
+    snapshot(&mut h, "empty_window");
+}
+
+#[test]
+fn snapshots_of_the_results_views() {
+    let mut h = snapshot_harness();
+    assert_eq!(h.state().state.store.len(), 9);
+    snapshot(&mut h, "gallery");
+
+    click(&mut h, "Photo astronaut.png");
+    wait_for(&mut h, "the detail picture", |app| {
+        app.pictures_pending() == 0
+    });
+    snapshot(&mut h, "detail");
+
+    click(&mut h, "Close");
+    click(&mut h, "Table");
+    snapshot(&mut h, "table");
+
+    click(&mut h, "Settings");
+    snapshot(&mut h, "settings");
+}
+
+fn harness_for_empty_snapshot() -> Harness<'static, GenderLensApp> {
+    let config = config(None);
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .wgpu()
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config));
+    h.run_steps(3);
+    h
+}
+
+#[test]
+fn exporting_asks_before_replacing_a_file_and_sorting_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("results.csv");
+    let mut config = config(None);
+    config.open_results = Some(PathBuf::from("tests/fixtures/results.jsonl"));
+    config.dialogs = Arc::new(Answer(vec![csv_path.clone()]));
+    let mut h = harness(config);
+    wait_for(&mut h, "the saved results", |app| {
+        app.state.store.len() == 9
+    });
+
+    click(&mut h, "Export");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the export", |app| {
+        log_text(app).contains("Exported 9 rows")
+    });
+    let first = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(first.lines().count(), 10, "a header and 9 rows");
+    assert!(first.starts_with(
+        "path,face,l,t,r,b,gender,score,p_male,uncertain,detection_score,status,error,backend,model"
+    ));
+
+    // The same file again: the app asks, and "Cancel" keeps the file.
+    std::fs::write(&csv_path, "keep me").unwrap();
+    click(&mut h, "Export");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the question", |app| {
+        app.view.confirm_overwrite.is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("already exists. Replace it?");
+    click(&mut h, "Cancel");
+    assert!(h.state().view.confirm_overwrite.is_none());
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), "keep me");
+
+    // "Replace" writes it.
+    click(&mut h, "Export");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the question", |app| {
+        app.view.confirm_overwrite.is_some()
+    });
+    h.run_steps(2);
+    click(&mut h, "Replace");
+    wait_for(&mut h, "the second export", |app| {
+        log_text(app).matches("Exported 9 rows").count() == 2
+    });
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), first);
+
+    // Sorting copies the photos into label folders under the chosen folder.
+    let sorted = dir.path().join("sorted");
+    std::fs::create_dir(&sorted).unwrap();
+    h.state_mut()
+        .set_dialogs(Arc::new(Answer(vec![sorted.clone()])));
+    click(&mut h, "Export");
+    click(&mut h, "Sort copies into folders…");
+    wait_for(&mut h, "the copies", |app| {
+        log_text(app).contains("Copied 8 photos")
+    });
+    assert!(sorted.join("female/astronaut.png").is_file());
+    assert!(sorted.join("male/obama.jpg").is_file());
+    assert!(common::photo("astronaut.png").is_file());
+    assert!(log_text(h.state()).contains("1 failed photos left out"));
+}
+
+#[test]
+fn remote_backend_is_shown_tested_and_used_for_dropped_photos() {
+    let triton = common::triton::Triton::start(&[]);
+    let url = triton.grpc_url();
+    let mut config = config(None);
+    config.settings.backend = settings_store::BackendChoice::Remote;
+    config.settings.remote.url = url.clone();
+    let mut h = harness(config);
+    // Sending photos away is visible at all times, not only in the settings.
+    h.get_by_label(&format!("Remote · {url}"));
+
+    click(&mut h, "Settings");
+    h.get_by_label("Photos are sent to this server to be classified.");
+    click(&mut h, "Test connection");
+    wait_for(&mut h, "the connection test", |app| {
+        matches!(
+            app.state.connection,
+            Some(genderlens::gui::state::ConnectionTest::Done { .. })
+        )
+    });
+    match &h.state().state.connection {
+        Some(genderlens::gui::state::ConnectionTest::Done { outcome, .. }) => {
+            let checks = outcome.as_ref().expect("the settings are usable");
+            assert_eq!(checks.len(), 3);
+            assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+        }
+        other => panic!("no connection test result: {other:?}"),
+    }
+    h.get_by_label("Passed: model ready: model gender_ensemble is ready");
+
+    drop_files(&mut h, &[common::photo("astronaut.png")]);
+    wait_for(&mut h, "the remote batch", |app| {
+        app.state.batches_finished > 0 && app.state.store.len() == 1
+    });
+    let result = &h.state().state.store.images()[0];
+    assert_eq!(result.gender, Some(genderlens::Gender::Female));
+    assert!(triton.inference_count("gender_ensemble") >= 1);
+}
+
+#[test]
+fn snapshot_of_the_remote_settings() {
+    let mut config = config(None);
+    config.settings.backend = settings_store::BackendChoice::Remote;
+    config.settings.remote.url = "triton-grpc://gpu-server.example:8001".into();
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .wgpu()
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config));
+    h.run_steps(3);
+    h.get_by_label("Remote · triton-grpc://gpu-server.example:8001");
+    click(&mut h, "Settings");
+    snapshot(&mut h, "settings_remote");
+}

@@ -1,0 +1,600 @@
+//! Remote mode against the real thing: a real Triton server (the stock
+//! binary) running this repository's model repository, GenderLens's HTTP and
+//! gRPC clients, `genderlens serve` in both modes, NVIDIA's tritonclient as
+//! a cross-check, and the faults a network brings.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::triton::Triton;
+use genderlens::remote::{Remote, RemoteOptions, batch};
+
+/// The file-size limit the settings give by default.
+const LIMIT: u64 = 512 * 1024 * 1024;
+use genderlens::{EngineEvent, Gender, ImageResult, Status};
+use serde_json::Value;
+
+fn options(url: &str) -> RemoteOptions {
+    RemoteOptions {
+        url: url.to_string(),
+        ..RemoteOptions::default()
+    }
+}
+
+fn remote(url: &str) -> Arc<Remote> {
+    Arc::new(Remote::connect(options(url)).expect("a valid remote"))
+}
+
+fn run_batch(remote: Arc<Remote>, paths: Vec<PathBuf>) -> Vec<ImageResult> {
+    common::batch_results(batch::start(remote, paths, LIMIT, None))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Per photo: (gender, p_male) of each face, left to right.
+type Faces = BTreeMap<String, Vec<(Gender, f32)>>;
+
+fn faces_of<'a>(results: impl IntoIterator<Item = &'a ImageResult>) -> Faces {
+    results
+        .into_iter()
+        .filter(|r| r.status != Status::Error)
+        .map(|r| {
+            let mut faces = r.faces.clone();
+            faces.sort_by(|a, b| a.bbox[0].total_cmp(&b.bbox[0]));
+            (
+                file_name(&r.path),
+                faces.into_iter().map(|f| (f.gender, f.p_male)).collect(),
+            )
+        })
+        .collect()
+}
+
+fn local_faces() -> Faces {
+    let (results, _) = common::engine()
+        .classify_all(vec![common::photos_dir()])
+        .expect("the local pipeline runs");
+    faces_of(&results)
+}
+
+fn assert_parity(what: &str, local: &Faces, remote: &Faces) {
+    assert_eq!(
+        local.keys().collect::<Vec<_>>(),
+        remote.keys().collect::<Vec<_>>(),
+        "{what}: the same photos"
+    );
+    for (photo, faces) in local {
+        let other = &remote[photo];
+        assert_eq!(faces.len(), other.len(), "{what}: faces in {photo}");
+        for ((label, p), (other_label, other_p)) in faces.iter().zip(other) {
+            assert_eq!(label, other_label, "{what}: label of a face in {photo}");
+            assert!(
+                (p - other_p).abs() <= 0.02,
+                "{what}: p_male {p} locally, {other_p} remotely in {photo}"
+            );
+        }
+    }
+}
+
+/// The fixtures plus one damaged JPEG, in a folder of their own.
+fn photos_with_a_broken_one() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let mut broken = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    broken.extend(std::iter::repeat_n(0x42, 300));
+    std::fs::write(dir.path().join("broken.jpg"), broken).unwrap();
+    dir
+}
+
+/// Runs a command that must succeed, showing its stderr if it does not.
+fn run_ok(command: &mut Command) -> std::process::Output {
+    let out = command.output().expect("running a helper program");
+    assert!(
+        out.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn genderlens(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args(args)
+        .env_remove("GENDERLENS_REMOTE")
+        .output()
+        .expect("running genderlens")
+}
+
+#[test]
+fn triton_http_and_grpc_agree_with_the_local_pipeline() {
+    let triton = Triton::start(&["mismatched_model"]);
+    let local = local_faces();
+    let photos = photos_with_a_broken_one();
+
+    for url in [triton.http_url(), triton.grpc_url()] {
+        let results = run_batch(remote(&url), vec![photos.path().to_path_buf()]);
+        assert_eq!(
+            results.len(),
+            local.len() + 1,
+            "{url}: every photo answered"
+        );
+        let broken = results
+            .iter()
+            .find(|r| file_name(&r.path) == "broken.jpg")
+            .unwrap();
+        assert_eq!(broken.status, Status::Error, "{url}");
+        let message = broken.error.as_deref().unwrap_or_default();
+        assert!(
+            message.contains("refused this image")
+                && (message.contains("damaged") || message.contains("not a recognised image")),
+            "{url}: a clear message for the damaged photo, got {message}"
+        );
+        let astronaut = results
+            .iter()
+            .find(|r| file_name(&r.path) == "astronaut.png")
+            .unwrap();
+        assert_eq!((astronaut.width, astronaut.height), (Some(512), Some(512)));
+        assert_parity(&url, &local, &faces_of(&results));
+    }
+
+    // NVIDIA's own client gets the same answer as GenderLens's gRPC client.
+    let astronaut = common::photo("astronaut.png");
+    let ours = remote(&triton.grpc_url()).classify(
+        0,
+        astronaut.clone(),
+        &std::fs::read(&astronaut).unwrap(),
+    );
+    let theirs = run_ok(
+        Command::new(common::triton::python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/triton/crosscheck.py"))
+            .args([
+                "grpc",
+                &format!("127.0.0.1:{}", triton.grpc),
+                "gender_ensemble",
+            ])
+            .arg(&astronaut),
+    );
+    let theirs: Value = serde_json::from_slice(&theirs.stdout).expect("tritonclient printed JSON");
+    assert_eq!(theirs["gender"], ours.gender.unwrap().as_str());
+    let their_p = theirs["faces"][0]["p_male"].as_f64().unwrap() as f32;
+    assert!(
+        (their_p - ours.faces[0].p_male).abs() < 1e-6,
+        "{their_p} vs {}",
+        ours.faces[0].p_male
+    );
+
+    // The CLI: `classify --remote` writes the same results and says where they came from.
+    let grpc = triton.grpc_url();
+    let out = genderlens(&[
+        "classify",
+        "--remote",
+        &grpc,
+        "--format",
+        "csv",
+        astronaut.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.contains(&format!("remote:{grpc}/gender_ensemble")),
+        "{csv}"
+    );
+    assert!(csv.contains("female"), "{csv}");
+
+    // "Test connection": all three checks pass, and each failure is named.
+    for url in [triton.http_url(), triton.grpc_url()] {
+        let out = genderlens(&["doctor", "--remote", &url, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let checks = report["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), 3);
+        assert!(checks.iter().all(|c| c["ok"] == true), "{report}");
+
+        let out = genderlens(&[
+            "doctor",
+            "--remote",
+            &url,
+            "--model-name",
+            "mismatched_model",
+        ]);
+        assert!(!out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("ok   model ready"), "{text}");
+        assert!(
+            text.contains("FAIL model contract: the model has no IMAGE_BYTES input"),
+            "{text}"
+        );
+
+        let out = genderlens(&["doctor", "--remote", &url, "--model-name", "no_such_model"]);
+        assert!(!out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("FAIL model ready: model no_such_model is not ready")
+                || text.contains("FAIL model ready: /v2/models/no_such_model is not ready"),
+            "{text}"
+        );
+    }
+
+    // A model with the wrong contract: each photo gets an error, nothing is misread.
+    let wrong = Arc::new(
+        Remote::connect(RemoteOptions {
+            model: "mismatched_model".into(),
+            ..options(&triton.grpc_url())
+        })
+        .unwrap(),
+    );
+    let results = run_batch(wrong, vec![common::photo("obama.jpg")]);
+    assert_eq!(results[0].status, Status::Error);
+    assert!(
+        results[0].error.as_deref().unwrap().contains("refused"),
+        "{:?}",
+        results[0].error
+    );
+}
+
+#[test]
+fn gateway_mode_in_process_and_forwarding_to_triton() {
+    let triton = Triton::start(&[]);
+    let local = local_faces();
+    let photos = common::photos_dir();
+
+    let forwarding = common::serve::start_gateway(
+        &[],
+        &[
+            ("TRITON_PROTOCOL", "grpc"),
+            ("TRITON_GRPC_URL", &format!("127.0.0.1:{}", triton.grpc)),
+            ("MODEL_NAME", "gender_ensemble"),
+        ],
+    );
+    let health: Value = reqwest::blocking::get(format!("{}/health", forwarding.url))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        health["backend"]["backend"]
+            .as_str()
+            .unwrap()
+            .starts_with("remote:triton-grpc://127.0.0.1"),
+        "{health}"
+    );
+    common::runtime();
+    let in_process = common::serve::start_gateway(&["--provider", "cpu"], &[]);
+
+    for gateway in [&forwarding, &in_process] {
+        let results = run_batch(remote(&gateway.url), vec![photos.clone()]);
+        assert!(
+            results.iter().all(|r| r.status != Status::Error),
+            "{results:?}"
+        );
+        assert_parity(&gateway.url, &local, &faces_of(&results));
+        let out = genderlens(&["doctor", "--remote", &gateway.url]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    // A damaged upload through the forwarding gateway: 422 with Triton's reason.
+    let form = reqwest::blocking::multipart::Form::new().part(
+        "image",
+        reqwest::blocking::multipart::Part::bytes(b"\xFF\xD8\xFF\xE0not really".to_vec())
+            .file_name("x.jpg"),
+    );
+    let answer = reqwest::blocking::Client::new()
+        .post(format!("{}/predict", forwarding.url))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 422);
+
+    // Triton gone: the forwarding gateway says so with 503, and /health turns unhealthy.
+    drop(triton);
+    let bytes = std::fs::read(common::photo("obama.jpg")).unwrap();
+    let form = reqwest::blocking::multipart::Form::new().part(
+        "image",
+        reqwest::blocking::multipart::Part::bytes(bytes).file_name("obama.jpg"),
+    );
+    let answer = reqwest::blocking::Client::new()
+        .post(format!("{}/predict", forwarding.url))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 503);
+    let health = reqwest::blocking::get(format!("{}/health", forwarding.url)).unwrap();
+    assert_eq!(health.status(), 503);
+}
+
+#[test]
+fn sixty_four_concurrent_requests_come_back_to_their_own_images() {
+    let triton = Triton::start(&[]);
+    let photos: Vec<(PathBuf, Vec<u8>, (u32, u32))> =
+        ["astronaut.png", "obama.jpg", "biden.jpg", "camera.png"]
+            .iter()
+            .map(|name| {
+                let path = common::photo(name);
+                let bytes = std::fs::read(&path).unwrap();
+                let size = image::image_dimensions(&path).unwrap();
+                (path, bytes, size)
+            })
+            .collect();
+    let photos = Arc::new(photos);
+    for url in [triton.grpc_url(), triton.http_url()] {
+        let remote = Arc::new(
+            Remote::connect(RemoteOptions {
+                max_in_flight: 16,
+                timeout_secs: 120.0,
+                ..options(&url)
+            })
+            .unwrap(),
+        );
+        let threads: Vec<_> = (0..64)
+            .map(|i| {
+                let (remote, photos) = (remote.clone(), photos.clone());
+                std::thread::spawn(move || {
+                    let (path, bytes, size) = &photos[i % photos.len()];
+                    let result = remote.classify(i, path.clone(), bytes);
+                    (i, result, *size)
+                })
+            })
+            .collect();
+        for thread in threads {
+            let (i, result, (width, height)) = thread.join().unwrap();
+            assert_eq!(
+                result.status,
+                Status::Ok,
+                "{url} request {i}: {:?}",
+                result.error
+            );
+            assert_eq!(
+                (result.width, result.height),
+                (Some(width), Some(height)),
+                "{url} request {i} got another image's answer"
+            );
+            let expected = if i % photos.len() == 0 {
+                Gender::Female
+            } else {
+                Gender::Male
+            };
+            assert_eq!(result.gender, Some(expected), "{url} request {i}");
+        }
+    }
+    assert!(triton.inference_count("gender_ensemble") >= 128);
+}
+
+#[test]
+fn server_killed_in_the_middle_of_a_batch() {
+    let mut triton = Triton::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    for copy in 0..6 {
+        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
+            let entry = entry.unwrap();
+            let name = format!("{copy}-{}", entry.file_name().to_string_lossy());
+            std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
+        }
+    }
+    let remote = Arc::new(
+        Remote::connect(RemoteOptions {
+            max_in_flight: 2,
+            retries: 1,
+            timeout_secs: 10.0,
+            ..options(&triton.grpc_url())
+        })
+        .unwrap(),
+    );
+    let handle = batch::start(remote, vec![dir.path().to_path_buf()], LIMIT, None);
+    let mut results = Vec::new();
+    let mut killed_at = None;
+    let mut finished = false;
+    for event in handle.events().iter() {
+        match event {
+            EngineEvent::Image(result) => {
+                results.push(*result);
+                if results.len() == 4 {
+                    triton.kill();
+                    killed_at = Some(Instant::now());
+                }
+            }
+            EngineEvent::Finished(summary) => {
+                finished = true;
+                assert_eq!(summary.total, 48);
+            }
+            _ => {}
+        }
+    }
+    assert!(finished);
+    let waited = killed_at.expect("the server was killed").elapsed();
+    assert!(
+        waited < Duration::from_secs(90),
+        "the batch hung for {waited:?}"
+    );
+    assert_eq!(results.len(), 48, "every photo has a result");
+    let ok = results.iter().filter(|r| r.status == Status::Ok).count();
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .collect();
+    assert!(ok >= 4, "{ok} answered before the kill");
+    assert!(failed.len() >= 40, "{} failed after the kill", failed.len());
+    let message = failed.last().unwrap().error.as_deref().unwrap();
+    assert!(message.contains("cannot reach the server"), "{message}");
+}
+
+/// A private CA and a certificate for localhost/127.0.0.1 signed by it.
+fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        // openssl is the Debian package of that name.
+        run_ok(Command::new("openssl").args(args).current_dir(dir));
+    };
+    let new_ca = |subject: &str, name: &str| {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        openssl(&[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject,
+            "-keyout", &key, "-out", &pem,
+        ]);
+    };
+    new_ca("/CN=GenderLens test CA", "ca");
+    // Another CA, standing in for a trust store that does not know ours.
+    new_ca("/CN=Some other CA", "other-ca");
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+        "-out",
+        "cert.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    )
+}
+
+#[test]
+fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
+    let triton = Triton::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_certificates(dir.path());
+    let (https, grpcs) = (common::triton::free_port(), common::triton::free_port());
+    let mut proxy = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/triton/tls_proxy.py"))
+        .args([cert.to_str().unwrap(), key.to_str().unwrap()])
+        .arg(format!("{https}:{}", triton.http))
+        .arg(format!("{grpcs}:{}", triton.grpc))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the TLS proxy");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(proxy.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready");
+
+    let astronaut = common::photo("astronaut.png");
+    for url in [
+        format!("triton-https://localhost:{https}"),
+        format!("triton-grpcs://localhost:{grpcs}"),
+    ] {
+        // SSL_CERT_FILE stands in for the system's trust store (rustls-native-certs reads it).
+        let trusted = run_ok(
+            Command::new(env!("CARGO_BIN_EXE_genderlens"))
+                .args(["classify", "--remote", &url, "--format", "jsonl"])
+                .arg(&astronaut)
+                .env("SSL_CERT_FILE", &ca),
+        );
+        let result: Value = serde_json::from_slice(&trusted.stdout).unwrap();
+        assert_eq!(result["gender"], "female", "{url}");
+
+        let untrusted = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+            .args([
+                "classify",
+                "--remote",
+                &url,
+                "--retries",
+                "0",
+                "--format",
+                "jsonl",
+            ])
+            .arg(&astronaut)
+            .env("SSL_CERT_FILE", dir.path().join("other-ca.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            !untrusted.status.success(),
+            "{url}: an unknown certificate was accepted"
+        );
+        let result: Value = serde_json::from_slice(&untrusted.stdout).unwrap();
+        assert_eq!(result["status"], "error", "{url}");
+        let message = result["error"].as_str().unwrap();
+        assert!(
+            message.contains("invalid peer certificate"),
+            "{url}: {message}"
+        );
+    }
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+}
+
+#[test]
+fn the_gpu_repository_renames_the_classifier_without_changing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("models");
+    run_ok(
+        Command::new(common::triton::python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/make_repository.py"))
+            .args(["--variant", "gpu"])
+            .arg(&repo),
+    );
+    let config = std::fs::read_to_string(repo.join("gender_model/config.pbtxt")).unwrap();
+    assert!(
+        config.contains(r#"platform: "onnxruntime_onnx""#),
+        "{config}"
+    );
+    assert!(config.contains(r#"name: "tensorrt""#), "{config}");
+    // The renamed graph answers exactly as the shipped classifier does.
+    let compare = r#"
+import sys, numpy as np, onnxruntime as ort
+renamed = ort.InferenceSession(sys.argv[1])
+original = ort.InferenceSession(sys.argv[2])
+assert [i.name for i in renamed.get_inputs()] == ["INPUT__0"], renamed.get_inputs()
+assert [o.name for o in renamed.get_outputs()] == ["LOGITS"], renamed.get_outputs()
+chips = np.random.default_rng(7).normal(size=(5, 3, 32, 32)).astype(np.float32)
+a = renamed.run(["LOGITS"], {"INPUT__0": chips})[0]
+b = original.run(None, {original.get_inputs()[0].name: chips})[0]
+print(float(np.abs(a - b).max()))
+"#;
+    let out = run_ok(
+        Command::new(common::triton::python())
+            .args(["-c", compare])
+            .arg(repo.join("gender_model/1/model.onnx"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/gender-v1.onnx")),
+    );
+    let difference: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(difference, 0.0);
+}

@@ -1,0 +1,362 @@
+//! What a network does to remote mode, with small real TCP servers standing
+//! in for a broken one: nothing listening, a server that never answers, one
+//! that answers garbage, and HTTP errors. Every photo gets its own clear
+//! error, the batch goes on, and nothing waits past its timeout.
+
+use crate::common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use genderlens::remote::{Remote, RemoteOptions, batch};
+
+/// The file-size limit the settings give by default.
+const LIMIT: u64 = 512 * 1024 * 1024;
+use genderlens::{ErrorKind, ImageResult, Status};
+
+const PROTOCOLS: [&str; 3] = ["triton-grpc", "triton-http", "http"];
+
+fn photos() -> Vec<PathBuf> {
+    ["astronaut.png", "obama.jpg", "biden.jpg"]
+        .iter()
+        .map(|n| common::photo(n))
+        .collect()
+}
+
+fn classify(url: &str, timeout_secs: f64, retries: u32) -> (Vec<ImageResult>, Duration) {
+    let remote = Remote::connect(RemoteOptions {
+        url: url.to_string(),
+        timeout_secs,
+        retries,
+        max_in_flight: 2,
+        ..RemoteOptions::default()
+    })
+    .expect("a valid remote");
+    let started = Instant::now();
+    let results = common::batch_results(batch::start(Arc::new(remote), photos(), LIMIT, None));
+    (results, started.elapsed())
+}
+
+/// Every photo failed with `expected` in its message, and as the kind of
+/// failure it is.
+fn assert_all_failed(what: &str, results: &[ImageResult], expected: &str, kind: ErrorKind) {
+    assert_eq!(results.len(), 3, "{what}: every photo reported");
+    for result in results {
+        assert_eq!(result.status, Status::Error, "{what}");
+        let message = result.error.as_deref().unwrap_or_default();
+        assert!(
+            message.contains(expected),
+            "{what}: expected {expected:?}, got {message}"
+        );
+        assert_eq!(result.error_kind, Some(kind), "{what}: {message}");
+    }
+}
+
+fn listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+#[test]
+fn nothing_listening_fails_each_photo_quickly() {
+    let (listener, port) = listener();
+    drop(listener);
+    for scheme in PROTOCOLS {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (results, took) = classify(&url, 30.0, 1);
+        assert_all_failed(
+            &url,
+            &results,
+            "cannot reach the server",
+            ErrorKind::Upstream,
+        );
+        assert!(took < Duration::from_secs(20), "{url}: took {took:?}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args([
+            "doctor",
+            "--remote",
+            &format!("triton-grpc://127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FAIL server ready: cannot reach the server"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL model ready: not checked"), "{text}");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_per_photo() {
+    let (listener, port) = listener();
+    // Accepts every connection and keeps it open without a word.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    for scheme in PROTOCOLS {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (results, took) = classify(&url, 1.0, 2);
+        assert_all_failed(
+            &url,
+            &results,
+            "no answer from the server within 1s",
+            ErrorKind::Upstream,
+        );
+        // Three photos, two at a time, one second each, no retries on a timeout.
+        assert!(took < Duration::from_secs(8), "{url}: took {took:?}");
+    }
+}
+
+#[test]
+fn a_server_that_answers_garbage_is_an_error_per_photo() {
+    let (listener, port) = listener();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = stream.write_all(b"\x00\x17garbage that is neither HTTP nor HTTP/2\r\n\r\n");
+            let _ = stream.flush();
+        }
+    });
+    for scheme in PROTOCOLS {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (results, took) = classify(&url, 5.0, 0);
+        let expected = match scheme {
+            // gRPC waits for an HTTP/2 greeting that never comes: a timeout.
+            "triton-grpc" => "no answer from the server within 5s",
+            _ => GARBAGE_OVER_HTTP,
+        };
+        assert_all_failed(&url, &results, expected, ErrorKind::Upstream);
+        assert!(took < Duration::from_secs(20), "{url}: took {took:?}");
+    }
+}
+
+/// What reqwest makes of a reply that is not HTTP, over both HTTP protocols.
+const GARBAGE_OVER_HTTP: &str = "TO-BE-OBSERVED";
+
+/// What a test server saw: how many requests, and their Authorization headers.
+#[derive(Default)]
+struct Seen {
+    requests: AtomicUsize,
+    authorization: Mutex<Vec<String>>,
+}
+
+/// Answers every HTTP request with `status` and a JSON error.
+fn http_server(status: &'static str) -> (u16, Arc<Seen>) {
+    let (listener, port) = listener();
+    let seen = Arc::new(Seen::default());
+    let shared = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let seen = shared.clone();
+            std::thread::spawn(move || answer_requests(stream, status, &seen));
+        }
+    });
+    (port, seen)
+}
+
+fn answer_requests(stream: TcpStream, status: &str, seen: &Seen) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    loop {
+        let mut length = 0usize;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                if name.eq_ignore_ascii_case("authorization") {
+                    seen.authorization
+                        .lock()
+                        .unwrap()
+                        .push(value.trim().to_string());
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        seen.requests.fetch_add(1, Ordering::SeqCst);
+        let body = format!(r#"{{"error":"the test server says {status}"}}"#);
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn http_errors_are_reported_and_only_503_is_retried() {
+    for (status, expected, kind, attempts) in [
+        (
+            "400 Bad Request",
+            "refused this image: HTTP 400",
+            ErrorKind::Input,
+            1,
+        ),
+        (
+            "404 Not Found",
+            "denied the request: HTTP 404",
+            ErrorKind::Upstream,
+            1,
+        ),
+        (
+            "500 Internal Server Error",
+            "failed on this image: HTTP 500",
+            ErrorKind::Upstream,
+            1,
+        ),
+        (
+            "503 Service Unavailable",
+            "not ready: the test server says 503",
+            ErrorKind::Upstream,
+            3,
+        ),
+    ] {
+        for scheme in ["triton-http", "http"] {
+            let (port, seen) = http_server(status);
+            let url = format!("{scheme}://127.0.0.1:{port}");
+            let (results, _) = classify(&url, 10.0, 2);
+            assert_all_failed(&url, &results, expected, kind);
+            assert!(
+                results[0]
+                    .error
+                    .as_deref()
+                    .unwrap()
+                    .contains("the test server says"),
+                "the server's own message is kept: {:?}",
+                results[0].error
+            );
+            // Triton's HTTP client asks for the model's metadata before each
+            // attempt until it has learnt the input shape.
+            let requests = seen.requests.load(Ordering::SeqCst);
+            let per_photo = if scheme == "triton-http" {
+                attempts * 2
+            } else {
+                attempts
+            };
+            assert!(
+                requests == 3 * per_photo,
+                "{url} {status}: {requests} requests for 3 photos, expected {}",
+                3 * per_photo
+            );
+        }
+    }
+}
+
+#[test]
+fn the_bearer_token_goes_with_every_request() {
+    for scheme in ["triton-http", "http"] {
+        let (port, seen) = http_server("400 Bad Request");
+        let remote = Remote::connect(RemoteOptions {
+            url: format!("{scheme}://127.0.0.1:{port}"),
+            token: Some("s3cret-token".into()),
+            ..RemoteOptions::default()
+        })
+        .unwrap();
+        let photo = common::photo("obama.jpg");
+        let result = remote.classify(0, photo.clone(), &std::fs::read(&photo).unwrap());
+        assert_eq!(result.status, Status::Error);
+        let sent = seen.authorization.lock().unwrap().clone();
+        assert!(!sent.is_empty(), "{scheme}: no Authorization header");
+        assert!(
+            sent.iter().all(|h| h == "Bearer s3cret-token"),
+            "{scheme}: {sent:?}"
+        );
+    }
+}
+
+/// A real gRPC server (Triton's service definition, from tritonclient) that
+/// records the `authorization` metadata of every call it gets.
+struct TokenServer {
+    child: std::process::Child,
+    port: u16,
+    log: tempfile::NamedTempFile,
+}
+
+impl TokenServer {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let script = common::fixtures().join("../triton/grpc_token_server.py");
+        let mut child = std::process::Command::new(common::triton::python())
+            .arg(&script)
+            .arg(log.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting the gRPC token server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the gRPC token server did not start: {line:?}"));
+        Self { child, port, log }
+    }
+
+    fn tokens_seen(&self) -> Vec<String> {
+        std::fs::read_to_string(self.log.path())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_bearer_token_reaches_a_grpc_server() {
+    for (token, answer) in [
+        (Some("s3cret-token"), "token accepted"),
+        (None, "no valid token"),
+    ] {
+        let server = TokenServer::start();
+        let remote = Remote::connect(RemoteOptions {
+            url: format!("triton-grpc://127.0.0.1:{}", server.port),
+            token: token.map(str::to_string),
+            retries: 0,
+            ..RemoteOptions::default()
+        })
+        .unwrap();
+        let photo = common::photo("obama.jpg");
+        let result = remote.classify(0, photo.clone(), &std::fs::read(&photo).unwrap());
+        let message = result.error.unwrap_or_default();
+        assert!(message.contains(answer), "{token:?}: {message}");
+        let seen = server.tokens_seen();
+        assert!(!seen.is_empty(), "{token:?}: the server got no call");
+        let expected = token.map_or(String::new(), |t| format!("Bearer {t}"));
+        assert!(seen.iter().all(|t| *t == expected), "{token:?}: {seen:?}");
+    }
+}
