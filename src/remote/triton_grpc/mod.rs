@@ -131,6 +131,11 @@ impl TritonGrpc {
     }
 }
 
+fn is_timeout(status: &Status) -> bool {
+    std::error::Error::source(status).is_some_and(|e| e.is::<tonic::TimeoutExpired>())
+        || status.message() == tonic::TimeoutExpired(()).to_string()
+}
+
 fn status_error(status: Status, timeout: Duration) -> RemoteError {
     let message = if status.message().is_empty() {
         format!("gRPC {:?}", status.code())
@@ -139,7 +144,11 @@ fn status_error(status: Status, timeout: Duration) -> RemoteError {
     };
     match status.code() {
         Code::Unavailable => RemoteError::Connect(message),
-        Code::DeadlineExceeded | Code::Cancelled => RemoteError::Timeout(timeout),
+        Code::DeadlineExceeded => RemoteError::Timeout(timeout),
+        // tonic reports its own request timeout as a cancel; any other cancel
+        // is the connection failing under the request.
+        Code::Cancelled if is_timeout(&status) => RemoteError::Timeout(timeout),
+        Code::Cancelled => RemoteError::Protocol(message),
         Code::InvalidArgument
         | Code::FailedPrecondition
         | Code::OutOfRange
