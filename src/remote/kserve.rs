@@ -34,22 +34,19 @@ pub fn check_contract(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Result<V
 }
 
 /// The input shape a model wants, learnt from its metadata on first use and
-/// kept; until the metadata can be read, `[1]` (and the request itself will
-/// report what is wrong).
+/// kept. A server that cannot say, or a model with another contract, fails
+/// the request here, before an image is sent in a shape it would not take.
 pub fn learnt_shape(
     learnt: &std::sync::OnceLock<Vec<i64>>,
     metadata: impl FnOnce() -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError>,
-) -> Vec<i64> {
+) -> Result<Vec<i64>, RemoteError> {
     if let Some(shape) = learnt.get() {
-        return shape.clone();
+        return Ok(shape.clone());
     }
-    match metadata() {
-        Ok((inputs, outputs)) => {
-            let shape = check_contract(&inputs, &outputs).unwrap_or(vec![1]);
-            learnt.get_or_init(|| shape).clone()
-        }
-        Err(_) => vec![1],
-    }
+    let (inputs, outputs) = metadata()?;
+    let shape = check_contract(&inputs, &outputs)
+        .map_err(|e| RemoteError::Denied(format!("the model does not fit: {e}")))?;
+    Ok(learnt.get_or_init(|| shape).clone())
 }
 
 /// The "model contract" check from a model's metadata.

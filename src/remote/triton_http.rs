@@ -79,7 +79,7 @@ impl TritonHttp {
         Ok((tensors("inputs"), tensors("outputs")))
     }
 
-    fn input_shape(&self) -> Vec<i64> {
+    fn input_shape(&self) -> Result<Vec<i64>, RemoteError> {
         kserve::learnt_shape(&self.shape, || self.metadata())
     }
 }
@@ -171,7 +171,7 @@ impl Transport for TritonHttp {
         let header = json!({
             "inputs": [{
                 "name": INPUT,
-                "shape": self.input_shape(),
+                "shape": self.input_shape()?,
                 "datatype": "BYTES",
                 "parameters": {"binary_data_size": element.len()},
             }],

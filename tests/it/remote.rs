@@ -243,10 +243,15 @@ fn triton_http_and_grpc_agree_with_the_local_pipeline() {
     let results = run_batch(wrong, vec![common::photo("obama.jpg")]);
     assert_eq!(results[0].status, Status::Error);
     assert!(
-        results[0].error.as_deref().unwrap().contains("refused"),
+        results[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("the model does not fit"),
         "{:?}",
         results[0].error
     );
+    assert_eq!(results[0].error_kind, Some(genderlens::ErrorKind::Upstream));
 }
 
 #[test]

@@ -126,7 +126,7 @@ impl TritonGrpc {
         Ok((convert(meta.inputs), convert(meta.outputs)))
     }
 
-    fn input_shape(&self) -> Vec<i64> {
+    fn input_shape(&self) -> Result<Vec<i64>, RemoteError> {
         kserve::learnt_shape(&self.shape, || self.metadata())
     }
 }
@@ -172,7 +172,7 @@ impl Transport for TritonGrpc {
             inputs: vec![InferInputTensor {
                 name: INPUT.into(),
                 datatype: "BYTES".into(),
-                shape: self.input_shape(),
+                shape: self.input_shape()?,
                 parameters: HashMap::new(),
                 contents: None,
             }],
