@@ -51,6 +51,7 @@ impl Backend {
         remote: Option<RemoteOptions>,
         log: impl FnMut(&str),
     ) -> Result<Self> {
+        settings.validate()?;
         match remote {
             Some(options) => {
                 let max_file_bytes = settings.max_file_bytes();
@@ -127,11 +128,12 @@ impl Backend {
         }
     }
 
-    /// Starts what answering uploads needs (the local pipeline's sessions)
-    /// now rather than on the first request.
-    pub fn prepare_to_serve(&self, request_timeout: Duration) {
+    /// Gets ready to answer uploads: each waits at most `request_timeout`,
+    /// and the local pipeline's sessions start loading now rather than on
+    /// the first request.
+    pub fn prepare_to_serve(&mut self, request_timeout: Duration) {
         if let Self::Local(local) = self {
-            local.timeout.get_or_init(|| request_timeout);
+            local.timeout = request_timeout;
             local.service();
         }
     }
@@ -156,7 +158,7 @@ impl Backend {
 pub struct LocalBackend {
     engine: Engine,
     service: OnceLock<Service>,
-    timeout: OnceLock<Duration>,
+    timeout: Duration,
 }
 
 /// How long an upload waits for the local pipeline unless told otherwise.
@@ -167,7 +169,7 @@ impl LocalBackend {
         Self {
             engine,
             service: OnceLock::new(),
-            timeout: OnceLock::new(),
+            timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 
@@ -176,9 +178,8 @@ impl LocalBackend {
     }
 
     fn predict(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
-        let timeout = *self.timeout.get_or_init(|| DEFAULT_REQUEST_TIMEOUT);
         self.service()
-            .classify(name, image, timeout)
+            .classify(name, image, self.timeout)
             .map_err(|e| match e {
                 ServiceError::Timeout(_) => PredictError::Timeout(e.to_string()),
                 ServiceError::Unavailable(_) | ServiceError::Stopped => {
@@ -188,7 +189,15 @@ impl LocalBackend {
     }
 
     fn health(&self) -> BackendHealth {
-        let service = self.service();
+        // Asking must not start the serving pipeline: its sessions would sit
+        // beside the batches' for good.
+        let Some(service) = self.service.get() else {
+            return BackendHealth {
+                ready: false,
+                backend: "local".into(),
+                detail: "not serving uploads".into(),
+            };
+        };
         if let Some(failure) = service.failure() {
             return BackendHealth {
                 ready: false,
@@ -270,6 +279,10 @@ impl RemoteBackend {
     }
 
     fn forward(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
+        let image = match crate::remote::batch::within_limit(image, self.max_file_bytes) {
+            Ok(image) => image,
+            Err(error) => return Ok(ImageResult::failed(0, name.into(), error)),
+        };
         let address = self.remote.address();
         let described = |e: &RemoteError| format!("{e} ({address})");
         match self

@@ -44,11 +44,12 @@ isolated "$root/usr/bin/genderlens" doctor --json --provider cpu > "$work/doctor
 python3 - "$work/doctor.json" "$root" <<'PY' || fail "the unpacked binary did not use what it ships with"
 import json, os, sys
 report, root = json.load(open(sys.argv[1])), os.path.realpath(sys.argv[2])
-runtime = report["runtime"]["Ok"]
+runtime, models = report["runtime"], report["models"]
+assert report["schema"] == 1 and runtime["ok"] and models["ok"], report
 assert runtime["found_via"] == "bundled with the executable", runtime
 assert os.path.realpath(runtime["path"]).startswith(root + "/usr/lib/genderlens/"), runtime
-assert os.path.realpath(report["models_dir"]["Ok"]).startswith(root + "/usr/share/genderlens/models"), report["models_dir"]
-print("test-deb: unpacked binary uses", runtime["path"], "and", report["models_dir"]["Ok"])
+assert os.path.realpath(models["dir"]).startswith(root + "/usr/share/genderlens/models"), models
+print("test-deb: unpacked binary uses", runtime["path"], "and", models["dir"])
 PY
 isolated "$root/usr/bin/genderlens" classify --provider cpu --format csv \
     "$PWD/tests/fixtures/photos/astronaut.png" > "$work/unpacked.csv" || fail "classify (unpacked)"

@@ -93,7 +93,7 @@ pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let backend = load_backend(args.engine.settings(), remote)?;
+    let mut backend = load_backend(args.engine.settings(), remote)?;
     if backend.remote().is_some() {
         eprintln!(
             "GenderLens gateway forwarding to {}",

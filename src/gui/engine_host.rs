@@ -62,8 +62,11 @@ struct Host {
     settings: EngineSettings,
     remote_options: Option<RemoteOptions>,
     pending_settings: Option<(EngineSettings, Option<RemoteOptions>)>,
-    /// Loaded on first use and kept until the settings change.
-    backend: Option<Arc<Backend>>,
+    /// The local engine and the remote client, each loaded on first use and
+    /// kept until its settings change: switching to a server and back does
+    /// not reload the models.
+    local: Option<Arc<Backend>>,
+    remote: Option<Arc<Backend>>,
     batch: Option<RunningBatch>,
     /// Photos waiting for the next batch (added while one was finishing, or
     /// while the engine could not start).
@@ -85,7 +88,8 @@ impl Host {
             settings,
             remote_options,
             pending_settings: None,
-            backend: None,
+            local: None,
+            remote: None,
             batch: None,
             waiting: Vec::new(),
             seen: HashSet::new(),
@@ -179,11 +183,15 @@ impl Host {
     }
 
     fn apply(&mut self, settings: EngineSettings, remote: Option<RemoteOptions>) {
-        if settings != self.settings || remote != self.remote_options {
+        // Sessions and connections depend on the settings; the next batch makes new ones.
+        if settings != self.settings {
             self.settings = settings;
+            self.local = None;
+            self.remote = None;
+        }
+        if remote != self.remote_options {
             self.remote_options = remote;
-            // Sessions and connections depend on the settings; the next batch makes new ones.
-            self.backend = None;
+            self.remote = None;
         }
     }
 
@@ -257,36 +265,43 @@ impl Host {
     /// and the models, or the remote server's client. Connecting is lazy, so
     /// a server that is down shows up as per-photo errors, not here.
     fn backend(&mut self) -> Option<Arc<Backend>> {
-        if self.backend.is_none() {
-            if self.remote_options.is_none() {
-                self.ui.send(UiEvent::EngineLoading(
-                    "Loading ONNX Runtime and the models…".into(),
-                ));
-            }
-            let ui = self.ui.clone();
-            let loaded =
-                Backend::load(self.settings.clone(), self.remote_options.clone(), |line| {
-                    ui.send(UiEvent::EngineLoading(line.to_string()))
+        let remote = self.remote_options.is_some();
+        let slot = if remote { &self.remote } else { &self.local };
+        if let Some(backend) = slot {
+            return Some(backend.clone());
+        }
+        if !remote {
+            self.ui.send(UiEvent::EngineLoading(
+                "Loading ONNX Runtime and the models…".into(),
+            ));
+        }
+        let ui = self.ui.clone();
+        let loaded = Backend::load(self.settings.clone(), self.remote_options.clone(), |line| {
+            ui.send(UiEvent::EngineLoading(line.to_string()))
+        });
+        match loaded {
+            Ok(backend) => {
+                self.ui.send(UiEvent::EngineReady {
+                    runtime: backend.describe(),
                 });
-            match loaded {
-                Ok(backend) => {
-                    self.ui.send(UiEvent::EngineReady {
-                        runtime: backend.describe(),
-                    });
-                    self.backend = Some(Arc::new(backend));
+                let backend = Arc::new(backend);
+                if remote {
+                    self.remote = Some(backend.clone());
+                } else {
+                    self.local = Some(backend.clone());
                 }
-                Err(e) => {
-                    let message = if self.remote_options.is_some() {
-                        format!("the remote server's settings are not usable: {e:#}")
-                    } else {
-                        format!("{e:#}")
-                    };
-                    self.ui.send(UiEvent::EngineUnavailable(message));
-                    return None;
-                }
+                Some(backend)
+            }
+            Err(e) => {
+                let message = if remote {
+                    format!("the remote server's settings are not usable: {e:#}")
+                } else {
+                    format!("{e:#}")
+                };
+                self.ui.send(UiEvent::EngineUnavailable(message));
+                None
             }
         }
-        self.backend.clone()
     }
 
     fn forward(&mut self, event: EngineEvent) {

@@ -4,11 +4,21 @@
 
 use std::cmp::Ordering;
 
+use crate::error::ErrorKind;
 use crate::export::Provenance;
 use crate::labels::Gender;
 use crate::postprocess::{ImageResult, Status};
 
 pub const HISTOGRAM_BINS: usize = 20;
+
+/// What a failed photo is called in the window: whose fault it is, in plain words.
+pub fn error_wording(kind: Option<ErrorKind>) -> &'static str {
+    match kind {
+        Some(ErrorKind::Input) => "cannot read",
+        Some(ErrorKind::Upstream) => "server error",
+        Some(ErrorKind::Internal) | None => "error",
+    }
+}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {

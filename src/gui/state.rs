@@ -172,7 +172,7 @@ impl AppState {
             UiEvent::Engine(event) => self.apply_engine(event),
             UiEvent::Result(result, provenance, run) => {
                 if let Some(error) = &result.error {
-                    let wording = super::views::error_wording(result.error_kind);
+                    let wording = super::results::error_wording(result.error_kind);
                     self.log.push(
                         Level::Error,
                         format!("{} ({wording}): {error}", result.path.display()),

@@ -32,21 +32,27 @@ pub fn parse_answer(json: &[u8], index: usize, path: PathBuf) -> Result<ImageRes
         ))
     })?;
     // A bare gateway answers only `{"gender":..,"score":..}`; that still is a found face.
-    let status = answer.status.unwrap_or(if answer.gender.is_some() {
+    let status = answer.status.unwrap_or(if answer.error.is_some() {
+        Status::Error
+    } else if answer.gender.is_some() {
         Status::Ok
     } else {
         Status::NoFace
     });
+    // A failure must carry a message, and whose fault it is; where the
+    // server does not say, it is the server's.
+    let error = match (status, answer.error) {
+        (Status::Error, None) => Some("the server reports a failure without a reason".to_string()),
+        (_, error) => error,
+    };
     Ok(ImageResult {
         index,
         path,
         status,
-        // A server that reports a failed photo without a kind found the photo unreadable.
-        error_kind: answer
-            .error
+        error_kind: error
             .as_ref()
-            .map(|_| answer.error_kind.unwrap_or(ErrorKind::Input)),
-        error: answer.error,
+            .map(|_| answer.error_kind.unwrap_or(ErrorKind::Upstream)),
+        error,
         gender: answer.gender,
         score: answer.score,
         uncertain: answer.uncertain,
@@ -60,6 +66,28 @@ pub fn parse_answer(json: &[u8], index: usize, path: PathBuf) -> Result<ImageRes
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_always_carry_a_message_and_a_kind() {
+        let bare = parse_answer(br#"{"error":"boom"}"#, 0, "a".into()).unwrap();
+        assert_eq!(bare.status, Status::Error);
+        assert_eq!(bare.error_kind, Some(ErrorKind::Upstream));
+        let silent = parse_answer(br#"{"status":"error"}"#, 0, "b".into()).unwrap();
+        assert!(silent.error.is_some());
+        assert_eq!(silent.error_kind, Some(ErrorKind::Upstream));
+        let told = parse_answer(
+            br#"{"status":"error","error":"damaged","error_kind":"input"}"#,
+            0,
+            "c".into(),
+        )
+        .unwrap();
+        assert_eq!(told.error_kind, Some(ErrorKind::Input));
+        let unknown_label = parse_answer(br#"{"gender":"other","score":0.9}"#, 0, "d".into());
+        assert!(
+            unknown_label.is_err(),
+            "a label outside the model's is refused"
+        );
+    }
 
     #[test]
     fn full_and_bare_answers_map_onto_results() {

@@ -54,13 +54,23 @@ impl Stages for RemoteStages {
                             continue;
                         }
                         let bytes = match payload {
-                            Payload::Bytes(bytes) => Ok(bytes),
+                            Payload::Bytes(bytes) => within_limit(bytes, max_file_bytes),
                             Payload::File => read_photo(&path, max_file_bytes),
+                            Payload::Failed(error) => Err(error),
                         };
-                        let result = match bytes {
-                            Ok(bytes) => remote.classify(index, path, &bytes),
-                            Err(error) => ImageResult::failed(index, path, error),
-                        };
+                        // A bug met on one photo must cost only that photo.
+                        let classified = bytes.and_then(|bytes| {
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                remote.classify(index, path.clone(), &bytes)
+                            }))
+                            .map_err(|_| {
+                                PhotoError::internal(
+                                    "internal error while sending this file to the server",
+                                )
+                            })
+                        });
+                        let result = classified
+                            .unwrap_or_else(|error| ImageResult::failed(index, path, error));
                         if results.send(result).is_err() {
                             break;
                         }
@@ -76,6 +86,22 @@ impl Stages for RemoteStages {
     }
 }
 
+/// An image in memory, refused when above the file-size limit, as a file would be.
+pub fn within_limit(bytes: Vec<u8>, max_file_bytes: u64) -> Result<Vec<u8>, PhotoError> {
+    if bytes.len() as u64 > max_file_bytes {
+        return Err(too_large(bytes.len() as u64, max_file_bytes));
+    }
+    Ok(bytes)
+}
+
+fn too_large(size: u64, max_file_bytes: u64) -> PhotoError {
+    PhotoError::input(format!(
+        "the file is {} MB, above the {} MB limit",
+        size / (1024 * 1024),
+        max_file_bytes / (1024 * 1024)
+    ))
+}
+
 fn read_photo(path: &Path, max_file_bytes: u64) -> Result<Vec<u8>, PhotoError> {
     let cannot_read = |e: std::io::Error| PhotoError::input(format!("cannot read file: {e}"));
     let metadata = std::fs::metadata(path).map_err(cannot_read)?;
@@ -83,11 +109,7 @@ fn read_photo(path: &Path, max_file_bytes: u64) -> Result<Vec<u8>, PhotoError> {
         return Err(PhotoError::input("not a regular file"));
     }
     if metadata.len() > max_file_bytes {
-        return Err(PhotoError::input(format!(
-            "the file is {} MB, above the {} MB limit",
-            metadata.len() / (1024 * 1024),
-            max_file_bytes / (1024 * 1024)
-        )));
+        return Err(too_large(metadata.len(), max_file_bytes));
     }
     if metadata.len() == 0 {
         return Err(PhotoError::input("the file is empty"));

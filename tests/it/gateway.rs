@@ -293,3 +293,58 @@ fn a_model_failure_on_a_photo_is_a_500_not_a_422() {
         );
     }
 }
+
+/// A classifier that cannot even load: `/health` says why within seconds,
+/// before any upload arrives, and an upload gets `503` with the same reason.
+#[test]
+fn a_model_that_cannot_load_is_reported_by_health_at_once() {
+    common::runtime();
+    let garbage = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(garbage.path(), b"this is not an ONNX model").unwrap();
+    let models = models_with_classifier(garbage.path());
+    let gateway = common::serve::spawn_gateway(
+        &[
+            "--provider",
+            "cpu",
+            "--models",
+            models.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let client = Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let health = loop {
+        let response = client
+            .get(format!("{}/health", gateway.url))
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().unwrap();
+        let detail = body["backend"]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if detail.contains("could not start") {
+            assert_eq!(status, 503, "{body}");
+            break body;
+        }
+        assert!(Instant::now() < deadline, "/health never said why: {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(health["status"], "unavailable");
+    let (status, answer) = upload(
+        &client,
+        &gateway.url,
+        "image",
+        "obama.jpg",
+        photo_bytes("obama.jpg"),
+    );
+    assert_eq!(status, 503, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not start"),
+        "{answer}"
+    );
+}

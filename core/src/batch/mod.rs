@@ -86,6 +86,9 @@ pub enum Payload {
     File,
     /// An image already in memory (an upload); the path is only its name.
     Bytes(Vec<u8>),
+    /// An input already known to be unusable (a missing path, say): the
+    /// stages report it as this failure.
+    Failed(PhotoError),
 }
 
 /// The work between the input feed and the results.
@@ -134,7 +137,8 @@ pub enum Source {
     Stream(Receiver<Job>),
 }
 
-/// A running batch: its events, and a way to stop it.
+/// A running batch: its events, and a way to stop it. Dropping the handle
+/// before the batch ends cancels it, so no thread is left waiting.
 pub struct BatchHandle {
     events: Receiver<EngineEvent>,
     control: Arc<BatchControl>,
@@ -176,6 +180,8 @@ impl BatchHandle {
     }
 
     /// Runs the batch to its end and returns the results in input order.
+    ///
+    /// (See also [`Drop`]: a handle let go early cancels its batch.)
     pub fn collect(self) -> Result<(Vec<ImageResult>, Summary), String> {
         let mut results = Vec::new();
         let mut summary = None;
@@ -190,6 +196,15 @@ impl BatchHandle {
         results.sort_by_key(|r| r.index);
         let summary = summary.ok_or("the batch ended without a summary")?;
         Ok((results, summary))
+    }
+}
+
+impl Drop for BatchHandle {
+    fn drop(&mut self) {
+        // `wait` takes the coordinator; a handle still holding it is let go early.
+        if self.coordinator.is_some() {
+            self.control.cancel();
+        }
     }
 }
 
@@ -271,10 +286,9 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
                 total: list.items.len(),
                 skipped: std::mem::take(&mut list.skipped),
             });
-            let (control, emitter, results_tx) =
-                (control.clone(), emitter.clone(), results_tx.clone());
+            let (control, emitter) = (control.clone(), emitter.clone());
             spawn("genderlens-feed".into(), move || {
-                skipped_at_start + feed_paths(list, &jobs_tx, &results_tx, &control, &emitter)
+                skipped_at_start + feed_paths(list, &jobs_tx, &control, &emitter)
             })
         }
         Source::Stream(incoming) => {
@@ -318,13 +332,11 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
     });
 }
 
-/// Hands out the listed photos, then any added while running; unusable
-/// inputs go straight to the results. Returns how many added paths were
-/// skipped as not images.
+/// Hands out the listed photos, then any added while running. Returns how
+/// many added paths were skipped as not images.
 fn feed_paths(
     list: inputs::InputList,
     jobs: &Sender<Job>,
-    results: &Sender<ImageResult>,
     control: &BatchControl,
     emitter: &Emitter,
 ) -> usize {
@@ -345,8 +357,14 @@ fn feed_paths(
                     payload: Payload::File,
                 })
                 .is_ok(),
-            InputItem::Unusable { path, reason } => results
-                .send(ImageResult::failed(index, path, PhotoError::input(reason)))
+            // Through the stages like any photo, so its result comes in the
+            // same order and under the same provenance as the others.
+            InputItem::Unusable { path, reason } => jobs
+                .send(Job {
+                    index,
+                    path,
+                    payload: Payload::Failed(PhotoError::input(reason)),
+                })
                 .is_ok(),
         };
         if !sent {
@@ -356,11 +374,17 @@ fn feed_paths(
     skipped
 }
 
+/// Passes jobs on until the stream ends or the batch is cancelled (a model
+/// that cannot load cancels it); an idle stream is checked for that often,
+/// so the stages can end and report why.
 fn feed_stream(incoming: &Receiver<Job>, jobs: &Sender<Job>, control: &BatchControl) {
-    for job in incoming.iter() {
-        if control.is_cancelled() {
-            break;
-        }
+    const CANCEL_CHECK: Duration = Duration::from_millis(100);
+    while !control.is_cancelled() {
+        let job = match incoming.recv_timeout(CANCEL_CHECK) {
+            Ok(job) => job,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
         control.set_total(control.total() + 1);
         if jobs.send(job).is_err() {
             break;

@@ -108,13 +108,21 @@ impl Service {
             path: name.into(),
             payload: Payload::Bytes(bytes),
         };
-        let queued = self
-            .jobs
-            .as_ref()
-            .is_some_and(|jobs| jobs.send_timeout(job, timeout).is_ok());
-        if !queued {
-            lock(&self.shared).waiting.remove(&index);
-            return Err(ServiceError::Timeout(timeout));
+        let queued = match &self.jobs {
+            Some(jobs) => jobs.send_timeout(job, timeout),
+            None => Err(crossbeam_channel::SendTimeoutError::Disconnected(job)),
+        };
+        if let Err(e) = queued {
+            let mut shared = lock(&self.shared);
+            shared.waiting.remove(&index);
+            return Err(match (e, &shared.failure) {
+                (crossbeam_channel::SendTimeoutError::Timeout(_), _) => {
+                    ServiceError::Timeout(timeout)
+                }
+                // The pipeline has ended: say why, when it is known.
+                (_, Some(failure)) => ServiceError::Unavailable(failure.clone()),
+                (_, None) => ServiceError::Stopped,
+            });
         }
         match rx.recv_timeout(timeout) {
             Ok(outcome) => outcome,

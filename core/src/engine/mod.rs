@@ -194,6 +194,7 @@ impl Engine {
             Payload::Bytes(bytes) => {
                 preprocess::decode_photo_bytes(&bytes, &self.settings, manifest)
             }
+            Payload::Failed(error) => return Err(error),
         }
         .map_err(|e| PhotoError::input(e.to_string()))
     }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::batch::EngineEvent;
+use crate::error::ErrorKind;
 use crate::postprocess::ImageResult;
 
 /// Which backend and model produced a row, for exports that mix runs.
@@ -49,6 +50,8 @@ pub struct CsvRow<'a> {
     pub error: Option<&'a str>,
     pub backend: &'a str,
     pub model: &'a str,
+    /// Whose fault `error` is: `input`, `internal` or `upstream`.
+    pub error_kind: Option<&'static str>,
 }
 
 pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<CsvRow<'a>> {
@@ -68,6 +71,7 @@ pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<
         error: result.error.as_deref(),
         backend: &provenance.backend,
         model: &provenance.model,
+        error_kind: result.error_kind.map(ErrorKind::as_str),
     };
     if result.faces.is_empty() {
         return vec![base()];
@@ -93,7 +97,7 @@ pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<
 }
 
 /// The CSV columns, in order (what `CsvRow` serialises to).
-pub const CSV_HEADER: [&str; 15] = [
+pub const CSV_HEADER: [&str; 16] = [
     "path",
     "face",
     "l",
@@ -109,4 +113,5 @@ pub const CSV_HEADER: [&str; 15] = [
     "error",
     "backend",
     "model",
+    "error_kind",
 ];

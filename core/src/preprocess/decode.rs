@@ -74,6 +74,13 @@ pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage,
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
+    // An upload is held to the same file-size limit as a file on disk.
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(DecodeError::TooLarge {
+            size_mb: bytes.len() as u64 / (1024 * 1024),
+            limit_mb: limits.max_file_bytes / (1024 * 1024),
+        });
+    }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(DecodeError::Read)?;

@@ -210,3 +210,14 @@ fn a_finished_batch_refuses_additions() {
     let _ = batch.wait();
     assert!(!control.add([common::photo("biden.jpg")]));
 }
+
+#[test]
+fn a_handle_let_go_early_cancels_its_batch() {
+    let batch = common::engine().start_paused(vec![common::photos_dir()], None);
+    let control = batch.control().clone();
+    drop(batch);
+    assert!(
+        control.is_cancelled(),
+        "a paused batch nobody holds must not wait forever"
+    );
+}

@@ -17,8 +17,7 @@ use std::path::PathBuf;
 use egui::Color32;
 
 use super::events::DialogPurpose;
-use super::results::{Filter, ResultId, RowMode, Sort};
-use crate::error::ErrorKind;
+use super::results::{Filter, ResultId, RowMode, Sort, error_wording};
 use crate::labels::Gender;
 use crate::postprocess::{FaceResult, ImageResult, Status};
 use crate::settings_store::AppSettings;
@@ -116,15 +115,6 @@ pub fn status_badge(result: &ImageResult) -> Option<(&'static str, Color32)> {
         Status::NoFace => Some(("no face", NO_FACE)),
         Status::Ok if result.faces.iter().any(|f| f.uncertain) => Some(("uncertain", UNCERTAIN)),
         Status::Ok => None,
-    }
-}
-
-/// What a failed photo's badge says: whose fault it is, in plain words.
-pub fn error_wording(kind: Option<ErrorKind>) -> &'static str {
-    match kind {
-        Some(ErrorKind::Input) => "cannot read",
-        Some(ErrorKind::Upstream) => "server error",
-        Some(ErrorKind::Internal) | None => "error",
     }
 }
 

@@ -23,6 +23,26 @@ impl Drop for Gateway {
 /// Starts the gateway with `args` after `serve --listen 127.0.0.1:0` and
 /// waits until `/health` says it is ready.
 pub fn start_gateway(args: &[&str], envs: &[(&str, &str)]) -> Gateway {
+    let gateway = spawn_gateway(args, envs);
+    // Ready once its backend is (both models loaded, or the remote server up).
+    let client = Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let ready = client
+            .get(format!("{}/health", gateway.url))
+            .send()
+            .is_ok_and(|r| r.status() == 200);
+        if ready {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the gateway never became ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    gateway
+}
+
+/// Starts the gateway and returns once it listens, ready or not.
+pub fn spawn_gateway(args: &[&str], envs: &[(&str, &str)]) -> Gateway {
     let mut command = Command::new(env!("CARGO_BIN_EXE_genderlens"));
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -55,20 +75,5 @@ pub fn start_gateway(args: &[&str], envs: &[(&str, &str)]) -> Gateway {
             Err(_) => panic!("the gateway did not start:\n{}", log.join("\n")),
         }
     };
-    let gateway = Gateway { child, url };
-    // Ready once its backend is (both models loaded, or the remote server up).
-    let client = Client::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let ready = client
-            .get(format!("{}/health", gateway.url))
-            .send()
-            .is_ok_and(|r| r.status() == 200);
-        if ready {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the gateway never became ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    gateway
+    Gateway { child, url }
 }
