@@ -61,6 +61,9 @@ pub struct ImageResult {
     /// Position of this photo in the batch's input list (for a server, in
     /// its stream of requests); nothing else.
     pub index: usize,
+    /// Written as `path` (text), plus `path_bytes` (base64 of the raw
+    /// bytes) when the name is not valid UTF-8, so no name is lost.
+    #[serde(flatten, with = "path_field")]
     pub path: PathBuf,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,6 +111,71 @@ impl ImageResult {
             self.error_kind.unwrap_or(ErrorKind::Internal),
             self.error.clone()?,
         ))
+    }
+}
+
+/// A path as JSON: text always, exact bytes too when the text had to
+/// replace some (a file name that is not UTF-8).
+mod path_field {
+    use std::path::{Path, PathBuf};
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Wire {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path_bytes: Option<String>,
+    }
+
+    pub fn serialize<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = path.to_string_lossy();
+        let path_bytes = match path.to_str() {
+            Some(_) => None,
+            None => Some(STANDARD.encode(raw_bytes(path))),
+        };
+        Wire {
+            path: text.into_owned(),
+            path_bytes,
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+        let wire = Wire::deserialize(deserializer)?;
+        match wire.path_bytes {
+            Some(encoded) => {
+                let bytes = STANDARD
+                    .decode(encoded)
+                    .map_err(|e| serde::de::Error::custom(format!("path_bytes: {e}")))?;
+                Ok(from_raw_bytes(bytes, &wire.path))
+            }
+            None => Ok(PathBuf::from(wire.path)),
+        }
+    }
+
+    #[cfg(unix)]
+    fn raw_bytes(path: &Path) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    }
+
+    #[cfg(not(unix))]
+    fn raw_bytes(path: &Path) -> Vec<u8> {
+        path.to_string_lossy().into_owned().into_bytes()
+    }
+
+    #[cfg(unix)]
+    fn from_raw_bytes(bytes: Vec<u8>, _text: &str) -> PathBuf {
+        use std::os::unix::ffi::OsStringExt;
+        PathBuf::from(std::ffi::OsString::from_vec(bytes))
+    }
+
+    #[cfg(not(unix))]
+    fn from_raw_bytes(_bytes: Vec<u8>, text: &str) -> PathBuf {
+        PathBuf::from(text)
     }
 }
 
@@ -200,6 +268,27 @@ mod tests {
         assert_eq!(doubtful.gender, Gender::Female);
         assert!(doubtful.uncertain);
         assert_eq!(doubtful.p_male, 0.45);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_round_trips_through_json() {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = std::ffi::OsStr::from_bytes(b"photos/caf\xe9.jpg");
+        let result = ImageResult::failed(0, PathBuf::from(raw), PhotoError::input("x"));
+        let json = serde_json::to_value(&result).unwrap();
+        assert_eq!(json["path"], "photos/caf\u{fffd}.jpg");
+        assert_eq!(json["path_bytes"], "cGhvdG9zL2NhZukuanBn");
+        let back: ImageResult = serde_json::from_value(json).unwrap();
+        assert_eq!(back.path.as_os_str(), raw);
+        let plain = serde_json::to_value(ImageResult::failed(
+            1,
+            "a.jpg".into(),
+            PhotoError::input("x"),
+        ))
+        .unwrap();
+        assert!(plain.get("path_bytes").is_none());
+        assert_eq!(plain["path"], "a.jpg");
     }
 
     #[test]

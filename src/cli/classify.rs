@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::EngineArgs;
 use super::output::{Format, ResultWriter};
+use super::output_file::OutputFile;
 use super::remote_args::RemoteArgs;
 use crate::batch::{EngineEvent, Summary};
 use crate::postprocess::{ImageResult, Status};
@@ -19,9 +20,14 @@ pub struct ClassifyArgs {
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Write results here instead of standard output.
+    /// Write results here instead of standard output. The file is written
+    /// whole at the end (through a temporary file), never over an existing
+    /// file unless --force is given, and never over one of the inputs.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Replace the --output file if it exists.
+    #[arg(long, requires = "output")]
+    force: bool,
     #[command(flatten)]
     engine: EngineArgs,
     #[command(flatten)]
@@ -29,6 +35,10 @@ pub struct ClassifyArgs {
 }
 
 pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
+    // Refused before anything is loaded or classified.
+    if let Some(path) = &args.output {
+        OutputFile::check(path, &args.paths, args.force)?;
+    }
     let backend = super::load_backend(args.engine.settings(), args.remote.chosen()?)?;
     if let Some(remote) = backend.remote() {
         eprintln!(
@@ -37,11 +47,13 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
         );
     }
     let mut provenance = backend.provenance();
+    let output = match &args.output {
+        Some(path) => Some(OutputFile::prepare(path, &args.paths, args.force)?),
+        None => None,
+    };
     let batch = backend.start(args.paths, None);
-    let out: Box<dyn std::io::Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
+    let out: Box<dyn std::io::Write> = match &output {
+        Some(file) => Box::new(std::io::BufWriter::new(file.writer()?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut writer = ResultWriter::new(args.format, out, provenance.clone())?;
@@ -94,6 +106,9 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     }
     bar.finish_and_clear();
     writer.finish()?;
+    if let Some(file) = output {
+        file.persist()?;
+    }
     let summary = summary.context("the batch ended without a summary")?;
     print_summary(&summary, &errors);
     if summary.total == 0 {
@@ -144,7 +159,7 @@ fn print_summary(summary: &Summary, errors: &[ImageResult]) {
         for e in errors {
             eprintln!(
                 "  {}: {}",
-                e.path.display(),
+                super::output::printable(&e.path.to_string_lossy()),
                 e.error.as_deref().unwrap_or("")
             );
         }

@@ -4,6 +4,7 @@ mod bench;
 mod classify;
 mod doctor;
 mod output;
+mod output_file;
 mod remote_args;
 mod runtime_cmd;
 mod serve;

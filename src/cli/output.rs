@@ -108,8 +108,23 @@ impl ResultWriter {
     }
 }
 
+/// A name for the table: a newline or other control character in a file
+/// name is shown escaped, so it cannot start a row of its own.
+pub(super) fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 fn write_table_rows(out: &mut dyn Write, result: &ImageResult) -> Result<()> {
-    let path = result.path.display().to_string();
+    let path = printable(&result.path.to_string_lossy());
     match result.status {
         Status::Ok => {
             for (i, face) in result.faces.iter().enumerate() {
@@ -133,8 +148,19 @@ fn write_table_rows(out: &mut dyn Write, result: &ImageResult) -> Result<()> {
         Status::Error => writeln!(
             out,
             "{path:<40} error    {}",
-            result.error.as_deref().unwrap_or("")
+            printable(result.error.as_deref().unwrap_or(""))
         )?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_names_are_escaped() {
+        assert_eq!(printable("a\nb\tc.jpg"), "a\\nb\\tc.jpg");
+        assert_eq!(printable("café.jpg"), "café.jpg");
+    }
 }

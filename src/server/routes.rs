@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -99,7 +100,15 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-async fn predict(State(state): State<Arc<AppState>>, mut form: Multipart) -> Response {
+async fn predict(
+    State(state): State<Arc<AppState>>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Response {
+    // A request that is not a multipart form gets the same JSON errors as the rest.
+    let mut form = match form {
+        Ok(form) => form,
+        Err(rejection) => return error(rejection.status(), rejection.body_text()),
+    };
     let limit = state.max_upload_bytes;
     let mut upload = None;
     let mut oversized = false;
@@ -180,6 +189,7 @@ async fn predict(State(state): State<Arc<AppState>>, mut form: Multipart) -> Res
                 // The answer is about the upload itself; its place in a batch means nothing here.
                 fields.remove("index");
                 fields.remove("path");
+                fields.remove("path_bytes");
             }
             Json(answer).into_response()
         }

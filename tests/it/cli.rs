@@ -402,3 +402,106 @@ fn a_fetched_gpu_runtime_comes_before_the_bundled_one() {
     let used = doctor();
     assert_eq!(used["found_via"], "bundled with the executable", "{used}");
 }
+
+/// `--output` never replaces a file unasked, and never one of the photos.
+#[test]
+fn output_is_written_whole_and_never_over_a_file_or_an_input() {
+    let dir = folder_with_photos_and_a_broken_file();
+    let existing = dir.path().join("results.csv");
+    std::fs::write(&existing, b"keep me").unwrap();
+    let out = classify_on_cpu(dir.path(), "csv", &["--output", path_str(&existing)]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--force"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&existing).unwrap(), b"keep me");
+
+    let out = classify_on_cpu(
+        dir.path(),
+        "csv",
+        &["--output", path_str(&existing), "--force"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&existing).unwrap();
+    assert!(written.starts_with("path,face,"), "{written}");
+
+    let photo = dir.path().join("obama.jpg");
+    let before = std::fs::read(&photo).unwrap();
+    let out = classify_on_cpu(&photo, "jsonl", &["--output", path_str(&photo), "--force"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("one of the photos to classify"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&photo).unwrap(),
+        before,
+        "the photo is untouched"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".genderlens-output-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A file name that is not UTF-8, and one with a newline, in every format:
+/// every photo still gets its line, the names survive, and no row is forged.
+#[cfg(unix)]
+#[test]
+fn odd_file_names_cost_nothing_in_any_format() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9.jpg");
+    std::fs::copy(common::photo("obama.jpg"), dir.path().join(latin1)).unwrap();
+    std::fs::copy(
+        common::photo("astronaut.png"),
+        dir.path().join("two\nlines.png"),
+    )
+    .unwrap();
+    std::fs::copy(common::photo("biden.jpg"), dir.path().join("plain.jpg")).unwrap();
+
+    let jsonl = classify_on_cpu(dir.path(), "jsonl", &[]);
+    assert!(
+        jsonl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&jsonl.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(jsonl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines.iter().all(|l| l["status"] == "ok"), "{lines:?}");
+    let odd = lines
+        .iter()
+        .find(|l| l.get("path_bytes").is_some())
+        .expect("the non-UTF-8 name carries its bytes");
+    let restored: genderlens::ImageResult = serde_json::from_value(odd.clone()).unwrap();
+    assert_eq!(restored.path, dir.path().join(latin1));
+
+    let json = classify_on_cpu(dir.path(), "json", &[]);
+    let array: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(array.len(), 3);
+
+    let csv = classify_on_cpu(dir.path(), "csv", &[]);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().any(|r| r[0].ends_with("two\nlines.png")));
+
+    let table = classify_on_cpu(dir.path(), "table", &[]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    // A header and one row per face: the newline in the name is escaped.
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.contains("two\\nlines.png"), "{text}");
+}

@@ -122,6 +122,20 @@ fn predict_health_page_and_metrics() {
     );
     assert_eq!(status, 200, "{answer}");
 
+    // Not a multipart form at all: still a JSON error, not plain text.
+    let response = client
+        .post(format!("{}/predict", gateway.url))
+        .header("content-type", "application/json")
+        .body(r#"{"image": "not like this"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let answer: Value = response.json().expect("a JSON error");
+    assert!(
+        answer["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{answer}"
+    );
+
     let metrics = client
         .get(format!("{}/metrics", gateway.url))
         .send()

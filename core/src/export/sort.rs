@@ -27,6 +27,20 @@ pub fn folder_for(result: &ImageResult) -> Option<&'static str> {
     }
 }
 
+/// File systems allow names of at most this many bytes.
+const MAX_NAME_BYTES: usize = 255;
+
+/// `stem` + `suffix` (the numbering and extension), with the stem cut at a
+/// character boundary so the whole stays within [`MAX_NAME_BYTES`].
+fn fitting_name(stem: &str, suffix: &str) -> String {
+    let room = MAX_NAME_BYTES.saturating_sub(suffix.len());
+    let mut end = stem.len().min(room);
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}", &stem[..end])
+}
+
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct SortReport {
     /// Photos copied, per folder name.
@@ -65,6 +79,13 @@ pub fn sort_into_folders<'a>(
 /// a file of that name is already there. Returns the new file's path.
 fn copy_without_overwriting(source: &Path, folder: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(folder)?;
+    // A label folder that is a link could send the copies anywhere.
+    if std::fs::symlink_metadata(folder)?.file_type().is_symlink() {
+        return Err(std::io::Error::other(format!(
+            "{} is a symbolic link; sorting does not follow it",
+            folder.display()
+        )));
+    }
     let name = source
         .file_name()
         .ok_or_else(|| std::io::Error::other("the path has no file name"))?;
@@ -78,11 +99,12 @@ fn copy_without_overwriting(source: &Path, folder: &Path) -> std::io::Result<Pat
         .unwrap_or_default();
     let mut input = std::fs::File::open(source)?;
     for n in 1..10_000 {
-        let candidate = if n == 1 {
-            folder.join(name)
+        let suffix = if n == 1 {
+            extension.clone()
         } else {
-            folder.join(format!("{stem} ({n}){extension}"))
+            format!(" ({n}){extension}")
         };
+        let candidate = folder.join(fitting_name(&stem, &suffix));
         // create_new makes "does it exist" and "create it" one step.
         match OpenOptions::new()
             .write(true)
@@ -102,4 +124,35 @@ fn copy_without_overwriting(source: &Path, folder: &Path) -> std::io::Result<Pat
         }
     }
     Err(std::io::Error::other("too many files with this name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_cut_to_fit_and_keep_their_extension() {
+        let stem = "é".repeat(200);
+        let name = fitting_name(&stem, " (2).jpeg");
+        assert!(name.len() <= MAX_NAME_BYTES, "{}", name.len());
+        assert!(name.ends_with("é (2).jpeg"));
+        assert_eq!(fitting_name("short", ".png"), "short.png");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_label_folder_that_is_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("a.jpg");
+        std::fs::write(&photo, b"x").unwrap();
+        let sorted = dir.path().join("sorted");
+        std::fs::create_dir(&sorted).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), sorted.join("male")).unwrap();
+        let error = copy_without_overwriting(&photo, &sorted.join("male")).unwrap_err();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+        let copied = copy_without_overwriting(&photo, &sorted.join("female")).unwrap();
+        assert_eq!(std::fs::read(copied).unwrap(), b"x");
+    }
 }
