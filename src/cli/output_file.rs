@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use tempfile::NamedTempFile;
 
+use crate::export::files::{folder_of, temp_file_beside};
+
 pub struct OutputFile {
     path: PathBuf,
     temp: NamedTempFile,
@@ -35,14 +37,7 @@ impl OutputFile {
 
     pub fn prepare(path: &Path, inputs: &[PathBuf], force: bool) -> Result<Self> {
         Self::check(path, inputs, force)?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".genderlens-output-")
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        let temp = temp_file_beside(path, ".genderlens-output-")?;
         Ok(Self {
             path: path.to_path_buf(),
             temp,
@@ -97,11 +92,7 @@ fn canonical_target(path: &Path) -> Option<PathBuf> {
         return Some(existing);
     }
     let name = path.file_name()?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    Some(dir.canonicalize().ok()?.join(name))
+    Some(folder_of(path).canonicalize().ok()?.join(name))
 }
 
 #[cfg(test)]

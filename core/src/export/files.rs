@@ -26,6 +26,24 @@ impl ExportFormat {
     }
 }
 
+/// The folder a file is (or will be) in; `.` for a bare name.
+pub fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// A temporary file in `path`'s folder, to be renamed to `path` once
+/// complete (a rename within one folder is atomic).
+pub fn temp_file_beside(path: &Path, prefix: &str) -> Result<tempfile::NamedTempFile> {
+    let dir = folder_of(path);
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))
+}
+
 /// Writes `results` to `path`; refuses to replace an existing file unless
 /// `overwrite` is set (the caller asked the user). Returns the rows written.
 pub fn export_results<'a>(
@@ -37,14 +55,7 @@ pub fn export_results<'a>(
     if !overwrite && path.exists() {
         bail!("{} already exists", path.display());
     }
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".genderlens-export-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let temp = temp_file_beside(path, ".genderlens-export-")?;
     let mut out = BufWriter::new(temp.as_file());
     let rows = match format {
         ExportFormat::Csv => write_csv(&mut out, results)?,
