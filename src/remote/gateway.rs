@@ -6,7 +6,9 @@ use std::time::Duration;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
 
-use super::triton_http::{http_client, ok_body, transport_error};
+use super::triton_http::{
+    INFER_REPLY_LIMIT, JSON_REPLY_LIMIT, bounded_body, http_client, ok_body, transport_error,
+};
 use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, run_checks};
 
 pub struct Gateway {
@@ -47,7 +49,7 @@ impl Gateway {
         if response.status() == reqwest::StatusCode::GATEWAY_TIMEOUT {
             return Err(RemoteError::Timeout(self.timeout));
         }
-        ok_body(response, self.timeout)
+        ok_body(response, INFER_REPLY_LIMIT, self.timeout)
     }
 }
 
@@ -104,8 +106,7 @@ impl Transport for Gateway {
             .map_err(|e| transport_error(e, self.timeout))
             .map(|response| {
                 let status = response.status();
-                let body: Value = response
-                    .bytes()
+                let body: Value = bounded_body(response, JSON_REPLY_LIMIT, self.timeout)
                     .ok()
                     .and_then(|b| serde_json::from_slice(&b).ok())
                     .unwrap_or(Value::Null);

@@ -1,6 +1,7 @@
 //! Triton over KServe v2 HTTP, with the binary-data extension so the image
 //! travels as raw bytes after a small JSON header instead of inside JSON.
 
+use std::io::Read;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -56,7 +57,7 @@ impl TritonHttp {
 
     fn metadata(&self) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError> {
         let response = self.send(self.get(&self.model_path))?;
-        let body = ok_body(response, self.timeout)?;
+        let body = ok_body(response, JSON_REPLY_LIMIT, self.timeout)?;
         let value: Value = serde_json::from_slice(&body)
             .map_err(|e| RemoteError::Protocol(format!("model metadata is not JSON: {e}")))?;
         let tensors = |key: &str| -> Vec<TensorInfo> {
@@ -111,13 +112,63 @@ pub fn transport_error(error: reqwest::Error, timeout: Duration) -> RemoteError 
     }
 }
 
+/// The most a JSON answer (metadata, health, an error body) may hold.
+pub const JSON_REPLY_LIMIT: usize = 4 * 1024 * 1024;
+/// The most an inference answer may hold: one photo's result JSON, which
+/// is about a kilobyte a face.
+pub const INFER_REPLY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Reads a reply's body, but never more than `limit` bytes: a server that
+/// announces or sends more gets an error, not the memory.
+pub fn bounded_body(
+    mut response: Response,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, RemoteError> {
+    let too_large = || {
+        RemoteError::Protocol(format!(
+            "the answer is larger than the {} MB this client accepts",
+            limit / (1024 * 1024)
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    (&mut response)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| read_error(e, timeout))?;
+    if body.len() > limit {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+/// A body that stopped arriving: too slow is a timeout, anything else a
+/// broken answer.
+fn read_error(error: std::io::Error, timeout: Duration) -> RemoteError {
+    let inner = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<reqwest::Error>());
+    if error.kind() == std::io::ErrorKind::TimedOut || inner.is_some_and(|e| e.is_timeout()) {
+        RemoteError::Timeout(timeout)
+    } else {
+        RemoteError::Protocol(format!("the answer broke off: {error}"))
+    }
+}
+
 /// The body of a successful answer, or the server's error sorted by status.
-pub fn ok_body(response: Response, timeout: Duration) -> Result<Vec<u8>, RemoteError> {
+pub fn ok_body(
+    response: Response,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, RemoteError> {
     let status = response.status();
-    let body = response
-        .bytes()
-        .map_err(|e| transport_error(e, timeout))?
-        .to_vec();
+    let body = bounded_body(response, limit, timeout)?;
     if status.is_success() {
         Ok(body)
     } else {
@@ -193,7 +244,7 @@ impl Transport for TritonHttp {
             .get(HEADER_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let body = ok_body(response, self.timeout)?;
+        let body = ok_body(response, INFER_REPLY_LIMIT, self.timeout)?;
         output_json(header_length, &body)
     }
 

@@ -159,37 +159,43 @@ fn http_server(status: &'static str) -> (u16, Arc<Seen>) {
     (port, seen)
 }
 
+/// Reads one HTTP request (head and body), noting its Authorization header;
+/// false once the client has gone.
+fn read_request(reader: &mut BufReader<TcpStream>, seen: &Seen) -> bool {
+    let mut length = 0usize;
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return false;
+    }
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 {
+            return false;
+        }
+        if header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            if name.eq_ignore_ascii_case("authorization") {
+                seen.authorization
+                    .lock()
+                    .unwrap()
+                    .push(value.trim().to_string());
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).is_ok()
+}
+
 fn answer_requests(stream: TcpStream, status: &str, seen: &Seen) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
-        let mut length = 0usize;
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-                if name.eq_ignore_ascii_case("authorization") {
-                    seen.authorization
-                        .lock()
-                        .unwrap()
-                        .push(value.trim().to_string());
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
+        if !read_request(&mut reader, seen) {
             return;
         }
         seen.requests.fetch_add(1, Ordering::SeqCst);
@@ -291,12 +297,17 @@ struct TokenServer {
 
 impl TokenServer {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Self {
         use std::io::BufRead;
         let log = tempfile::NamedTempFile::new().unwrap();
         let script = common::fixtures().join("../triton/grpc_token_server.py");
         let mut child = std::process::Command::new(common::triton::python())
             .arg(&script)
             .arg(log.path())
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("starting the gRPC token server");
@@ -350,4 +361,130 @@ fn the_bearer_token_reaches_a_grpc_server() {
         let expected = token.map_or(String::new(), |t| format!("Bearer {t}"));
         assert!(seen.iter().all(|t| *t == expected), "{token:?}: {seen:?}");
     }
+}
+
+/// Serves one kind of hostile HTTP answer to every request, forever.
+fn hostile_http_server(answer: fn(&mut TcpStream)) -> u16 {
+    let (listener, port) = listener();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            std::thread::spawn(move || {
+                // Take the whole request, then misbehave.
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                if read_request(&mut reader, &Seen::default()) {
+                    answer(&mut stream);
+                }
+            });
+        }
+    });
+    port
+}
+
+/// An answer that claims 2 GB, then stops sending.
+fn huge_content_length(stream: &mut TcpStream) {
+    let _ = stream.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2147483648\r\n\r\n{",
+    );
+    std::thread::sleep(Duration::from_secs(30));
+}
+
+/// An answer whose chunked body never ends.
+fn endless_body(stream: &mut TcpStream) {
+    let _ = stream.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+    let chunk = vec![b' '; 1 << 20];
+    let framed = [
+        format!("{:x}\r\n", chunk.len()).into_bytes(),
+        chunk,
+        b"\r\n".to_vec(),
+    ]
+    .concat();
+    while stream.write_all(&framed).is_ok() {}
+}
+
+/// The peak memory of `genderlens classify --remote URL` on three photos.
+fn classify_remote_peak_rss(url: &str) -> (std::process::ExitStatus, String, u64) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .args([
+            "classify",
+            "--remote",
+            url,
+            "--retries",
+            "0",
+            "--remote-timeout",
+            "20",
+        ])
+        .args(photos())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0);
+            peak_kib = peak_kib.max(hwm);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, stderr, peak_kib * 1024)
+}
+
+/// Replies that are too big, announced or streamed, are refused at the
+/// client's own limit: each photo gets an upstream error, and memory stays
+/// small (an unbounded read of these replies takes gigabytes).
+#[test]
+fn oversized_replies_are_refused_and_memory_stays_bounded() {
+    for (what, answer) in [
+        (
+            "a 2 GB content-length",
+            huge_content_length as fn(&mut TcpStream),
+        ),
+        ("an endless body", endless_body),
+    ] {
+        let port = hostile_http_server(answer);
+        for scheme in ["triton-http", "http"] {
+            let url = format!("{scheme}://127.0.0.1:{port}");
+            let (results, _) = classify(&url, 20.0, 0);
+            assert_all_failed(
+                &format!("{what} over {url}"),
+                &results,
+                "this client accepts",
+                ErrorKind::Upstream,
+            );
+            let (status, stderr, peak) = classify_remote_peak_rss(&url);
+            assert!(!status.success(), "{stderr}");
+            assert!(
+                stderr.contains("this client accepts"),
+                "{what} over {url}: {stderr}"
+            );
+            assert!(
+                peak < 200 * 1024 * 1024,
+                "{what} over {url}: the client peaked at {} MB",
+                peak / (1024 * 1024)
+            );
+        }
+    }
+    // gRPC: tonic refuses the long message before reading it; this client's
+    // limit, not the server refusing the image.
+    let server = TokenServer::start_with(&["--huge"]);
+    let url = format!("triton-grpc://127.0.0.1:{}", server.port);
+    let (results, _) = classify(&url, 20.0, 0);
+    assert_all_failed(
+        &url,
+        &results,
+        "larger than the 16 MB this client accepts",
+        ErrorKind::Upstream,
+    );
 }

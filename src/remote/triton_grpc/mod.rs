@@ -58,7 +58,7 @@ impl TritonGrpc {
             endpoint.connect_lazy()
         };
         let client = GrpcInferenceServiceClient::new(channel)
-            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_decoding_message_size(REPLY_LIMIT)
             .max_encoding_message_size(usize::MAX);
         let token = match &options.token {
             Some(token) => Some(
@@ -131,6 +131,19 @@ impl TritonGrpc {
     }
 }
 
+/// The largest answer this client reads (one photo's result is about a
+/// kilobyte a face); tonic refuses a longer message before allocating it.
+const REPLY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// tonic's own refusal of an answer above [`REPLY_LIMIT`]: this client's
+/// limit, not the server refusing the image.
+fn is_reply_too_large(status: &Status) -> bool {
+    status.code() == Code::OutOfRange
+        && status
+            .message()
+            .contains("decoded message length too large")
+}
+
 fn is_timeout(status: &Status) -> bool {
     std::error::Error::source(status).is_some_and(|e| e.is::<tonic::TimeoutExpired>())
         || status.message() == tonic::TimeoutExpired(()).to_string()
@@ -144,6 +157,10 @@ fn status_error(status: Status, timeout: Duration) -> RemoteError {
     };
     match status.code() {
         Code::Unavailable => RemoteError::Connect(message),
+        Code::OutOfRange if is_reply_too_large(&status) => RemoteError::Protocol(format!(
+            "the answer is larger than the {} MB this client accepts",
+            REPLY_LIMIT / (1024 * 1024)
+        )),
         Code::DeadlineExceeded => RemoteError::Timeout(timeout),
         // tonic reports its own request timeout as a cancel; any other cancel
         // is the connection failing under the request.
