@@ -57,7 +57,8 @@ impl Stages for RemoteStages {
                             Payload::Bytes(bytes) => within_limit(bytes, max_file_bytes),
                             Payload::File => read_photo(&path, max_file_bytes),
                             Payload::Failed(error) => Err(error),
-                        };
+                        }
+                        .and_then(only_images);
                         // A bug met on one photo must cost only that photo.
                         let classified = bytes.and_then(|bytes| {
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -83,6 +84,15 @@ impl Stages for RemoteStages {
             let _ = worker.join();
         }
         Ok(BatchStats::default())
+    }
+}
+
+/// What is not an image stays here: it fails as it would locally, and is
+/// never uploaded.
+fn only_images(bytes: Vec<u8>) -> Result<Vec<u8>, PhotoError> {
+    match crate::preprocess::decode::sniff_format(&bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) => Err(PhotoError::input(e.to_string())),
     }
 }
 

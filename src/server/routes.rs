@@ -38,6 +38,8 @@ pub fn router(backend: Arc<Backend>, max_upload_bytes: usize) -> Router {
         .route("/health", get(health))
         .route("/predict", post(predict))
         .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(
             max_upload_bytes.saturating_mul(DRAIN_FACTOR),
         ))
@@ -62,6 +64,21 @@ async fn record(State(state): State<Arc<AppState>>, request: Request, next: Next
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// Unknown routes and methods answer in JSON like every other error.
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such route; the gateway serves GET /, GET /health, POST /predict and GET /metrics",
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this route does not take that method; /predict takes POST, the others GET",
+    )
 }
 
 async fn upload_page() -> Html<&'static str> {
@@ -161,11 +178,8 @@ async fn predict(
     if bytes.is_empty() {
         return error(StatusCode::BAD_REQUEST, "the uploaded file is empty");
     }
-    if image::guess_format(&bytes).is_err() {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "not a recognised image format (JPEG, PNG, WebP, BMP, TIFF or GIF)",
-        );
+    if let Err(e) = crate::preprocess::decode::sniff_format(&bytes) {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
     }
     let backend = state.backend.clone();
     let outcome = tokio::task::spawn_blocking(move || backend.predict(&name, bytes)).await;

@@ -122,6 +122,22 @@ fn predict_health_page_and_metrics() {
     );
     assert_eq!(status, 200, "{answer}");
 
+    // Unknown routes and methods: JSON errors too.
+    let response = client.get(format!("{}/nope", gateway.url)).send().unwrap();
+    assert_eq!(response.status(), 404);
+    let answer: Value = response.json().expect("a JSON 404");
+    assert!(
+        answer["error"].as_str().unwrap().contains("POST /predict"),
+        "{answer}"
+    );
+    let response = client
+        .get(format!("{}/predict", gateway.url))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let answer: Value = response.json().expect("a JSON 405");
+    assert!(answer["error"].as_str().is_some(), "{answer}");
+
     // Not a multipart form at all: still a JSON error, not plain text.
     let response = client
         .post(format!("{}/predict", gateway.url))

@@ -488,3 +488,38 @@ fn oversized_replies_are_refused_and_memory_stays_bounded() {
         ErrorKind::Upstream,
     );
 }
+
+/// In remote mode a file that is not an image stays on this machine: it
+/// fails as it would locally, and the server never sees it.
+#[test]
+fn what_is_not_an_image_is_never_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("holiday.jpg");
+    std::fs::write(&fake, b"root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    for scheme in ["triton-http", "http"] {
+        let (port, seen) = http_server("400 Bad Request");
+        let remote = Remote::connect(RemoteOptions {
+            url: format!("{scheme}://127.0.0.1:{port}"),
+            ..RemoteOptions::default()
+        })
+        .unwrap();
+        let results = common::batch_results(batch::start(
+            Arc::new(remote),
+            vec![fake.clone()],
+            LIMIT,
+            None,
+        ));
+        assert_eq!(results.len(), 1);
+        let message = results[0].error.as_deref().unwrap_or_default();
+        assert!(
+            message.contains("not a recognised image format"),
+            "{message}"
+        );
+        assert_eq!(results[0].error_kind, Some(ErrorKind::Input));
+        assert_eq!(
+            seen.requests.load(Ordering::SeqCst),
+            0,
+            "{scheme}: it was sent"
+        );
+    }
+}

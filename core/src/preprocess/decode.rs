@@ -44,6 +44,29 @@ pub struct DecodeLimits {
     pub max_file_bytes: u64,
 }
 
+/// The formats GenderLens decodes.
+pub const SUPPORTED_FORMATS: [ImageFormat; 6] = [
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::WebP,
+    ImageFormat::Bmp,
+    ImageFormat::Tiff,
+    ImageFormat::Gif,
+];
+
+/// The image format `bytes` start with, if GenderLens decodes it: a look at
+/// the content, whatever the file is called, before anything is decoded or
+/// sent anywhere.
+pub fn sniff_format(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    image::guess_format(bytes)
+        .ok()
+        .filter(|format| SUPPORTED_FORMATS.contains(format))
+        .ok_or(DecodeError::UnknownFormat)
+}
+
 pub fn decode_file(path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
     let bytes = read_bounded(path, limits.max_file_bytes)?;
     decode_bytes(&bytes, limits)
