@@ -21,6 +21,24 @@ pub struct ServeArgs {
     /// Give up on a request after this many seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     timeout: u64,
+    /// Close a connection that has not sent a whole request head within this
+    /// many seconds (this also ends idle keep-alive connections).
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    header_timeout: u64,
+    /// Answer 408 to an upload whose body has not fully arrived within this
+    /// many seconds of its head.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    body_timeout: u64,
+    /// Connections served at once; more get 503 and are closed.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    max_connections: usize,
+    /// Uploads being classified at once; more get 503 with Retry-After.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    max_pending: usize,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish
+    /// before they are cut off.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    grace: u64,
     /// Forward to Triton over this protocol instead of classifying here
     /// (with the server at --triton-grpc-url or --triton-http-url).
     #[arg(long, value_enum, env = "TRITON_PROTOCOL", value_name = "PROTOCOL")]
@@ -102,11 +120,18 @@ pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
     }
     backend.prepare_to_serve(timeout);
     let backend = Arc::new(backend);
-    server::serve(
-        args.listen,
-        backend,
-        args.max_upload_mb.saturating_mul(1024 * 1024),
-    )?;
+    let seconds = |n: u64| Duration::from_secs(n.max(1));
+    let limits = server::ServeLimits {
+        connections: server::ConnectionLimits {
+            header_timeout: seconds(args.header_timeout),
+            max_connections: args.max_connections.max(1),
+            grace: Duration::from_secs(args.grace),
+        },
+        max_upload_bytes: args.max_upload_mb.saturating_mul(1024 * 1024),
+        body_timeout: seconds(args.body_timeout),
+        max_pending: args.max_pending.max(1),
+    };
+    server::serve(args.listen, backend, limits)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,34 +1,49 @@
 //! `genderlens serve`: the `/predict` gateway of the original architecture,
 //! in Rust. It answers from the models in this process, or forwards to Triton.
 
+pub mod listen;
 pub mod metrics;
 pub mod routes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::backend::Backend;
+pub use listen::ConnectionLimits;
 
-/// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight.
-pub fn serve(listen: SocketAddr, backend: Arc<Backend>, max_upload_bytes: usize) -> Result<()> {
+/// Everything that bounds what clients can make the gateway do.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    pub connections: ConnectionLimits,
+    pub max_upload_bytes: usize,
+    /// To receive a request's whole body once its head has arrived.
+    pub body_timeout: Duration,
+    /// Uploads being classified at once; more are answered `503` with
+    /// `Retry-After` rather than queued without bound.
+    pub max_pending: usize,
+}
+
+/// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight
+/// within the grace period.
+pub fn serve(listen: SocketAddr, backend: Arc<Backend>, limits: ServeLimits) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("genderlens-gateway")
         .build()
         .context("cannot start the server runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+    let served = runtime.block_on(async move {
+        let listener = listen::bind(listen).await?;
         let address = listener.local_addr()?;
         eprintln!("GenderLens gateway listening on http://{address}");
-        axum::serve(listener, routes::router(backend, max_upload_bytes))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("the server stopped")
-    })
+        let router = routes::router(backend, &limits);
+        listen::run(listener, router, limits.connections, shutdown_signal()).await
+    });
+    // Classifications still running for requests that were cut off are not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served
 }
 
 async fn shutdown_signal() {
@@ -50,5 +65,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    eprintln!("GenderLens gateway: finishing the requests in flight and stopping");
 }

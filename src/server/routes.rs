@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
+use super::ServeLimits;
 use super::metrics::Metrics;
 use crate::backend::{Backend, PredictError};
 use crate::error::ErrorKind;
@@ -21,17 +22,23 @@ pub struct AppState {
     pub backend: Arc<Backend>,
     pub metrics: Metrics,
     pub max_upload_bytes: usize,
+    body_timeout: std::time::Duration,
+    /// One permit per upload being classified.
+    pending: Arc<tokio::sync::Semaphore>,
 }
 
 /// Bodies up to this many times the upload limit are read to the end so the
 /// client gets a clean 413; larger ones are cut off.
 const DRAIN_FACTOR: usize = 8;
 
-pub fn router(backend: Arc<Backend>, max_upload_bytes: usize) -> Router {
+pub fn router(backend: Arc<Backend>, limits: &ServeLimits) -> Router {
+    let max_upload_bytes = limits.max_upload_bytes;
     let state = Arc::new(AppState {
         backend,
         metrics: Metrics::default(),
         max_upload_bytes,
+        body_timeout: limits.body_timeout,
+        pending: Arc::new(tokio::sync::Semaphore::new(limits.max_pending)),
     });
     Router::new()
         .route("/", get(upload_page))
@@ -122,11 +129,55 @@ async fn predict(
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     // A request that is not a multipart form gets the same JSON errors as the rest.
-    let mut form = match form {
+    let form = match form {
         Ok(form) => form,
         Err(rejection) => return error(rejection.status(), rejection.body_text()),
     };
-    let limit = state.max_upload_bytes;
+    // A body that stops arriving must not hold the request forever.
+    let upload = match tokio::time::timeout(
+        state.body_timeout,
+        read_upload(form, state.max_upload_bytes),
+    )
+    .await
+    {
+        Ok(Ok(upload)) => upload,
+        Ok(Err(response)) => return response,
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the upload did not arrive within {} s",
+                    state.body_timeout.as_secs()
+                ),
+            );
+        }
+    };
+    let (name, bytes) = upload;
+    if let Err(e) = crate::preprocess::decode::sniff_format(&bytes) {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
+    }
+    // Beyond the cap, say when to come back instead of queueing without bound.
+    let Ok(permit) = state.pending.clone().try_acquire_owned() else {
+        let mut response = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many photos are being classified; try again in a moment",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return response;
+    };
+    let backend = state.backend.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        backend.predict(&name, bytes)
+    })
+    .await;
+    answer(outcome)
+}
+
+/// The upload in the `image` field, or the answer that refuses the form.
+async fn read_upload(mut form: Multipart, limit: usize) -> Result<(String, Vec<u8>), Response> {
     let mut upload = None;
     let mut oversized = false;
     // Every field is read to the end, even past the limit, so that the client
@@ -135,7 +186,7 @@ async fn predict(
         let mut field = match form.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(e) => return error(e.status(), e.body_text()),
+            Err(e) => return Err(error(e.status(), e.body_text())),
         };
         let wanted = field.name() == Some("image") && upload.is_none();
         let name = field.file_name().unwrap_or("upload").to_string();
@@ -153,7 +204,7 @@ async fn predict(
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return error(e.status(), e.body_text()),
+                Err(e) => return Err(error(e.status(), e.body_text())),
             }
         }
         if wanted && !oversized {
@@ -161,28 +212,30 @@ async fn predict(
         }
     }
     if oversized {
-        return error(
+        return Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "the image is larger than this server's {} MB upload limit",
                 limit / (1024 * 1024)
             ),
-        );
+        ));
     }
     let Some((name, bytes)) = upload else {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "the form has no file in the field named \"image\"",
-        );
+        ));
     };
     if bytes.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "the uploaded file is empty");
+        return Err(error(StatusCode::BAD_REQUEST, "the uploaded file is empty"));
     }
-    if let Err(e) = crate::preprocess::decode::sniff_format(&bytes) {
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
-    }
-    let backend = state.backend.clone();
-    let outcome = tokio::task::spawn_blocking(move || backend.predict(&name, bytes)).await;
+    Ok((name, bytes))
+}
+
+/// The JSON answer for a classification's outcome.
+fn answer(
+    outcome: Result<Result<crate::postprocess::ImageResult, PredictError>, tokio::task::JoinError>,
+) -> Response {
     match outcome {
         Ok(Ok(result)) if result.status == Status::Error => {
             let failure = result.failure();

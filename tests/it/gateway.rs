@@ -378,3 +378,177 @@ fn a_model_that_cannot_load_is_reported_by_health_at_once() {
         "{answer}"
     );
 }
+
+/// A raw TCP connection to the gateway, with a read deadline.
+fn connect(gateway: &Gateway) -> std::net::TcpStream {
+    let address = gateway.url.trim_start_matches("http://");
+    let stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+/// What the server sends before it closes the connection (empty when it
+/// closes without a word); panics if it neither answers nor closes in 10 s.
+fn read_until_closed(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the gateway kept the connection open: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn wait_for_exit(gateway: &mut Gateway, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = gateway.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the gateway did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Clients that send too slowly are cut off: a request head that never
+/// ends (slowloris) closes its connection after --header-timeout, a body
+/// that stalls gets a 408, others are served meanwhile, and SIGTERM
+/// completes within --grace even with a half-sent upload open.
+#[test]
+fn slow_clients_cannot_hold_the_gateway_or_its_stop() {
+    use std::io::Write;
+    let gateway = start(&["--header-timeout", "1", "--body-timeout", "2"]);
+    let mut slow: Vec<_> = (0..50)
+        .map(|_| {
+            let mut stream = connect(&gateway);
+            stream
+                .write_all(b"POST /predict HTTP/1.1\r\nhost: x\r\nx-slow: ")
+                .unwrap();
+            stream
+        })
+        .collect();
+    let client = Client::new();
+    let health = client
+        .get(format!("{}/health", gateway.url))
+        .send()
+        .unwrap();
+    assert_eq!(health.status(), 200, "served while 50 slow clients wait");
+    let started = Instant::now();
+    for stream in &mut slow {
+        let answer = read_until_closed(stream);
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{answer}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let mut stalled = connect(&gateway);
+    stalled
+        .write_all(
+            b"POST /predict HTTP/1.1\r\nhost: x\r\ncontent-type: multipart/form-data; boundary=b\r\n\
+              content-length: 100000\r\n\r\n--b\r\ncontent-disposition: form-data; name=\"image\"; \
+              filename=\"a.jpg\"\r\n\r\n\xff\xd8\xff",
+        )
+        .unwrap();
+    let answer = read_until_closed(&mut stalled);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains(r#""error":"the upload did not arrive"#),
+        "{answer}"
+    );
+    drop(gateway);
+
+    let mut gateway = start(&["--body-timeout", "120", "--grace", "2"]);
+    let mut half_sent = connect(&gateway);
+    half_sent
+        .write_all(
+            b"POST /predict HTTP/1.1\r\nhost: x\r\ncontent-type: multipart/form-data; boundary=b\r\n\
+              content-length: 100000\r\n\r\n--b\r\n",
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = gateway.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = wait_for_exit(&mut gateway, Duration::from_secs(15));
+    assert!(status.success(), "{status}");
+}
+
+/// Over --max-connections a connection gets a JSON 503 at once; over
+/// --max-pending an upload gets a JSON 503 with Retry-After.
+#[test]
+fn connection_and_upload_caps_answer_503() {
+    let gateway = start(&["--max-connections", "3", "--header-timeout", "30"]);
+    let idle: Vec<_> = (0..3).map(|_| connect(&gateway)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut fourth = connect(&gateway);
+    let answer = read_until_closed(&mut fourth);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"too many connections"#),
+        "{answer}"
+    );
+    drop(idle);
+    drop(gateway);
+
+    let gateway = start(&["--max-pending", "1"]);
+    let url = gateway.url.clone();
+    let answers: Vec<(u16, Option<String>, Value)> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let url = url.clone();
+                scope.spawn(move || {
+                    let form = multipart::Form::new().part(
+                        "image",
+                        multipart::Part::bytes(photo_bytes("obama3.jpg")).file_name("o.jpg"),
+                    );
+                    let response = Client::new()
+                        .post(format!("{url}/predict"))
+                        .multipart(form)
+                        .send()
+                        .unwrap();
+                    let status = response.status().as_u16();
+                    let retry = response
+                        .headers()
+                        .get("retry-after")
+                        .map(|v| v.to_str().unwrap().to_string());
+                    (status, retry, response.json().unwrap())
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let served = answers.iter().filter(|(s, _, _)| *s == 200).count();
+    let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 503).collect();
+    assert!(served >= 1, "{answers:?}");
+    assert!(
+        !refused.is_empty(),
+        "eight at once, one at a time: {answers:?}"
+    );
+    assert_eq!(served + refused.len(), 8, "{answers:?}");
+    for (_, retry, body) in refused {
+        assert_eq!(retry.as_deref(), Some("1"));
+        assert!(
+            body["error"].as_str().unwrap().contains("try again"),
+            "{body}"
+        );
+    }
+}
