@@ -150,3 +150,127 @@ fn the_megapixel_limit_is_a_setting() {
         "512×512 is under 0.5 MP"
     );
 }
+
+/// A small deterministic generator (xorshift), so the sweep is the same on
+/// every run and a failure names a file that can be made again.
+struct Mutator(u64);
+
+impl Mutator {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// One of: bytes flipped, the file cut short, a run overwritten, a run
+    /// repeated; the first bytes (the format's signature) are kept, so each
+    /// file still reaches its format's decoder.
+    fn mutate(&mut self, original: &[u8]) -> Vec<u8> {
+        let mut bytes = original.to_vec();
+        let keep = 8.min(bytes.len());
+        let span = bytes.len() - keep;
+        match self.below(4) {
+            0 => {
+                for _ in 0..1 + self.below(24) {
+                    let at = keep + self.below(span);
+                    bytes[at] ^= 1 << self.below(8);
+                }
+            }
+            1 => bytes.truncate(keep + self.below(span)),
+            2 => {
+                let at = keep + self.below(span);
+                let end = (at + 1 + self.below(64)).min(bytes.len());
+                bytes[at..end].fill(0xff);
+            }
+            _ => {
+                let at = keep + self.below(span);
+                let end = (at + 1 + self.below(256)).min(bytes.len());
+                let run = bytes[at..end].to_vec();
+                bytes.splice(at..at, run);
+            }
+        }
+        bytes
+    }
+}
+
+/// Damaged files of every format, 300 of them: each gets its result, none
+/// makes the pipeline panic (a caught panic would be an `internal` error),
+/// and the batch finishes.
+#[test]
+fn three_hundred_mutated_images_each_get_a_result_and_none_panics() {
+    use genderlens_core::ErrorKind;
+    use image::ImageFormat;
+    let photo = image::open(common::photo("astronaut.png")).unwrap().resize(
+        160,
+        160,
+        image::imageops::FilterType::Triangle,
+    );
+    let originals: Vec<(Vec<u8>, &str)> = [
+        (ImageFormat::Jpeg, "jpg"),
+        (ImageFormat::Png, "png"),
+        (ImageFormat::WebP, "webp"),
+        (ImageFormat::Bmp, "bmp"),
+        (ImageFormat::Tiff, "tif"),
+        (ImageFormat::Gif, "gif"),
+    ]
+    .into_iter()
+    .map(|(format, extension)| {
+        let mut bytes = Vec::new();
+        let image = match format {
+            ImageFormat::Jpeg | ImageFormat::Bmp | ImageFormat::Gif => {
+                image::DynamicImage::ImageRgb8(photo.to_rgb8())
+            }
+            _ => photo.clone(),
+        };
+        image
+            .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+            .unwrap();
+        (bytes, extension)
+    })
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut mutator = Mutator(0x9e37_79b9_7f4a_7c15);
+    for n in 0..300 {
+        let (original, extension) = &originals[n % originals.len()];
+        write(
+            dir.path(),
+            &format!("m{n:03}.{extension}"),
+            &mutator.mutate(original),
+        );
+    }
+    let (results, summary) = common::engine()
+        .classify_all(vec![dir.path().to_path_buf()])
+        .expect("the batch runs");
+    assert_eq!(results.len(), 300);
+    assert_eq!(
+        summary.ok + summary.no_face + summary.failed,
+        300,
+        "{summary:?}"
+    );
+    eprintln!(
+        "mutated sweep: {} ok, {} without a face, {} failed",
+        summary.ok, summary.no_face, summary.failed
+    );
+    // The sweep reaches deep into the decoders only if many files still decode.
+    assert!(summary.ok + summary.no_face >= 30, "{summary:?}");
+    assert!(summary.failed >= 30, "{summary:?}");
+    let indices: std::collections::BTreeSet<_> = results.iter().map(|r| r.index).collect();
+    assert_eq!(indices.len(), 300, "one result per file");
+    let panicked: Vec<_> = results
+        .iter()
+        .filter(|r| r.error_kind == Some(ErrorKind::Internal))
+        .map(|r| format!("{}: {:?}", r.path.display(), r.error))
+        .collect();
+    assert!(panicked.is_empty(), "{panicked:#?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| (r.status == Status::Error) == r.error.is_some()),
+        "a failure always says why"
+    );
+}
