@@ -38,6 +38,10 @@ pub struct EngineSettings {
     pub max_megapixels: f64,
     /// Files above this size are refused before reading.
     pub max_file_mb: u64,
+    /// Memory all decoding may hold at once (pixels being decoded, rotated,
+    /// converted, and waiting for the detector); a decode waits for room,
+    /// and an image that alone needs more is refused.
+    pub max_decode_memory_mb: u64,
     pub decode_workers: usize,
     pub detect_workers: usize,
     /// ONNX Runtime intra-op threads per session.
@@ -63,6 +67,7 @@ impl Default for EngineSettings {
             uncertain_below: 0.6,
             max_megapixels: 100.0,
             max_file_mb: 512,
+            max_decode_memory_mb: 512,
             decode_workers: (cores / 2).clamp(1, 8),
             // Each detect worker holds a session (GPU memory on a GPU), so
             // beyond four the cores go to ONNX Runtime's own threads instead.
@@ -89,6 +94,8 @@ pub enum SettingsError {
     MaxMegapixels(f64),
     #[error("the file size limit must be at least 1 MB")]
     MaxFileSize,
+    #[error("the decoding memory limit must be at least 64 MB, got {0} MB")]
+    DecodeMemory(u64),
     #[error("worker and thread counts must be at least 1")]
     Workers,
 }
@@ -114,6 +121,9 @@ impl EngineSettings {
         if self.max_file_mb == 0 {
             return Err(SettingsError::MaxFileSize);
         }
+        if self.max_decode_memory_mb < 64 {
+            return Err(SettingsError::DecodeMemory(self.max_decode_memory_mb));
+        }
         if self.decode_workers == 0 || self.detect_workers == 0 || self.threads_per_session == 0 {
             return Err(SettingsError::Workers);
         }
@@ -124,5 +134,9 @@ impl EngineSettings {
     /// pipeline, the thumbnails and the remote clients alike.
     pub fn max_file_bytes(&self) -> u64 {
         self.max_file_mb.saturating_mul(1024 * 1024)
+    }
+
+    pub fn max_decode_memory_bytes(&self) -> u64 {
+        self.max_decode_memory_mb.saturating_mul(1024 * 1024)
     }
 }

@@ -104,6 +104,10 @@ pub struct EngineArgs {
     /// and before sending them to a remote server).
     #[arg(long, value_name = "MB")]
     max_file_mb: Option<u64>,
+    /// Memory all decoding may hold at once, in megabytes (default 512);
+    /// an image that alone needs more is refused.
+    #[arg(long, value_name = "MB")]
+    max_decode_memory_mb: Option<u64>,
     /// Detection workers, each with its own detector session (default: one per CPU core, at most 4).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -153,6 +157,9 @@ impl EngineArgs {
         }
         if let Some(v) = self.max_file_mb {
             s.max_file_mb = v;
+        }
+        if let Some(v) = self.max_decode_memory_mb {
+            s.max_decode_memory_mb = v;
         }
         if let Some(v) = self.threads {
             s.threads_per_session = v;

@@ -83,10 +83,11 @@ impl GenderLensApp {
         let loader = {
             let ui = ui.clone();
             let engine = &config.settings.engine;
-            let limits = crate::preprocess::decode::DecodeLimits {
-                max_megapixels: engine.max_megapixels,
-                max_file_bytes: engine.max_file_bytes(),
-            };
+            // Pictures have a budget of their own, beside the engine's.
+            let budget = crate::preprocess::memory_budget::MemoryBudget::new(
+                engine.max_decode_memory_bytes() / 2,
+            );
+            let limits = crate::preprocess::decode_limits(engine, Some(budget));
             ImageLoader::spawn(
                 2,
                 limits,

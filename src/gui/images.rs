@@ -71,7 +71,7 @@ impl ImageLoader {
     pub fn spawn(workers: usize, limits: DecodeLimits, deliver: Deliver) -> Self {
         let shared = Arc::new((Mutex::new(Queue::default()), Condvar::new()));
         for n in 0..workers.max(1) {
-            let (shared, deliver) = (shared.clone(), deliver.clone());
+            let (shared, deliver, limits) = (shared.clone(), deliver.clone(), limits.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("genderlens-images-{n}"))
                 .spawn(move || worker(&shared, limits, &deliver));

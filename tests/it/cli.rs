@@ -505,3 +505,54 @@ fn odd_file_names_cost_nothing_in_any_format() {
     assert_eq!(text.lines().count(), 4, "{text}");
     assert!(text.contains("two\\nlines.png"), "{text}");
 }
+
+/// Photos that are legal but costly to decode, and ones too costly to
+/// decode at all, with the worker counts of an 8-core machine and with this
+/// machine's defaults: the decode budget keeps the whole process under 1 GB.
+#[test]
+fn costly_photos_keep_the_process_under_a_gigabyte() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..4 {
+        // 196 MB decoded, 147 MB as RGB, with a rotation to apply.
+        common::big_png(
+            &dir.path().join(format!("large_{n}.png")),
+            7_000,
+            png::ColorType::Rgba,
+            png::BitDepth::Eight,
+        );
+    }
+    for n in 0..4 {
+        // 1.9 GB to decode: refused from the header.
+        common::big_png(
+            &dir.path().join(format!("costly_{n}.png")),
+            10_000,
+            png::ColorType::Rgba,
+            png::BitDepth::Sixteen,
+        );
+    }
+    std::fs::copy(common::photo("obama.jpg"), dir.path().join("obama.jpg")).unwrap();
+    common::runtime();
+    for workers in [&["--workers", "8", "--decode-workers", "8"][..], &[][..]] {
+        let mut command = bin();
+        command
+            .args(["classify", "--provider", "cpu", "--format", "jsonl"])
+            .arg(dir.path())
+            .args(workers);
+        let (status, stderr, peak) = common::run_measuring_peak_rss(command);
+        assert!(status.success(), "{stderr}");
+        assert!(
+            stderr.contains("9 images: 5 ok, 0 without a face, 4 errors")
+                || stderr.contains("9 images: 1 ok, 4 without a face, 4 errors"),
+            "{stderr}"
+        );
+        assert!(
+            stderr
+                .matches("above the 512 MB decoding memory limit")
+                .count()
+                == 4,
+            "{stderr}"
+        );
+        eprintln!("{workers:?}: peak {} MB", peak >> 20);
+        assert!(peak < 1 << 30, "{workers:?}: peak {} MB", peak >> 20);
+    }
+}

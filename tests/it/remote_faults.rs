@@ -405,7 +405,8 @@ fn endless_body(stream: &mut TcpStream) {
 
 /// The peak memory of `genderlens classify --remote URL` on three photos.
 fn classify_remote_peak_rss(url: &str) -> (std::process::ExitStatus, String, u64) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"));
+    command
         .args([
             "classify",
             "--remote",
@@ -415,30 +416,8 @@ fn classify_remote_peak_rss(url: &str) -> (std::process::ExitStatus, String, u64
             "--remote-timeout",
             "20",
         ])
-        .args(photos())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            let hwm = text
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-                .unwrap_or(0);
-            peak_kib = peak_kib.max(hwm);
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    (status, stderr, peak_kib * 1024)
+        .args(photos());
+    common::run_measuring_peak_rss(command)
 }
 
 /// Replies that are too big, announced or streamed, are refused at the

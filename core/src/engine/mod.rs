@@ -25,7 +25,9 @@ use crate::error::PhotoError;
 use crate::manifest::ModelBundle;
 use crate::model::GenderClassifier;
 use crate::postprocess::ImageResult;
+use crate::preprocess::decode::DecodeLimits;
 use crate::preprocess::detect::{DetectorOptions, FaceDetector};
+use crate::preprocess::memory_budget::MemoryBudget;
 use crate::preprocess::{self, Aligner, DecodedPhoto, PreparedPhoto};
 use crate::runtime::{ModelToLoad, Runtime, SessionReport};
 use crate::settings::EngineSettings;
@@ -39,6 +41,8 @@ pub struct Engine {
     settings: EngineSettings,
     aligner: Arc<Aligner>,
     pool: Arc<SessionPool>,
+    /// What decoding may hold at once, across every batch and the server.
+    decode_limits: DecodeLimits,
 }
 
 /// Sessions kept between batches: building one costs a model load, and on a
@@ -57,12 +61,15 @@ impl Engine {
     ) -> Result<Self> {
         settings.validate()?;
         let aligner = Arc::new(Aligner::new(&bundle)?);
+        let budget = MemoryBudget::new(settings.max_decode_memory_bytes());
+        let decode_limits = preprocess::decode_limits(&settings, Some(budget));
         Ok(Self {
             runtime,
             bundle,
             settings,
             aligner,
             pool: Arc::default(),
+            decode_limits,
         })
     }
 
@@ -188,11 +195,11 @@ impl Engine {
     }
 
     fn decode(&self, path: &Path, payload: Payload) -> Result<DecodedPhoto, PhotoError> {
-        let manifest = &self.bundle.manifest;
+        let (manifest, limits) = (&self.bundle.manifest, &self.decode_limits);
         match payload {
-            Payload::File => preprocess::decode_photo(path, &self.settings, manifest),
+            Payload::File => preprocess::decode_photo(path, limits, &self.settings, manifest),
             Payload::Bytes(bytes) => {
-                preprocess::decode_photo_bytes(&bytes, &self.settings, manifest)
+                preprocess::decode_photo_bytes(&bytes, limits, &self.settings, manifest)
             }
             Payload::Failed(error) => return Err(error),
         }

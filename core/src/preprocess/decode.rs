@@ -4,11 +4,18 @@
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use std::sync::Arc;
+
+use image::metadata::Orientation;
+use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+
+use super::memory_budget::{MemoryBudget, Reservation};
 
 /// A decoded photo, upright, in 8-bit RGB.
 pub struct DecodedImage {
     pub rgb: RgbImage,
+    /// What `rgb` holds of the decode budget, given back with it.
+    pub memory: Option<Reservation>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,14 +41,26 @@ pub enum DecodeError {
     },
     #[error("damaged image: the file ends early (truncated)")]
     Truncated,
+    #[error(
+        "decoding this image takes {needed_mb} MB ({width}x{height}), above the {limit_mb} MB decoding memory limit"
+    )]
+    TooCostly {
+        width: u32,
+        height: u32,
+        needed_mb: u64,
+        limit_mb: u64,
+    },
     #[error("damaged or unsupported image: {0}")]
     Corrupt(image::ImageError),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Clone)]
 pub struct DecodeLimits {
     pub max_megapixels: f64,
     pub max_file_bytes: u64,
+    /// Memory decoding may hold, shared with other decodes; none: no limit
+    /// beyond the pixel count.
+    pub budget: Option<Arc<MemoryBudget>>,
 }
 
 /// The formats GenderLens decodes.
@@ -135,11 +154,54 @@ pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage,
         });
     }
     let orientation = decoder.orientation().map_err(DecodeError::Corrupt)?;
+    let cost = DecodeCost::of(&decoder, orientation);
+    let mut memory = match &limits.budget {
+        Some(budget) => Some(budget.reserve(cost.peak).ok_or(DecodeError::TooCostly {
+            width,
+            height,
+            needed_mb: cost.peak.div_ceil(1 << 20),
+            limit_mb: budget.limit() >> 20,
+        })?),
+        None => None,
+    };
     let mut image = DynamicImage::from_decoder(decoder).map_err(DecodeError::Corrupt)?;
     image.apply_orientation(orientation);
-    Ok(DecodedImage {
-        rgb: image.into_rgb8(),
-    })
+    let rgb = image.into_rgb8();
+    if let Some(memory) = &mut memory {
+        memory.shrink_to(cost.kept);
+    }
+    Ok(DecodedImage { rgb, memory })
+}
+
+/// What decoding one image costs, known from its header before any pixel
+/// is allocated.
+struct DecodeCost {
+    /// The most held at once: the decoded buffer plus a rotated or an RGB copy.
+    peak: u64,
+    /// What stays: the upright 8-bit RGB photo.
+    kept: u64,
+}
+
+impl DecodeCost {
+    fn of(decoder: &impl ImageDecoder, orientation: Orientation) -> Self {
+        let (width, height) = decoder.dimensions();
+        let decoded = decoder.total_bytes();
+        let rgb = u64::from(width) * u64::from(height) * 3;
+        let rotated = if orientation == Orientation::NoTransforms {
+            0
+        } else {
+            decoded
+        };
+        let converted = if decoder.color_type() == ColorType::Rgb8 {
+            0
+        } else {
+            rgb
+        };
+        Self {
+            peak: decoded + rotated.max(converted),
+            kept: rgb,
+        }
+    }
 }
 
 /// Whether the last scan (after the last start-of-scan marker) is followed by

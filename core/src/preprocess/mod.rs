@@ -8,6 +8,7 @@ pub mod decode;
 pub mod detect;
 pub mod landmarks;
 pub mod letterbox;
+pub mod memory_budget;
 
 use std::path::Path;
 use std::time::Instant;
@@ -59,33 +60,42 @@ pub struct DecodedPhoto {
     pub rgb: RgbImage,
     pub detector_input: LetterboxedImage,
     pub decode_ms: f64,
+    /// The photo's share of the decode budget, held until it is dropped.
+    pub memory: Option<memory_budget::Reservation>,
 }
 
 pub fn decode_photo(
     path: &Path,
+    limits: &DecodeLimits,
     settings: &EngineSettings,
     manifest: &Manifest,
 ) -> Result<DecodedPhoto, DecodeError> {
     let started = Instant::now();
-    let decoded = decode::decode_file(path, &decode_limits(settings))?;
+    let decoded = decode::decode_file(path, limits)?;
     Ok(ready_for_detector(decoded, settings, manifest, started))
 }
 
 /// The same as [`decode_photo`] for an image already in memory (an upload).
 pub fn decode_photo_bytes(
     bytes: &[u8],
+    limits: &DecodeLimits,
     settings: &EngineSettings,
     manifest: &Manifest,
 ) -> Result<DecodedPhoto, DecodeError> {
     let started = Instant::now();
-    let decoded = decode::decode_bytes(bytes, &decode_limits(settings))?;
+    let decoded = decode::decode_bytes(bytes, limits)?;
     Ok(ready_for_detector(decoded, settings, manifest, started))
 }
 
-fn decode_limits(settings: &EngineSettings) -> DecodeLimits {
+/// The limits `settings` set for decoding, drawing on `budget` when given.
+pub fn decode_limits(
+    settings: &EngineSettings,
+    budget: Option<std::sync::Arc<memory_budget::MemoryBudget>>,
+) -> DecodeLimits {
     DecodeLimits {
         max_megapixels: settings.max_megapixels,
         max_file_bytes: settings.max_file_bytes(),
+        budget,
     }
 }
 
@@ -104,6 +114,7 @@ fn ready_for_detector(
         rgb: decoded.rgb,
         detector_input,
         decode_ms: started.elapsed().as_secs_f64() * 1e3,
+        memory: decoded.memory,
     }
 }
 

@@ -274,3 +274,40 @@ fn three_hundred_mutated_images_each_get_a_result_and_none_panics() {
         "a failure always says why"
     );
 }
+
+/// A legal 100-megapixel 16-bit RGBA PNG with an EXIF rotation, under a
+/// megabyte on disk: decoding, rotating and converting it would take about
+/// 1.9 GB, so it is refused from its header, before any pixel is allocated,
+/// and the photos beside it classify.
+#[test]
+fn an_image_too_costly_to_decode_is_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let costly = dir.path().join("costly.png");
+    common::big_png(
+        &costly,
+        10_000,
+        png::ColorType::Rgba,
+        png::BitDepth::Sixteen,
+    );
+    let size = std::fs::metadata(&costly).unwrap().len();
+    eprintln!("costly.png: {size} bytes");
+    assert!(size < 32 << 20, "a small file: {size} bytes");
+    std::fs::copy(common::photo("obama.jpg"), dir.path().join("obama.jpg")).unwrap();
+    let settings = common::cpu_settings();
+    assert_eq!(settings.max_decode_memory_mb, 512, "the documented default");
+    let (results, _) = common::engine_with(settings)
+        .classify_all(vec![dir.path().to_path_buf()])
+        .unwrap();
+    let refused = results.iter().find(|r| r.path == costly).unwrap();
+    let message = refused.error.as_deref().unwrap_or_default();
+    assert!(
+        message.contains("(10000x10000), above the 512 MB decoding memory limit"),
+        "{message}"
+    );
+    assert_eq!(refused.error_kind, Some(genderlens_core::ErrorKind::Input));
+    let obama = results
+        .iter()
+        .find(|r| r.path.ends_with("obama.jpg"))
+        .unwrap();
+    assert_eq!(obama.status, Status::Ok);
+}

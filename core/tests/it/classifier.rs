@@ -10,7 +10,7 @@ use genderlens_core::engine::Staged;
 use genderlens_core::engine::classify_stage::ClassifyStage;
 use genderlens_core::model::GenderClassifier;
 use genderlens_core::preprocess::detect::{DetectorOptions, FaceDetector};
-use genderlens_core::preprocess::{Aligner, decode_photo, detect_and_align};
+use genderlens_core::preprocess::{Aligner, decode_limits, decode_photo, detect_and_align};
 use genderlens_core::runtime::ModelToLoad;
 
 fn classifier() -> GenderClassifier {
@@ -91,7 +91,9 @@ fn chips_from_many_photos_share_one_classifier_run() {
     let (tx, rx) = crossbeam_channel::unbounded();
     for (index, name) in names.iter().enumerate() {
         let path = common::photo(name);
-        let decoded = decode_photo(&path, &settings, &bundle.manifest).expect("fixture decodes");
+        let limits = decode_limits(&settings, None);
+        let decoded =
+            decode_photo(&path, &limits, &settings, &bundle.manifest).expect("fixture decodes");
         let prepared = detect_and_align(&mut detector, decoded, &aligner).expect("detection runs");
         tx.send(Staged {
             index,

@@ -122,3 +122,44 @@ pub fn batch_results(handle: genderlens_core::BatchHandle) -> Vec<genderlens_cor
     results.sort_by_key(|r| r.index);
     results
 }
+
+/// A minimal EXIF block (little-endian TIFF) holding only the orientation tag.
+pub fn exif_orientation(value: u16) -> Vec<u8> {
+    let mut exif = b"II*\0".to_vec();
+    exif.extend_from_slice(&8u32.to_le_bytes());
+    exif.extend_from_slice(&1u16.to_le_bytes());
+    exif.extend_from_slice(&0x0112u16.to_le_bytes());
+    exif.extend_from_slice(&3u16.to_le_bytes());
+    exif.extend_from_slice(&1u32.to_le_bytes());
+    exif.extend_from_slice(&value.to_le_bytes());
+    exif.extend_from_slice(&[0, 0]);
+    exif.extend_from_slice(&0u32.to_le_bytes());
+    exif
+}
+
+/// A legal PNG of `side`×`side` grey pixels in `color` and `depth`, with
+/// EXIF orientation 6 (rotate to view), streamed to disk row by row: a
+/// small file whose decode costs a lot.
+pub fn big_png(path: &Path, side: u32, color: png::ColorType, depth: png::BitDepth) {
+    use std::io::Write;
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut encoder = png::Encoder::new(file, side, side);
+    encoder.set_color(color);
+    encoder.set_depth(depth);
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().unwrap();
+    writer
+        .write_chunk(png::chunk::ChunkType(*b"eXIf"), &exif_orientation(6))
+        .unwrap();
+    let bytes_per_sample = if depth == png::BitDepth::Sixteen {
+        2
+    } else {
+        1
+    };
+    let row = vec![0x80u8; side as usize * color.samples() * bytes_per_sample];
+    let mut stream = writer.stream_writer().unwrap();
+    for _ in 0..side {
+        stream.write_all(&row).unwrap();
+    }
+    stream.finish().unwrap();
+}

@@ -49,20 +49,6 @@ fn all_supported_formats_decode_whatever_their_extension() {
     }
 }
 
-/// A minimal EXIF block (little-endian TIFF) holding only the orientation tag.
-fn exif_orientation(value: u16) -> Vec<u8> {
-    let mut exif = b"II*\0".to_vec();
-    exif.extend_from_slice(&8u32.to_le_bytes());
-    exif.extend_from_slice(&1u16.to_le_bytes());
-    exif.extend_from_slice(&0x0112u16.to_le_bytes());
-    exif.extend_from_slice(&3u16.to_le_bytes());
-    exif.extend_from_slice(&1u32.to_le_bytes());
-    exif.extend_from_slice(&value.to_le_bytes());
-    exif.extend_from_slice(&[0, 0]);
-    exif.extend_from_slice(&0u32.to_le_bytes());
-    exif
-}
-
 #[test]
 fn exif_orientation_is_applied_and_boxes_are_in_upright_pixels() {
     let upright = image::open(common::photo("obama.jpg")).unwrap().into_rgb8();
@@ -70,7 +56,9 @@ fn exif_orientation_is_applied_and_boxes_are_in_upright_pixels() {
     let stored = image::imageops::rotate270(&upright);
     let mut bytes = Vec::new();
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
-    encoder.set_exif_metadata(exif_orientation(6)).unwrap();
+    encoder
+        .set_exif_metadata(common::exif_orientation(6))
+        .unwrap();
     encoder
         .write_image(
             stored.as_raw(),
