@@ -522,7 +522,7 @@ fn costly_photos_keep_the_process_under_a_gigabyte() {
         );
     }
     for n in 0..4 {
-        // 1.9 GB to decode: refused from the header.
+        // 1.5 GB to decode: refused from the header.
         common::big_png(
             &dir.path().join(format!("costly_{n}.png")),
             10_000,

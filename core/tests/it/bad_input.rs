@@ -277,7 +277,7 @@ fn three_hundred_mutated_images_each_get_a_result_and_none_panics() {
 
 /// A legal 100-megapixel 16-bit RGBA PNG with an EXIF rotation, under a
 /// megabyte on disk: decoding, rotating and converting it would take about
-/// 1.9 GB, so it is refused from its header, before any pixel is allocated,
+/// 1.5 GB, so it is refused from its header, before any pixel is allocated,
 /// and the photos beside it classify.
 #[test]
 fn an_image_too_costly_to_decode_is_refused_before_allocating() {
@@ -301,7 +301,7 @@ fn an_image_too_costly_to_decode_is_refused_before_allocating() {
     let refused = results.iter().find(|r| r.path == costly).unwrap();
     let message = refused.error.as_deref().unwrap_or_default();
     assert!(
-        message.contains("(10000x10000), above the 512 MB decoding memory limit"),
+        message.contains("takes 1526 MB (10000x10000), above the 512 MB decoding memory limit"),
         "{message}"
     );
     assert_eq!(refused.error_kind, Some(genderlens_core::ErrorKind::Input));
