@@ -12,6 +12,7 @@ pub mod service;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -78,6 +79,17 @@ pub struct Job {
     pub index: usize,
     pub path: PathBuf,
     pub payload: Payload,
+    /// Set once whoever asked for this photo has stopped waiting (a server
+    /// request that timed out): the stages skip it instead of working for nobody.
+    pub abandoned: Option<Arc<AtomicBool>>,
+}
+
+impl Job {
+    pub fn is_abandoned(&self) -> bool {
+        self.abandoned
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    }
 }
 
 /// What the stages read for a photo.
@@ -94,7 +106,7 @@ pub enum Payload {
 /// The work between the input feed and the results.
 pub trait Stages: Send + 'static {
     /// Takes jobs until `jobs` closes and sends one result per job to
-    /// `results` (jobs arriving after a cancel may be dropped). `Err` means
+    /// `results` (jobs arriving after a cancel, or abandoned, may be dropped). `Err` means
     /// the batch cannot run at all; the stages must then drop `jobs` so the
     /// feed stops.
     fn run(
@@ -355,6 +367,7 @@ fn feed_paths(
                     index,
                     path,
                     payload: Payload::File,
+                    abandoned: None,
                 })
                 .is_ok(),
             // Through the stages like any photo, so its result comes in the
@@ -364,6 +377,7 @@ fn feed_paths(
                     index,
                     path,
                     payload: Payload::Failed(PhotoError::input(reason)),
+                    abandoned: None,
                 })
                 .is_ok(),
         };

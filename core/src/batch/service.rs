@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -29,6 +29,8 @@ pub enum ServiceError {
 #[derive(Default)]
 struct Shared {
     waiting: HashMap<usize, Sender<Result<ImageResult, ServiceError>>>,
+    /// Photos the pipeline classified, whether or not anyone still waited.
+    classified: usize,
     sessions: Vec<SessionReport>,
     failure: Option<String>,
 }
@@ -55,6 +57,7 @@ impl Service {
                     let mut shared = lock(&shared);
                     match event {
                         EngineEvent::Image(result) => {
+                            shared.classified += 1;
                             if let Some(waiter) = shared.waiting.remove(&result.index) {
                                 let _ = waiter.send(Ok(*result));
                             }
@@ -103,11 +106,16 @@ impl Service {
             }
             shared.waiting.insert(index, tx);
         }
+        let abandoned = Arc::new(AtomicBool::new(false));
         let job = Job {
             index,
             path: name.into(),
             payload: Payload::Bytes(bytes),
+            abandoned: Some(abandoned.clone()),
         };
+        // Whatever ends the wait below without an answer, the pipeline
+        // need not work on this photo any more.
+        let _give_up = GiveUpOnDrop(abandoned);
         let queued = match &self.jobs {
             Some(jobs) => jobs.send_timeout(job, timeout),
             None => Err(crossbeam_channel::SendTimeoutError::Disconnected(job)),
@@ -144,6 +152,11 @@ impl Service {
         lock(&self.shared).failure.clone()
     }
 
+    /// Photos the pipeline has classified so far, answered or not.
+    pub fn classified(&self) -> usize {
+        lock(&self.shared).classified
+    }
+
     /// Requests queued or being classified.
     pub fn in_flight(&self) -> usize {
         lock(&self.shared).waiting.len()
@@ -157,6 +170,16 @@ impl Drop for Service {
         if let Some(router) = self.router.take() {
             let _ = router.join();
         }
+    }
+}
+
+/// Marks a job abandoned when its caller stops waiting, answered or not
+/// (once answered, the flag no longer matters).
+struct GiveUpOnDrop(Arc<AtomicBool>);
+
+impl Drop for GiveUpOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
     }
 }
 

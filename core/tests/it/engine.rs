@@ -221,3 +221,40 @@ fn a_handle_let_go_early_cancels_its_batch() {
         "a paused batch nobody holds must not wait forever"
     );
 }
+
+/// A server's request that times out is not worked on for nobody: the
+/// photos of callers who gave up are skipped, not classified.
+#[test]
+fn photos_whose_callers_gave_up_are_not_classified() {
+    use genderlens_core::batch::ServiceError;
+    use std::time::Duration;
+    let engine = common::engine();
+    let service = engine.serve();
+    let photo = std::fs::read(common::photo("obama3.jpg")).unwrap();
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..40)
+            .map(|n| {
+                let (service, photo) = (&service, photo.clone());
+                scope.spawn(move || {
+                    service.classify(format!("{n}.jpg"), photo, Duration::from_millis(1))
+                })
+            })
+            .collect();
+        calls.into_iter().map(|call| call.join().unwrap()).collect()
+    });
+    let timed_out = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(ServiceError::Timeout(_))))
+        .count();
+    assert!(timed_out >= 30, "{timed_out} of 40 timed out");
+    // A patient caller waits behind whatever the pipeline still holds.
+    let answer = service
+        .classify("late.jpg", photo, Duration::from_secs(60))
+        .expect("a patient caller is answered");
+    assert_eq!(answer.status, genderlens_core::Status::Ok);
+    let classified = service.classified();
+    assert!(
+        classified <= 10,
+        "{classified} photos were classified for 40 callers who gave up and one who waited"
+    );
+}
