@@ -53,13 +53,10 @@ impl Backend {
     ) -> Result<Self> {
         settings.validate()?;
         match remote {
-            Some(options) => {
-                let max_file_bytes = settings.max_file_bytes();
-                Ok(Self::Remote(RemoteBackend::new(
-                    Remote::connect(options)?,
-                    max_file_bytes,
-                )))
-            }
+            Some(options) => Ok(Self::Remote(RemoteBackend::new(
+                Remote::connect(options)?,
+                settings,
+            ))),
             None => Ok(Self::Local(LocalBackend::new(load_engine(settings, log)?))),
         }
     }
@@ -68,12 +65,9 @@ impl Backend {
     pub fn start(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
         match self {
             Self::Local(local) => local.engine.start(paths, notify),
-            Self::Remote(remote) => crate::remote::batch::start(
-                remote.remote.clone(),
-                paths,
-                remote.max_file_bytes,
-                notify,
-            ),
+            Self::Remote(remote) => {
+                crate::remote::batch::start(remote.remote.clone(), paths, &remote.settings, notify)
+            }
         }
     }
 
@@ -227,7 +221,8 @@ impl LocalBackend {
 /// A remote server (Triton's `gender_ensemble`, or a gateway).
 pub struct RemoteBackend {
     remote: Arc<Remote>,
-    max_file_bytes: u64,
+    /// How files are listed and read before they are sent.
+    settings: EngineSettings,
     /// The last health checks: a probe every few seconds must not cost three
     /// upstream calls each time. Forgotten as soon as a request fails.
     last_health: Mutex<Option<(Instant, BackendHealth)>>,
@@ -237,10 +232,10 @@ pub struct RemoteBackend {
 const HEALTH_TTL: Duration = Duration::from_secs(2);
 
 impl RemoteBackend {
-    pub fn new(remote: Remote, max_file_bytes: u64) -> Self {
+    pub fn new(remote: Remote, settings: EngineSettings) -> Self {
         Self {
             remote: Arc::new(remote),
-            max_file_bytes,
+            settings,
             last_health: Mutex::new(None),
         }
     }
@@ -279,7 +274,8 @@ impl RemoteBackend {
     }
 
     fn forward(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
-        let image = match crate::remote::batch::within_limit(image, self.max_file_bytes) {
+        let max_file_bytes = self.settings.max_file_bytes();
+        let image = match crate::remote::batch::within_limit(image, max_file_bytes) {
             Ok(image) => image,
             Err(error) => return Ok(ImageResult::failed(0, name.into(), error)),
         };

@@ -42,6 +42,9 @@ pub struct EngineSettings {
     /// converted, and waiting for the detector); a decode waits for room,
     /// and an image that alone needs more is refused.
     pub max_decode_memory_mb: u64,
+    /// Follow symbolic links that lead out of a folder being walked (links
+    /// into /proc, /sys and /dev never are).
+    pub follow_symlinks: bool,
     pub decode_workers: usize,
     pub detect_workers: usize,
     /// ONNX Runtime intra-op threads per session.
@@ -68,6 +71,7 @@ impl Default for EngineSettings {
             max_megapixels: 100.0,
             max_file_mb: 512,
             max_decode_memory_mb: 512,
+            follow_symlinks: false,
             decode_workers: (cores / 2).clamp(1, 8),
             // Each detect worker holds a session (GPU memory on a GPU), so
             // beyond four the cores go to ONNX Runtime's own threads instead.

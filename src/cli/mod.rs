@@ -108,6 +108,10 @@ pub struct EngineArgs {
     /// an image that alone needs more is refused.
     #[arg(long, value_name = "MB")]
     max_decode_memory_mb: Option<u64>,
+    /// Follow symbolic links that lead out of the folders given (links into
+    /// /proc, /sys and /dev are never followed).
+    #[arg(long)]
+    follow_symlinks: bool,
     /// Detection workers, each with its own detector session (default: one per CPU core, at most 4).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -135,6 +139,7 @@ impl EngineArgs {
             fp16: self.fp16,
             ort_dylib: self.ort_dylib.clone(),
             models_dir: self.models.clone(),
+            follow_symlinks: self.follow_symlinks,
             ..EngineSettings::default()
         };
         if let Some(v) = self.max_batch {

@@ -128,15 +128,20 @@ fn read_photo(path: &Path, max_file_bytes: u64) -> Result<Vec<u8>, PhotoError> {
     std::fs::read(path).map_err(cannot_read)
 }
 
-/// Classifies everything under `paths` on `remote`, in the background.
+/// Classifies everything under `paths` on `remote`, in the background,
+/// listing and reading files under the same settings as a local batch.
 pub fn start(
     remote: Arc<Remote>,
     paths: Vec<std::path::PathBuf>,
-    max_file_bytes: u64,
+    settings: &crate::settings::EngineSettings,
     notify: Option<batch::Notify>,
 ) -> batch::BatchHandle {
+    let max_file_bytes = settings.max_file_bytes();
     batch::start(
-        batch::Source::Paths(paths),
+        batch::Source::Paths {
+            paths,
+            follow_symlinks: settings.follow_symlinks,
+        },
         Box::new(RemoteStages::new(remote, max_file_bytes)),
         notify,
     )

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 use common::triton::Triton;
 use genderlens::remote::{Remote, RemoteOptions, batch};
 
-/// The file-size limit the settings give by default.
-const LIMIT: u64 = 512 * 1024 * 1024;
+/// The settings a batch lists and reads files under: the defaults.
+fn defaults() -> genderlens::EngineSettings {
+    genderlens::EngineSettings::default()
+}
 use genderlens::{EngineEvent, Gender, ImageResult, Status};
 use serde_json::Value;
 
@@ -31,7 +33,7 @@ fn remote(url: &str) -> Arc<Remote> {
 }
 
 fn run_batch(remote: Arc<Remote>, paths: Vec<PathBuf>) -> Vec<ImageResult> {
-    common::batch_results(batch::start(remote, paths, LIMIT, None))
+    common::batch_results(batch::start(remote, paths, &defaults(), None))
 }
 
 fn file_name(path: &Path) -> String {
@@ -404,7 +406,7 @@ fn server_killed_in_the_middle_of_a_batch() {
         })
         .unwrap(),
     );
-    let handle = batch::start(remote, vec![dir.path().to_path_buf()], LIMIT, None);
+    let handle = batch::start(remote, vec![dir.path().to_path_buf()], &defaults(), None);
     let mut results = Vec::new();
     let mut killed_at = None;
     let mut finished = false;

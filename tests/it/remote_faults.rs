@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use genderlens::remote::{Remote, RemoteOptions, batch};
 
-/// The file-size limit the settings give by default.
-const LIMIT: u64 = 512 * 1024 * 1024;
+/// The settings a batch lists and reads files under: the defaults.
+fn defaults() -> genderlens::EngineSettings {
+    genderlens::EngineSettings::default()
+}
 use genderlens::{ErrorKind, ImageResult, Status};
 
 const PROTOCOLS: [&str; 3] = ["triton-grpc", "triton-http", "http"];
@@ -37,7 +39,8 @@ fn classify(url: &str, timeout_secs: f64, retries: u32) -> (Vec<ImageResult>, Du
     })
     .expect("a valid remote");
     let started = Instant::now();
-    let results = common::batch_results(batch::start(Arc::new(remote), photos(), LIMIT, None));
+    let results =
+        common::batch_results(batch::start(Arc::new(remote), photos(), &defaults(), None));
     (results, started.elapsed())
 }
 
@@ -485,7 +488,7 @@ fn what_is_not_an_image_is_never_uploaded() {
         let results = common::batch_results(batch::start(
             Arc::new(remote),
             vec![fake.clone()],
-            LIMIT,
+            &defaults(),
             None,
         ));
         assert_eq!(results.len(), 1);
@@ -501,4 +504,46 @@ fn what_is_not_an_image_is_never_uploaded() {
             "{scheme}: it was sent"
         );
     }
+}
+
+/// In remote mode, a link in a folder that leads out of it is not followed:
+/// the photo it points at is not sent, and the batch says why.
+#[cfg(unix)]
+#[test]
+fn links_out_of_a_folder_are_not_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(common::photo("obama.jpg"), dir.path().join("holiday.jpg")).unwrap();
+    let (port, seen) = http_server("400 Bad Request");
+    let remote = Remote::connect(RemoteOptions {
+        url: format!("http://127.0.0.1:{port}"),
+        ..RemoteOptions::default()
+    })
+    .unwrap();
+    let events = batch::start(
+        Arc::new(remote),
+        vec![dir.path().to_path_buf()],
+        &defaults(),
+        None,
+    )
+    .wait();
+    let skipped: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            genderlens::EngineEvent::Started { skipped, .. } => Some(skipped.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0].reason.contains("outside the folder"),
+        "{skipped:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, genderlens::EngineEvent::Image(_))),
+        "nothing to classify"
+    );
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 0, "nothing was sent");
 }

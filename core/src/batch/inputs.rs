@@ -42,6 +42,16 @@ pub struct InputList {
     pub skipped: Vec<Skipped>,
     /// Canonical paths already listed, so later additions are not queued twice.
     seen: HashSet<PathBuf>,
+    /// Follow symbolic links that lead out of the folder being walked.
+    follow_symlinks: bool,
+}
+
+/// Folders of the system that hold no photos and can stall a walk (`/proc`
+/// files that never end, devices); never walked, whatever links lead there.
+const SYSTEM_FOLDERS: [&str; 3] = ["/proc", "/sys", "/dev"];
+
+fn is_system_folder(path: &Path) -> bool {
+    cfg!(unix) && SYSTEM_FOLDERS.iter().any(|dir| path.starts_with(dir))
 }
 
 pub fn has_image_extension(path: &Path) -> bool {
@@ -50,9 +60,18 @@ pub fn has_image_extension(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Expands `paths` in order. Results keep the order given, folders sorted by name.
+/// Expands `paths` in order. Results keep the order given, folders sorted
+/// by name. Links out of a folder are not followed.
 pub fn collect_inputs(paths: &[PathBuf]) -> InputList {
-    let mut list = InputList::default();
+    collect_inputs_with(paths, false)
+}
+
+/// [`collect_inputs`], following links out of the folders when `follow_symlinks`.
+pub fn collect_inputs_with(paths: &[PathBuf], follow_symlinks: bool) -> InputList {
+    let mut list = InputList {
+        follow_symlinks,
+        ..InputList::default()
+    };
     for path in paths {
         list.add(path);
     }
@@ -78,6 +97,12 @@ fn add_path(path: &Path, list: &mut InputList) {
         }
     };
     match std::fs::metadata(path) {
+        Ok(_) if is_system_folder(&path.canonicalize().unwrap_or_default()) => {
+            list.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: "a system file or folder, not photos; not read".into(),
+            });
+        }
         Err(e) => push(
             InputItem::Unusable {
                 path: path.to_path_buf(),
@@ -86,7 +111,24 @@ fn add_path(path: &Path, list: &mut InputList) {
             list,
         ),
         Ok(meta) if meta.is_dir() => {
-            for entry in WalkDir::new(path).follow_links(true).sort_by_file_name() {
+            let root = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            let follow_symlinks = list.follow_symlinks;
+            let mut refused = Vec::new();
+            let walk = WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|entry| match link_refusal(entry, &root, follow_symlinks) {
+                    Some(reason) => {
+                        refused.push(Skipped {
+                            path: entry.path().to_path_buf(),
+                            reason,
+                        });
+                        false
+                    }
+                    None => true,
+                });
+            for entry in walk {
                 match entry {
                     Ok(entry) if entry.file_type().is_dir() => {}
                     Ok(entry) if has_image_extension(entry.path()) => {
@@ -112,9 +154,32 @@ fn add_path(path: &Path, list: &mut InputList) {
                     }
                 }
             }
+            list.skipped.extend(refused);
         }
         Ok(_) => push(InputItem::Photo(path.to_path_buf()), list),
     }
+}
+
+/// Why a link met while walking `root` is not followed, if it is not.
+fn link_refusal(entry: &walkdir::DirEntry, root: &Path, follow_symlinks: bool) -> Option<String> {
+    if !entry.path_is_symlink() {
+        return None;
+    }
+    // A broken link is reported by the walk itself.
+    let target = entry.path().canonicalize().ok()?;
+    if is_system_folder(&target) {
+        return Some(format!(
+            "a link to {}, a system folder; not followed",
+            target.display()
+        ));
+    }
+    if !follow_symlinks && !target.starts_with(root) {
+        return Some(format!(
+            "a link to {}, outside the folder; not followed (--follow-symlinks follows it)",
+            target.display()
+        ));
+    }
+    None
 }
 
 fn describe_io(e: &std::io::Error) -> String {
@@ -128,6 +193,59 @@ fn describe_io(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_folder_and_into_the_system_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("own.jpg"), b"x").unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.jpg"),
+            dir.path().join("holiday.jpg"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("own.jpg"), dir.path().join("same.jpg"))
+            .unwrap();
+        std::os::unix::fs::symlink("/proc", dir.path().join("proc")).unwrap();
+
+        let list = collect_inputs(&[dir.path().to_path_buf()]);
+        let names: Vec<String> = list
+            .items
+            .iter()
+            .map(|i| i.path().file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        // `same.jpg` leads to `own.jpg`, listed once.
+        assert_eq!(names, ["own.jpg"]);
+        let reasons: Vec<_> = list.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(
+            reasons
+                .iter()
+                .filter(|r| r.contains("outside the folder"))
+                .count(),
+            2,
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|r| r.contains("system folder")),
+            "{reasons:?}"
+        );
+
+        let followed = collect_inputs_with(&[dir.path().to_path_buf()], true);
+        assert_eq!(
+            followed.items.len(),
+            2,
+            "own.jpg and the linked secret.jpg, once"
+        );
+        assert!(
+            followed
+                .skipped
+                .iter()
+                .any(|s| s.reason.contains("system folder"))
+        );
+    }
 
     #[test]
     fn folders_are_walked_sorted_and_non_images_skipped() {

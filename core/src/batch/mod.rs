@@ -143,8 +143,12 @@ impl Emitter {
 
 /// Where a batch's photos come from.
 pub enum Source {
-    /// Files and folders, listed up front (more may be added while it runs).
-    Paths(Vec<PathBuf>),
+    /// Files and folders, listed up front (more may be added while it runs);
+    /// links out of a folder are followed only when `follow_symlinks`.
+    Paths {
+        paths: Vec<PathBuf>,
+        follow_symlinks: bool,
+    },
     /// Jobs arriving until the sender is dropped (a server); each carries its index.
     Stream(Receiver<Job>),
 }
@@ -290,8 +294,11 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
     let (results_tx, results_rx) = bounded::<ImageResult>(64);
 
     let feeder = match source {
-        Source::Paths(paths) => {
-            let mut list = inputs::collect_inputs(&paths);
+        Source::Paths {
+            paths,
+            follow_symlinks,
+        } => {
+            let mut list = inputs::collect_inputs_with(&paths, follow_symlinks);
             control.set_total(list.items.len());
             let skipped_at_start = list.skipped.len();
             emitter.send(EngineEvent::Started {

@@ -100,7 +100,7 @@ impl Engine {
 
     /// Classifies everything under `paths` in the background.
     pub fn start(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
-        batch::start(Source::Paths(paths), self.stages(), notify)
+        batch::start(self.source(paths), self.stages(), notify)
     }
 
     /// Like [`Engine::start`], but paused: nothing is classified until the
@@ -108,7 +108,14 @@ impl Engine {
     pub fn start_paused(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
         let control = Arc::new(batch::BatchControl::default());
         control.set_paused(true);
-        batch::start_with(Source::Paths(paths), self.stages(), notify, control)
+        batch::start_with(self.source(paths), self.stages(), notify, control)
+    }
+
+    fn source(&self, paths: Vec<PathBuf>) -> Source {
+        Source::Paths {
+            paths,
+            follow_symlinks: self.settings.follow_symlinks,
+        }
     }
 
     /// The pipeline for a server: images in memory in, one result each out.
