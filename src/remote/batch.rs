@@ -44,16 +44,13 @@ impl Stages for RemoteStages {
                 let (remote, control) = (self.remote.clone(), context.control.clone());
                 let max_file_bytes = self.max_file_bytes;
                 batch::spawn(format!("genderlens-remote-{n}"), move || {
-                    for job in jobs.iter() {
-                        if control.is_cancelled() || job.is_abandoned() {
-                            continue;
-                        }
-                        let Job {
-                            index,
-                            path,
-                            payload,
-                            ..
-                        } = job;
+                    for Job {
+                        index,
+                        path,
+                        payload,
+                        ..
+                    } in batch::wanted_jobs(&jobs, &control)
+                    {
                         let bytes = match payload {
                             Payload::Bytes(bytes) => within_limit(bytes, max_file_bytes),
                             Payload::File => read_photo(&path, max_file_bytes),

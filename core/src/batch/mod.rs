@@ -92,6 +92,16 @@ impl Job {
     }
 }
 
+/// The jobs a stage worker should still do: every job until `jobs` closes,
+/// less those that arrive after a cancel or whose caller gave up.
+pub fn wanted_jobs<'a>(
+    jobs: &'a Receiver<Job>,
+    control: &'a BatchControl,
+) -> impl Iterator<Item = Job> + 'a {
+    jobs.iter()
+        .filter(move |job| !control.is_cancelled() && !job.is_abandoned())
+}
+
 /// What the stages read for a photo.
 pub enum Payload {
     /// The file at the job's path.

@@ -238,16 +238,13 @@ impl Stages for LocalStages {
             let (rx, tx) = (jobs.clone(), decoded_tx.clone());
             let (engine, control) = (engine.clone(), context.control.clone());
             workers.push(batch::spawn(format!("genderlens-decode-{n}"), move || {
-                for job in rx.iter() {
-                    if control.is_cancelled() || job.is_abandoned() {
-                        continue;
-                    }
-                    let Job {
-                        index,
-                        path,
-                        payload,
-                        ..
-                    } = job;
+                for Job {
+                    index,
+                    path,
+                    payload,
+                    ..
+                } in batch::wanted_jobs(&rx, &control)
+                {
                     let outcome = catch_panic(|| engine.decode(&path, payload));
                     if tx.send(Staged::new(index, path, outcome)).is_err() {
                         break;
