@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// Uploads being classified at once; more get 503 with Retry-After.
     #[arg(long, default_value_t = 64, value_name = "N")]
     max_pending: usize,
+    /// Megabytes of uploads held in memory at once; an upload waits for
+    /// its share (up to --timeout) before its body is read.
+    #[arg(long, default_value_t = 192, value_name = "MB")]
+    max_upload_memory_mb: usize,
     /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish
     /// before they are cut off.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
@@ -130,6 +134,8 @@ pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
         max_upload_bytes: args.max_upload_mb.saturating_mul(1024 * 1024),
         body_timeout: seconds(args.body_timeout),
         max_pending: args.max_pending.max(1),
+        upload_memory_mb: args.max_upload_memory_mb.max(1),
+        request_timeout: timeout,
     };
     server::serve(args.listen, backend, limits)?;
     Ok(ExitCode::SUCCESS)

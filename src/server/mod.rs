@@ -24,6 +24,11 @@ pub struct ServeLimits {
     /// Uploads being classified at once; more are answered `503` with
     /// `Retry-After` rather than queued without bound.
     pub max_pending: usize,
+    /// Megabytes of uploads held in memory at once; an upload waits for its
+    /// share before its body is read.
+    pub upload_memory_mb: usize,
+    /// How long a request may wait for that share (and for its answer).
+    pub request_timeout: Duration,
 }
 
 /// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight

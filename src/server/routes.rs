@@ -25,6 +25,12 @@ pub struct AppState {
     body_timeout: std::time::Duration,
     /// One permit per upload being classified.
     pending: Arc<tokio::sync::Semaphore>,
+    /// One permit per megabyte of upload held in memory, from the moment
+    /// its body is read until its answer is sent.
+    upload_memory: Arc<tokio::sync::Semaphore>,
+    upload_memory_mb: usize,
+    /// How long an upload may wait for that memory.
+    request_timeout: std::time::Duration,
 }
 
 /// Bodies up to this many times the upload limit are read to the end so the
@@ -39,6 +45,9 @@ pub fn router(backend: Arc<Backend>, limits: &ServeLimits) -> Router {
         max_upload_bytes,
         body_timeout: limits.body_timeout,
         pending: Arc::new(tokio::sync::Semaphore::new(limits.max_pending)),
+        upload_memory: Arc::new(tokio::sync::Semaphore::new(limits.upload_memory_mb)),
+        upload_memory_mb: limits.upload_memory_mb,
+        request_timeout: limits.request_timeout,
     });
     Router::new()
         .route("/", get(upload_page))
@@ -126,12 +135,18 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 
 async fn predict(
     State(state): State<Arc<AppState>>,
+    headers: header::HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     // A request that is not a multipart form gets the same JSON errors as the rest.
     let form = match form {
         Ok(form) => form,
         Err(rejection) => return error(rejection.status(), rejection.body_text()),
+    };
+    // The upload's memory is reserved before its body is read, so that many
+    // large uploads at once wait their turn instead of all being held.
+    let Some(_memory) = reserve_upload_memory(&state, &headers).await else {
+        return busy("too many uploads are held in memory; try again in a moment");
     };
     // A body that stops arriving must not hold the request forever.
     let upload = match tokio::time::timeout(
@@ -158,14 +173,7 @@ async fn predict(
     }
     // Beyond the cap, say when to come back instead of queueing without bound.
     let Ok(permit) = state.pending.clone().try_acquire_owned() else {
-        let mut response = error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many photos are being classified; try again in a moment",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        return response;
+        return busy("too many photos are being classified; try again in a moment");
     };
     let backend = state.backend.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -174,6 +182,40 @@ async fn predict(
     })
     .await;
     answer(outcome)
+}
+
+/// A `503` that says when to come back.
+fn busy(message: &str) -> Response {
+    let mut response = error(StatusCode::SERVICE_UNAVAILABLE, message);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
+/// Waits (at most the request timeout) for the memory an upload will hold:
+/// its announced length, or the upload limit when none is announced; never
+/// more than the limit, since a larger body is not kept.
+async fn reserve_upload_memory(
+    state: &AppState,
+    headers: &header::HeaderMap,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(state.max_upload_bytes);
+    let megabytes = announced
+        .min(state.max_upload_bytes)
+        .div_ceil(1 << 20)
+        .max(1);
+    // One upload may take the whole budget, once it is free; never more.
+    let megabytes = u32::try_from(megabytes.min(state.upload_memory_mb)).unwrap_or(u32::MAX);
+    let wanted = state.upload_memory.clone().acquire_many_owned(megabytes);
+    tokio::time::timeout(state.request_timeout, wanted)
+        .await
+        .ok()?
+        .ok()
 }
 
 /// The upload in the `image` field, or the answer that refuses the form.

@@ -552,3 +552,77 @@ fn connection_and_upload_caps_answer_503() {
         );
     }
 }
+
+/// The peak resident memory of a running process so far, from `/proc`.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// 64 uploads of an 18.75 MB photo at once, with the default limits: each is
+/// answered, and the gateway stays under 1 GB, because uploads wait for
+/// their share of --max-upload-memory-mb before their bodies are read.
+#[test]
+fn many_large_uploads_at_once_keep_the_gateway_under_a_gigabyte() {
+    // 2500×2500 pixels of noise: a PNG that does not compress, 18.75 MB.
+    let side = 2_500u32;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..side * side * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let mut upload = Vec::new();
+    image::RgbImage::from_raw(side, side, noise)
+        .unwrap()
+        .write_to(
+            &mut std::io::Cursor::new(&mut upload),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    assert!(upload.len() > 17 << 20, "{} bytes", upload.len());
+
+    let gateway = start(&[]);
+    let before = peak_rss(gateway.child.id());
+    let url = gateway.url.clone();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..64)
+            .map(|n| {
+                let (url, upload) = (&url, &upload);
+                scope.spawn(move || {
+                    let form = multipart::Form::new().part(
+                        "image",
+                        multipart::Part::bytes(upload.clone()).file_name(format!("{n}.png")),
+                    );
+                    Client::builder()
+                        .timeout(Duration::from_secs(300))
+                        .build()
+                        .unwrap()
+                        .post(format!("{url}/predict"))
+                        .multipart(form)
+                        .send()
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0)
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let peak = peak_rss(gateway.child.id());
+    eprintln!(
+        "64 uploads of {} MB: gateway peak {} MB (at rest {} MB)",
+        upload.len() >> 20,
+        peak >> 20,
+        before >> 20
+    );
+    assert!(peak < 1 << 30, "the gateway peaked at {} MB", peak >> 20);
+}
