@@ -67,7 +67,11 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     let mut errors: Vec<ImageResult> = Vec::new();
     for event in batch.events().iter() {
         match event {
-            EngineEvent::Started { total, skipped } | EngineEvent::Added { total, skipped } => {
+            EngineEvent::Scanning { found } => {
+                bar.set_length(found as u64);
+                bar.set_message(format!("listing… {found} photos found"));
+            }
+            EngineEvent::Listed { total, skipped } | EngineEvent::Added { total, skipped } => {
                 bar.set_length(total as u64);
                 for s in &skipped {
                     bar.suspend(|| eprintln!("skipped {}: {}", s.path.display(), s.reason));

@@ -283,9 +283,21 @@ impl AppState {
 
     fn apply_engine(&mut self, event: EngineEvent) {
         match event {
-            EngineEvent::Started { skipped, .. } | EngineEvent::Added { skipped, .. } => {
+            EngineEvent::Scanning { found } => {
+                self.batch.step = Some(format!("Scanning… found {found} photos"));
+            }
+            EngineEvent::Listed { skipped, .. } => {
+                if self
+                    .batch
+                    .step
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("Scanning"))
+                {
+                    self.batch.step = None;
+                }
                 self.log_skipped(&skipped)
             }
+            EngineEvent::Added { skipped, .. } => self.log_skipped(&skipped),
             EngineEvent::Status(message) => {
                 self.log.push(Level::Info, message.clone());
                 self.batch.step = Some(message);

@@ -529,7 +529,7 @@ fn links_out_of_a_folder_are_not_uploaded() {
     let skipped: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            genderlens::EngineEvent::Started { skipped, .. } => Some(skipped.clone()),
+            genderlens::EngineEvent::Listed { skipped, .. } => Some(skipped.clone()),
             _ => None,
         })
         .flatten()

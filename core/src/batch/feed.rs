@@ -1,18 +1,79 @@
-//! Handing out a batch's inputs: the listed photos in order, then whatever
-//! was added while the batch ran, waiting while it is paused and stopping
-//! once it is cancelled. It serves every batch, local or remote.
+//! Handing out a batch's inputs: the photos as they are listed, then
+//! whatever was added while the batch ran, waiting while it is paused and
+//! stopping once it is cancelled. It serves every batch, local or remote.
+//!
+//! Listing runs on a thread of its own ([`list_in_background`]), ahead of
+//! the workers, so the first photos of a huge folder are classified while
+//! the rest is still being listed, and the total is known as early as it can be.
 
-use super::inputs::{InputItem, InputList};
-use super::{BatchControl, EngineEvent};
+use std::collections::VecDeque;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::inputs::{InputItem, Lister};
+use super::{BatchControl, Emitter, EngineEvent};
+
+/// How often a long listing reports how far it has got.
+const SCAN_REPORT_EVERY: Duration = Duration::from_millis(200);
+
+/// Lists everything `lister` was given, sending each item to `found` and
+/// keeping the batch's total up to date; reports
+/// [`EngineEvent::Scanning`] while it takes long, then
+/// [`EngineEvent::Listed`]. Returns the lister (it remembers what was
+/// listed, for additions) and how many paths it skipped.
+pub fn list_in_background(
+    mut lister: Lister,
+    found: Sender<InputItem>,
+    control: &BatchControl,
+    emitter: &Emitter,
+) -> (Lister, usize) {
+    let mut count = 0;
+    let mut reported = Instant::now();
+    while !control.is_cancelled() {
+        let Some(item) = lister.next() else { break };
+        count += 1;
+        control.set_total(count);
+        if found.send(item).is_err() {
+            break;
+        }
+        if reported.elapsed() >= SCAN_REPORT_EVERY {
+            emitter.send(EngineEvent::Scanning { found: count });
+            reported = Instant::now();
+        }
+    }
+    let skipped = lister.take_skipped();
+    let skipped_count = skipped.len();
+    emitter.send(EngineEvent::Listed {
+        total: count,
+        skipped,
+    });
+    (lister, skipped_count)
+}
 
 pub struct Feed {
-    list: InputList,
+    /// Items as the listing thread finds them; closed when it is done.
+    found: Receiver<InputItem>,
+    listing: Option<JoinHandle<(Lister, usize)>>,
+    /// The finished listing's lister, which lists additions.
+    lister: Option<Lister>,
+    added: VecDeque<InputItem>,
     next: usize,
+    /// Paths skipped so far (not images, links not followed).
+    pub skipped: usize,
 }
 
 impl Feed {
-    pub fn new(list: InputList) -> Self {
-        Self { list, next: 0 }
+    pub fn new(found: Receiver<InputItem>, listing: JoinHandle<(Lister, usize)>) -> Self {
+        Self {
+            found,
+            listing: Some(listing),
+            lister: None,
+            added: VecDeque::new(),
+            next: 0,
+            skipped: 0,
+        }
     }
 
     /// The next input and its index; `None` once the batch is cancelled or
@@ -28,7 +89,17 @@ impl Feed {
             if control.is_cancelled() {
                 return None;
             }
-            if let Some(item) = self.list.items.get(self.next).cloned() {
+            let item = match &mut self.lister {
+                None => match self.found.recv() {
+                    Ok(item) => Some(item),
+                    Err(_) => {
+                        self.finish_listing();
+                        continue;
+                    }
+                },
+                Some(_) => self.added.pop_front(),
+            };
+            if let Some(item) = item {
                 self.next += 1;
                 return Some((self.next - 1, item));
             }
@@ -36,14 +107,28 @@ impl Feed {
             if added.is_empty() {
                 return None;
             }
-            for path in &added {
-                self.list.add(path);
+            let lister = self.lister.as_mut()?;
+            for path in added {
+                lister.push(path);
             }
-            control.set_total(self.list.items.len());
-            announce(EngineEvent::Added {
-                total: self.list.items.len(),
-                skipped: std::mem::take(&mut self.list.skipped),
-            });
+            self.added.extend(&mut *lister);
+            let skipped = lister.take_skipped();
+            self.skipped += skipped.len();
+            let total = self.next + self.added.len();
+            control.set_total(total);
+            announce(EngineEvent::Added { total, skipped });
         }
+    }
+
+    /// Takes over the lister once the listing thread is done.
+    fn finish_listing(&mut self) {
+        let finished = self.listing.take().map(|listing| listing.join());
+        let (lister, skipped) = match finished {
+            Some(Ok(done)) => done,
+            // A listing that died lists nothing more; additions still work.
+            _ => (Lister::new(Vec::new(), false), 0),
+        };
+        self.skipped += skipped;
+        self.lister = Some(lister);
     }
 }

@@ -1,8 +1,10 @@
-//! Turning the paths a user gives into the list of photos to classify:
-//! folders walked recursively, non-images skipped with a reason, symlink
-//! loops and missing paths reported, every file listed once.
+//! Turning the paths a user gives into the photos to classify: folders
+//! walked recursively, non-images skipped with a reason, symlink loops and
+//! missing paths reported, every file listed once. [`Lister`] lists lazily,
+//! one photo at a time, so a batch can start on the first photos of a huge
+//! folder while the rest is still being listed.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -36,14 +38,12 @@ pub struct Skipped {
     pub reason: String,
 }
 
-#[derive(Debug, Default)]
+/// Everything listed from some paths at once.
+#[derive(Debug)]
 pub struct InputList {
     pub items: Vec<InputItem>,
     pub skipped: Vec<Skipped>,
-    /// Canonical paths already listed, so later additions are not queued twice.
-    seen: HashSet<PathBuf>,
-    /// Follow symbolic links that lead out of the folder being walked.
-    follow_symlinks: bool,
+    lister: Lister,
 }
 
 /// Folders of the system that hold no photos and can stall a walk (`/proc`
@@ -69,8 +69,9 @@ pub fn collect_inputs(paths: &[PathBuf]) -> InputList {
 /// [`collect_inputs`], following links out of the folders when `follow_symlinks`.
 pub fn collect_inputs_with(paths: &[PathBuf], follow_symlinks: bool) -> InputList {
     let mut list = InputList {
-        follow_symlinks,
-        ..InputList::default()
+        items: Vec::new(),
+        skipped: Vec::new(),
+        lister: Lister::new(Vec::new(), follow_symlinks),
     };
     for path in paths {
         list.add(path);
@@ -82,81 +83,171 @@ impl InputList {
     /// Adds one more file or folder, skipping what the list already holds
     /// (for photos dropped while a batch runs).
     pub fn add(&mut self, path: &Path) {
-        add_path(path, self);
+        self.lister.push(path.to_path_buf());
+        self.items.extend(&mut self.lister);
+        self.skipped.extend(self.lister.take_skipped());
     }
 }
 
-fn add_path(path: &Path, list: &mut InputList) {
-    let push = |item: InputItem, list: &mut InputList| {
+/// Lists files and folders one photo at a time, in the order given, each
+/// folder sorted by name; remembers what it has listed, so a path given
+/// again later is not listed twice.
+#[derive(Debug)]
+pub struct Lister {
+    roots: VecDeque<PathBuf>,
+    walk: Option<FolderWalk>,
+    /// Canonical paths already listed.
+    seen: HashSet<PathBuf>,
+    skipped: Vec<Skipped>,
+    /// Follow symbolic links that lead out of the folder being walked.
+    follow_symlinks: bool,
+}
+
+/// A folder being walked.
+struct FolderWalk {
+    entries: walkdir::IntoIter,
+    /// The folder as given, for errors without a path of their own.
+    given: PathBuf,
+    /// Its canonical form: links leading outside it are refused.
+    root: PathBuf,
+}
+
+impl std::fmt::Debug for FolderWalk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FolderWalk")
+            .field("given", &self.given)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lister {
+    pub fn new(paths: Vec<PathBuf>, follow_symlinks: bool) -> Self {
+        Self {
+            roots: paths.into(),
+            walk: None,
+            seen: HashSet::new(),
+            skipped: Vec::new(),
+            follow_symlinks,
+        }
+    }
+
+    /// Queues one more file or folder, listed after those already queued.
+    pub fn push(&mut self, path: PathBuf) {
+        self.roots.push_back(path);
+    }
+
+    /// What was skipped (not images, links not followed) since last asked.
+    pub fn take_skipped(&mut self) -> Vec<Skipped> {
+        std::mem::take(&mut self.skipped)
+    }
+
+    /// `item`, unless its file was listed already.
+    fn first_time(&mut self, item: InputItem) -> Option<InputItem> {
         let key = item
             .path()
             .canonicalize()
             .unwrap_or_else(|_| item.path().to_path_buf());
-        if list.seen.insert(key) {
-            list.items.push(item);
-        }
-    };
-    match std::fs::metadata(path) {
-        Ok(_) if is_system_folder(&path.canonicalize().unwrap_or_default()) => {
-            list.skipped.push(Skipped {
-                path: path.to_path_buf(),
-                reason: "a system file or folder, not photos; not read".into(),
-            });
-        }
-        Err(e) => push(
-            InputItem::Unusable {
-                path: path.to_path_buf(),
-                reason: describe_io(&e),
-            },
-            list,
-        ),
-        Ok(meta) if meta.is_dir() => {
-            let root = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-            let follow_symlinks = list.follow_symlinks;
-            let mut refused = Vec::new();
-            let walk = WalkDir::new(path)
-                .follow_links(true)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_entry(|entry| match link_refusal(entry, &root, follow_symlinks) {
-                    Some(reason) => {
-                        refused.push(Skipped {
-                            path: entry.path().to_path_buf(),
-                            reason,
-                        });
-                        false
-                    }
-                    None => true,
-                });
-            for entry in walk {
-                match entry {
-                    Ok(entry) if entry.file_type().is_dir() => {}
-                    Ok(entry) if has_image_extension(entry.path()) => {
-                        push(InputItem::Photo(entry.into_path()), list)
-                    }
-                    Ok(entry) => list.skipped.push(Skipped {
-                        path: entry.into_path(),
-                        reason: "not an image file".into(),
-                    }),
-                    Err(e) => {
-                        let at = e.path().unwrap_or(path).to_path_buf();
-                        let reason = match e.loop_ancestor() {
-                            Some(ancestor) => format!(
-                                "symbolic link loop back to {}; not followed",
-                                ancestor.display()
-                            ),
-                            None => e
-                                .io_error()
-                                .map(describe_io)
-                                .unwrap_or_else(|| e.to_string()),
-                        };
-                        push(InputItem::Unusable { path: at, reason }, list);
-                    }
+        self.seen.insert(key).then_some(item)
+    }
+
+    fn skip(&mut self, path: PathBuf, reason: impl Into<String>) {
+        self.skipped.push(Skipped {
+            path,
+            reason: reason.into(),
+        });
+    }
+
+    /// The next item of the folder being walked; `None` once it is done.
+    fn next_in_folder(&mut self) -> Option<InputItem> {
+        loop {
+            let walk = self.walk.as_mut()?;
+            let entry = match walk.entries.next() {
+                None => {
+                    self.walk = None;
+                    return None;
                 }
+                Some(entry) => entry,
+            };
+            let item = match entry {
+                Ok(entry) => {
+                    if let Some(reason) = link_refusal(&entry, &walk.root, self.follow_symlinks) {
+                        if entry.file_type().is_dir() {
+                            walk.entries.skip_current_dir();
+                        }
+                        self.skip(entry.into_path(), reason);
+                        continue;
+                    }
+                    if entry.file_type().is_dir() {
+                        continue;
+                    }
+                    if !has_image_extension(entry.path()) {
+                        self.skip(entry.into_path(), "not an image file");
+                        continue;
+                    }
+                    InputItem::Photo(entry.into_path())
+                }
+                Err(e) => {
+                    let path = e.path().unwrap_or(&walk.given).to_path_buf();
+                    let reason = match e.loop_ancestor() {
+                        Some(ancestor) => format!(
+                            "symbolic link loop back to {}; not followed",
+                            ancestor.display()
+                        ),
+                        None => e
+                            .io_error()
+                            .map(describe_io)
+                            .unwrap_or_else(|| e.to_string()),
+                    };
+                    InputItem::Unusable { path, reason }
+                }
+            };
+            if let Some(item) = self.first_time(item) {
+                return Some(item);
             }
-            list.skipped.extend(refused);
         }
-        Ok(_) => push(InputItem::Photo(path.to_path_buf()), list),
+    }
+
+    /// Starts on the next path given: a file is an item of its own, a
+    /// folder starts a walk.
+    fn start_root(&mut self, path: PathBuf) -> Option<InputItem> {
+        match std::fs::metadata(&path) {
+            Ok(_) if is_system_folder(&path.canonicalize().unwrap_or_default()) => {
+                self.skip(path, "a system file or folder, not photos; not read");
+                None
+            }
+            Err(e) => self.first_time(InputItem::Unusable {
+                reason: describe_io(&e),
+                path,
+            }),
+            Ok(meta) if meta.is_dir() => {
+                self.walk = Some(FolderWalk {
+                    entries: WalkDir::new(&path)
+                        .follow_links(true)
+                        .sort_by_file_name()
+                        .into_iter(),
+                    root: path.canonicalize().unwrap_or_else(|_| path.clone()),
+                    given: path,
+                });
+                None
+            }
+            Ok(_) => self.first_time(InputItem::Photo(path)),
+        }
+    }
+}
+
+impl Iterator for Lister {
+    type Item = InputItem;
+
+    fn next(&mut self) -> Option<InputItem> {
+        loop {
+            if let Some(item) = self.next_in_folder() {
+                return Some(item);
+            }
+            let root = self.roots.pop_front()?;
+            if let Some(item) = self.start_root(root) {
+                return Some(item);
+            }
+        }
     }
 }
 
@@ -269,6 +360,23 @@ mod tests {
         assert_eq!(names, ["a.png", "b.JPG", "sub/c.webp"]);
         assert_eq!(list.skipped.len(), 1);
         assert!(list.skipped[0].path.ends_with("notes.txt"));
+    }
+
+    #[test]
+    fn folders_are_listed_lazily_one_photo_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("later")).unwrap();
+        std::fs::write(dir.path().join("a.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("later/b.jpg"), b"x").unwrap();
+        let mut lister = Lister::new(vec![dir.path().to_path_buf()], false);
+        let first = lister.next().unwrap();
+        assert!(first.path().ends_with("a.jpg"), "{first:?}");
+        // A listing made up front would already hold later/b.jpg.
+        std::fs::remove_file(dir.path().join("later/b.jpg")).unwrap();
+        std::fs::write(dir.path().join("later/c.jpg"), b"x").unwrap();
+        let rest: Vec<_> = lister.collect();
+        assert_eq!(rest.len(), 1, "{rest:?}");
+        assert!(rest[0].path().ends_with("later/c.jpg"), "{rest:?}");
     }
 
     #[test]

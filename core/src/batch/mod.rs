@@ -28,8 +28,14 @@ pub use service::{Service, ServiceError};
 
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
-    /// The inputs are listed; `total` photos will be reported.
-    Started {
+    /// Listing a big folder takes a while: `found` photos so far. Their
+    /// results may already be coming in.
+    Scanning {
+        found: usize,
+    },
+    /// The inputs given at the start are all listed: `total` photos will be
+    /// reported. For a big folder this comes after the first results.
+    Listed {
         total: usize,
         skipped: Vec<Skipped>,
     },
@@ -308,20 +314,24 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
             paths,
             follow_symlinks,
         } => {
-            let mut list = inputs::collect_inputs_with(&paths, follow_symlinks);
-            control.set_total(list.items.len());
-            let skipped_at_start = list.skipped.len();
-            emitter.send(EngineEvent::Started {
-                total: list.items.len(),
-                skipped: std::mem::take(&mut list.skipped),
+            let (found_tx, found_rx) = crossbeam_channel::unbounded();
+            let listing = spawn("genderlens-list".into(), {
+                let (control, emitter) = (control.clone(), emitter.clone());
+                let lister = inputs::Lister::new(paths, follow_symlinks);
+                move || feed::list_in_background(lister, found_tx, &control, &emitter)
             });
             let (control, emitter) = (control.clone(), emitter.clone());
             spawn("genderlens-feed".into(), move || {
-                skipped_at_start + feed_paths(list, &jobs_tx, &control, &emitter)
+                feed_paths(
+                    feed::Feed::new(found_rx, listing),
+                    &jobs_tx,
+                    &control,
+                    &emitter,
+                )
             })
         }
         Source::Stream(incoming) => {
-            emitter.send(EngineEvent::Started {
+            emitter.send(EngineEvent::Listed {
                 total: 0,
                 skipped: Vec::new(),
             });
@@ -361,23 +371,16 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
     });
 }
 
-/// Hands out the listed photos, then any added while running. Returns how
-/// many added paths were skipped as not images.
+/// Hands out the photos as they are listed, then any added while running.
+/// Returns how many paths were skipped as not images.
 fn feed_paths(
-    list: inputs::InputList,
+    mut feed: feed::Feed,
     jobs: &Sender<Job>,
     control: &BatchControl,
     emitter: &Emitter,
 ) -> usize {
-    let mut skipped = 0;
-    let mut feed = feed::Feed::new(list);
-    let mut announce = |event: EngineEvent| {
-        if let EngineEvent::Added { skipped: s, .. } = &event {
-            skipped += s.len();
-        }
-        emitter.send(event);
-    };
-    while let Some((index, item)) = feed.next(control, &mut announce) {
+    let announce = |event: EngineEvent| emitter.send(event);
+    while let Some((index, item)) = feed.next(control, &announce) {
         let sent = match item {
             InputItem::Photo(path) => jobs
                 .send(Job {
@@ -402,7 +405,7 @@ fn feed_paths(
             break;
         }
     }
-    skipped
+    feed.skipped
 }
 
 /// Passes jobs on until the stream ends or the batch is cancelled (a model

@@ -28,10 +28,13 @@ fn results_stream_with_their_input_index_and_progress_reaches_the_total() {
     let events = common::engine()
         .start(vec![dir.path().to_path_buf()], None)
         .wait();
-    let total = match &events[0] {
-        EngineEvent::Started { total, .. } => *total,
-        other => panic!("first event should be Started, got {other:?}"),
-    };
+    let total = events
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::Listed { total, .. } => Some(*total),
+            _ => None,
+        })
+        .expect("a Listed event");
     assert_eq!(total, 16);
     let indices: BTreeSet<usize> = events
         .iter()

@@ -10,4 +10,5 @@ mod engine;
 mod export;
 mod formats;
 mod landmarks;
+mod listing;
 mod parity;

@@ -1,0 +1,107 @@
+//! Listing streams: the workers get their first photo of a big folder while
+//! the rest is still being listed, and every listed photo is handed out once.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+use genderlens_core::batch::{self, BatchStats, EngineEvent, Job, Source, StageContext, Stages};
+use genderlens_core::{ImageResult, PhotoError};
+
+/// Stages that fail every photo at once. On the first photo they note how
+/// many were listed so far, and delete the folder that is listed last: a
+/// listing still under way no longer finds it.
+struct Recording {
+    listed_at_first_job: Arc<AtomicUsize>,
+    listed_last: std::path::PathBuf,
+}
+
+impl Stages for Recording {
+    fn run(
+        self: Box<Self>,
+        jobs: Receiver<Job>,
+        results: Sender<ImageResult>,
+        context: StageContext,
+    ) -> Result<BatchStats, String> {
+        for (n, job) in jobs.iter().enumerate() {
+            if n == 0 {
+                self.listed_at_first_job
+                    .store(context.control.total(), Ordering::SeqCst);
+                std::fs::remove_dir_all(&self.listed_last).unwrap();
+            }
+            let _ = results.send(ImageResult::failed(
+                job.index,
+                job.path,
+                PhotoError::input("not classified in this test"),
+            ));
+        }
+        Ok(BatchStats::default())
+    }
+}
+
+#[test]
+fn the_first_photo_is_handed_out_before_a_big_folder_is_listed() {
+    const FOLDERS: usize = 100;
+    const PER_FOLDER: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    for f in 0..FOLDERS {
+        let folder = dir.path().join(format!("{f:03}"));
+        std::fs::create_dir(&folder).unwrap();
+        for n in 0..PER_FOLDER {
+            std::fs::write(folder.join(format!("{n:03}.jpg")), b"").unwrap();
+        }
+    }
+    let listed_at_first_job = Arc::new(AtomicUsize::new(usize::MAX));
+    let handle = batch::start(
+        Source::Paths {
+            paths: vec![dir.path().to_path_buf()],
+            follow_symlinks: false,
+        },
+        Box::new(Recording {
+            listed_at_first_job: listed_at_first_job.clone(),
+            listed_last: dir.path().join(format!("{:03}", FOLDERS - 1)),
+        }),
+        None,
+    );
+    let events = handle.wait();
+    // The last folder was deleted before the listing reached it: its photos
+    // are not listed, and the folder that went missing is one failed item.
+    let total = (FOLDERS - 1) * PER_FOLDER + 1;
+    let first = listed_at_first_job.load(Ordering::SeqCst);
+    assert!(
+        first < total / 2,
+        "the first photo waited until {first} of {total} were listed"
+    );
+    let position = |wanted: fn(&EngineEvent) -> bool| events.iter().position(wanted);
+    let first_result = position(|e| matches!(e, EngineEvent::Image(_))).unwrap();
+    let listed = position(|e| matches!(e, EngineEvent::Listed { .. })).unwrap();
+    assert!(
+        first_result < listed,
+        "results came only after the listing ended"
+    );
+    let Some(EngineEvent::Listed {
+        total: listed_total,
+        ..
+    }) = events.get(listed)
+    else {
+        unreachable!()
+    };
+    assert_eq!(*listed_total, total);
+    let indices: BTreeSet<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Image(r) => Some(r.index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(indices, (0..total).collect(), "every photo once, in order");
+    let summary = events
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::Finished(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(summary.total, total);
+}
