@@ -275,7 +275,7 @@ impl RemoteBackend {
 
     fn forward(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
         let max_file_bytes = self.settings.max_file_bytes();
-        let image = match crate::remote::batch::within_limit(image, max_file_bytes) {
+        let image = match crate::remote::Upload::memory(image, max_file_bytes) {
             Ok(image) => image,
             Err(error) => return Ok(ImageResult::failed(0, name.into(), error)),
         };
@@ -288,11 +288,9 @@ impl RemoteBackend {
         {
             Ok(result) => Ok(result),
             // The image itself was refused: the upload is at fault.
-            Err(e @ RemoteError::Rejected(_)) => Ok(ImageResult::failed(
-                0,
-                name.into(),
-                e.into_photo_error(address),
-            )),
+            Err(e @ (RemoteError::Rejected(_) | RemoteError::Unreadable(_))) => Ok(
+                ImageResult::failed(0, name.into(), e.into_photo_error(address)),
+            ),
             Err(e @ (RemoteError::Connect(_) | RemoteError::Unavailable(_))) => {
                 Err(PredictError::Unavailable(described(&e)))
             }

@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod cli;
+#[cfg(feature = "gui")]
 pub mod gui;
 pub mod remote;
 pub mod server;

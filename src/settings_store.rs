@@ -128,7 +128,14 @@ fn load_json(path: &Path) -> (AppSettings, Option<String>) {
             );
         }
     };
-    match serde_json::from_str::<AppSettings>(&text) {
+    parse(&text, path)
+}
+
+/// Settings from the text of a settings file (named `path` in warnings): a
+/// damaged file gives the defaults, an invalid engine value the engine
+/// defaults, each with a warning to show the user.
+pub fn parse(text: &str, path: &Path) -> (AppSettings, Option<String>) {
+    match serde_json::from_str::<AppSettings>(text) {
         Ok(settings) => match settings.engine.validate() {
             Ok(()) => (settings, None),
             Err(problem) => (

@@ -194,6 +194,28 @@ pub fn load_backend(
     crate::backend::Backend::load(settings, remote, |line| eprintln!("{line}"))
 }
 
+#[cfg(feature = "gui")]
+fn run_window(app: AppArgs) -> Result<ExitCode> {
+    crate::gui::run(crate::gui::LaunchOptions {
+        paths: app.paths,
+        open_results: app.open_results,
+        settings_file: app.settings,
+        frame_stats: app.frame_stats,
+        exit_when_done: app.exit_when_done,
+        start_tab: if app.table {
+            crate::gui::views::Tab::Table
+        } else {
+            crate::gui::views::Tab::Gallery
+        },
+    })
+    .map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "gui"))]
+fn run_window(_: AppArgs) -> Result<ExitCode> {
+    anyhow::bail!("this build of GenderLens has no desktop window; use a subcommand (see --help)")
+}
+
 pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -204,19 +226,7 @@ pub fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        None => crate::gui::run(crate::gui::LaunchOptions {
-            paths: cli.app.paths,
-            open_results: cli.app.open_results,
-            settings_file: cli.app.settings,
-            frame_stats: cli.app.frame_stats,
-            exit_when_done: cli.app.exit_when_done,
-            start_tab: if cli.app.table {
-                crate::gui::views::Tab::Table
-            } else {
-                crate::gui::views::Tab::Gallery
-            },
-        })
-        .map(|()| ExitCode::SUCCESS),
+        None => run_window(cli.app),
         Some(Command::Classify(args)) => classify::run(args),
         Some(Command::Doctor(args)) => doctor::run(args),
         Some(Command::Bench(args)) => bench::run(args),

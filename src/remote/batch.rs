@@ -2,13 +2,12 @@
 //! requests allowed in flight, plugged into the one batch runner in place
 //! of the local decode/detect/classify stages.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 use genderlens_core::batch::{self, BatchStats, EngineEvent, Job, Payload, StageContext, Stages};
 
-use super::Remote;
+use super::{Remote, Upload};
 use crate::error::PhotoError;
 use crate::postprocess::ImageResult;
 
@@ -51,16 +50,15 @@ impl Stages for RemoteStages {
                         ..
                     } in batch::wanted_jobs(&jobs, &control)
                     {
-                        let bytes = match payload {
-                            Payload::Bytes(bytes) => within_limit(bytes, max_file_bytes),
-                            Payload::File => read_photo(&path, max_file_bytes),
+                        let upload = match payload {
+                            Payload::Bytes(bytes) => Upload::memory(bytes, max_file_bytes),
+                            Payload::File => Upload::file(&path, max_file_bytes),
                             Payload::Failed(error) => Err(error),
-                        }
-                        .and_then(only_images);
+                        };
                         // A bug met on one photo must cost only that photo.
-                        let classified = bytes.and_then(|bytes| {
+                        let classified = upload.and_then(|upload| {
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                remote.classify(index, path.clone(), &bytes)
+                                remote.classify(index, path.clone(), &upload)
                             }))
                             .map_err(|_| {
                                 PhotoError::internal(
@@ -83,46 +81,6 @@ impl Stages for RemoteStages {
         }
         Ok(BatchStats::default())
     }
-}
-
-/// What is not an image stays here: it fails as it would locally, and is
-/// never uploaded.
-fn only_images(bytes: Vec<u8>) -> Result<Vec<u8>, PhotoError> {
-    match crate::preprocess::decode::sniff_format(&bytes) {
-        Ok(_) => Ok(bytes),
-        Err(e) => Err(PhotoError::input(e.to_string())),
-    }
-}
-
-/// An image in memory, refused when above the file-size limit, as a file would be.
-pub fn within_limit(bytes: Vec<u8>, max_file_bytes: u64) -> Result<Vec<u8>, PhotoError> {
-    if bytes.len() as u64 > max_file_bytes {
-        return Err(too_large(bytes.len() as u64, max_file_bytes));
-    }
-    Ok(bytes)
-}
-
-fn too_large(size: u64, max_file_bytes: u64) -> PhotoError {
-    PhotoError::input(format!(
-        "the file is {} MB, above the {} MB limit",
-        size / (1024 * 1024),
-        max_file_bytes / (1024 * 1024)
-    ))
-}
-
-fn read_photo(path: &Path, max_file_bytes: u64) -> Result<Vec<u8>, PhotoError> {
-    let cannot_read = |e: std::io::Error| PhotoError::input(format!("cannot read file: {e}"));
-    let metadata = std::fs::metadata(path).map_err(cannot_read)?;
-    if !metadata.is_file() {
-        return Err(PhotoError::input("not a regular file"));
-    }
-    if metadata.len() > max_file_bytes {
-        return Err(too_large(metadata.len(), max_file_bytes));
-    }
-    if metadata.len() == 0 {
-        return Err(PhotoError::input("the file is empty"));
-    }
-    std::fs::read(path).map_err(cannot_read)
 }
 
 /// Classifies everything under `paths` on `remote`, in the background,

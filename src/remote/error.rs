@@ -44,6 +44,9 @@ pub enum RemoteError {
     Server(String),
     #[error("the server's answer makes no sense: {0}")]
     Protocol(String),
+    /// The photo could not be read while it was being sent.
+    #[error("cannot read file: {0}")]
+    Unreadable(String),
 }
 
 impl RemoteError {
@@ -53,6 +56,7 @@ impl RemoteError {
         let message = format!("{self} ({address})");
         match self {
             Self::Rejected(_) => PhotoError::input(message),
+            Self::Unreadable(_) => PhotoError::input(self.to_string()),
             _ => PhotoError::upstream(message),
         }
     }

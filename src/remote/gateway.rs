@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::triton_http::{
     INFER_REPLY_LIMIT, JSON_REPLY_LIMIT, bounded_body, http_client, ok_body, transport_error,
 };
-use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, run_checks};
+use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, Upload, run_checks};
 
 pub struct Gateway {
     client: Client,
@@ -35,13 +35,13 @@ impl Gateway {
         }
     }
 
-    fn predict(&self, name: &str, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
-        let (content_type, body) = multipart_body(name, image);
+    fn predict(&self, name: &str, image: &Upload) -> Result<Vec<u8>, RemoteError> {
+        let form = Form::new(name);
         let request = self
             .client
             .post(format!("{}/predict", self.base))
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body);
+            .header(reqwest::header::CONTENT_TYPE, form.content_type())
+            .body(image.http_body(form.head(), form.tail())?);
         let response = self
             .authorised(request)
             .send()
@@ -53,37 +53,51 @@ impl Gateway {
     }
 }
 
-/// The `image` form field, encoded in memory. reqwest's blocking multipart
-/// streams the body from another thread, and when the server cannot be
-/// reached that hides the connection error behind a body error; a complete
-/// body reports "connection refused" as it is.
-fn multipart_body(name: &str, image: &[u8]) -> (String, Vec<u8>) {
-    // The boundary must not occur inside the image.
-    let mut boundary = String::from("genderlens-image-boundary-0");
-    for n in 1.. {
-        if !image
-            .windows(boundary.len())
-            .any(|w| w == boundary.as_bytes())
-        {
-            break;
+/// The `image` form field around a photo, written by hand so the photo can
+/// stream from disk between its head and tail. (reqwest's blocking
+/// multipart streams from another thread, which hides a connection error
+/// behind a body error.)
+struct Form {
+    boundary: String,
+    filename: String,
+}
+
+impl Form {
+    fn new(name: &str) -> Self {
+        // A random boundary: the photo is not scanned for it, since it may
+        // not be in memory. 128 random bits do not occur in it by chance.
+        let random = || {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        };
+        let filename = name
+            .chars()
+            .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+            .collect();
+        Self {
+            boundary: format!("genderlens-{:016x}{:016x}", random(), random()),
+            filename,
         }
-        boundary = format!("genderlens-image-boundary-{n}");
     }
-    let filename: String = name
-        .chars()
-        .map(|c| if c == '"' || c.is_control() { '_' } else { c })
-        .collect();
-    let mut body = Vec::with_capacity(image.len() + 256);
-    body.extend_from_slice(
+
+    fn content_type(&self) -> String {
+        format!("multipart/form-data; boundary={}", self.boundary)
+    }
+
+    fn head(&self) -> Vec<u8> {
         format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{filename}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
+            "--{}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n",
+            self.boundary, self.filename
         )
-        .as_bytes(),
-    );
-    body.extend_from_slice(image);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+        .into_bytes()
+    }
+
+    fn tail(&self) -> Vec<u8> {
+        format!("\r\n--{}--\r\n", self.boundary).into_bytes()
+    }
 }
 
 /// A plain grey 64×64 PNG: no face, so a working gateway answers `no_face`.
@@ -95,7 +109,7 @@ fn probe_image() -> Vec<u8> {
 }
 
 impl Transport for Gateway {
-    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+    fn infer(&self, image: &Upload) -> Result<Vec<u8>, RemoteError> {
         self.predict("image", image)
     }
 
@@ -140,7 +154,10 @@ impl Transport for Gateway {
                     .map_err(|e| e.to_string())
                     .and_then(backend_ready)
             },
-            || match self.predict("probe.png", &probe_image()) {
+            || match Upload::memory(probe_image(), u64::MAX)
+                .map_err(|e| RemoteError::Unreadable(e.message))
+                .and_then(|probe| self.predict("probe.png", &probe))
+            {
                 Ok(json) => super::answer::parse_answer(&json, 0, "probe.png".into())
                     .map(|_| "POST /predict answers with a result".to_string())
                     .map_err(|e| e.to_string()),

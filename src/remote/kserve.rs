@@ -1,6 +1,8 @@
 //! The KServe v2 pieces shared by the HTTP and gRPC clients: the tensor
 //! contract of `gender_ensemble` and the BYTES element encoding.
 
+use serde_json::Value;
+
 use super::RemoteError;
 
 pub const INPUT: &str = "IMAGE_BYTES";
@@ -113,6 +115,68 @@ pub fn first_element(raw: &[u8]) -> Result<&[u8], RemoteError> {
         .ok_or_else(|| bad("its length prefix runs past the end"))
 }
 
+/// A model's inputs and outputs from its KServe v2 HTTP metadata JSON.
+pub fn metadata_tensors(body: &[u8]) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| RemoteError::Protocol(format!("model metadata is not JSON: {e}")))?;
+    let tensors = |key: &str| -> Vec<TensorInfo> {
+        value[key]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|t| TensorInfo {
+                        name: t["name"].as_str().unwrap_or_default().into(),
+                        datatype: t["datatype"].as_str().unwrap_or_default().into(),
+                        shape: t["shape"]
+                            .as_array()
+                            .map(|s| s.iter().filter_map(Value::as_i64).collect())
+                            .unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok((tensors("inputs"), tensors("outputs")))
+}
+
+/// `OUTPUT_JSON` from a KServe v2 HTTP inference answer, binary or JSON
+/// encoded; `header_length` is its `Inference-Header-Content-Length`.
+pub fn output_json(header_length: Option<usize>, body: &[u8]) -> Result<Vec<u8>, RemoteError> {
+    let split = header_length.unwrap_or(body.len()).min(body.len());
+    let (header, mut binary) = body.split_at(split);
+    let header: Value = serde_json::from_slice(header)
+        .map_err(|e| RemoteError::Protocol(format!("the answer header is not JSON: {e}")))?;
+    let outputs = header["outputs"]
+        .as_array()
+        .ok_or_else(|| RemoteError::Protocol("the answer has no outputs".into()))?;
+    for output in outputs {
+        let size = output["parameters"]["binary_data_size"]
+            .as_u64()
+            .map(|n| n as usize);
+        if output["name"] == OUTPUT {
+            return match size {
+                Some(size) => {
+                    let raw = binary.get(..size).ok_or_else(|| {
+                        RemoteError::Protocol("the answer is shorter than it says".into())
+                    })?;
+                    Ok(first_element(raw)?.to_vec())
+                }
+                None => output["data"][0]
+                    .as_str()
+                    .map(|s| s.as_bytes().to_vec())
+                    .ok_or_else(|| RemoteError::Protocol(format!("{OUTPUT} holds no text"))),
+            };
+        }
+        // Outputs before ours occupy the binary section in order.
+        if let Some(size) = size {
+            binary = binary.get(size..).unwrap_or_default();
+        }
+    }
+    Err(RemoteError::Protocol(format!(
+        "the answer has no {OUTPUT} output"
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +213,17 @@ mod tests {
         assert_eq!(first_element(&wire).unwrap(), b"hello");
         assert!(first_element(&wire[..6]).is_err());
         assert!(first_element(&[1, 0]).is_err());
+    }
+
+    #[test]
+    fn binary_and_json_answers_both_give_output_json() {
+        let header = br#"{"outputs":[{"name":"OTHER","parameters":{"binary_data_size":3}},{"name":"OUTPUT_JSON","parameters":{"binary_data_size":6}}]}"#;
+        let mut body = header.to_vec();
+        body.extend_from_slice(b"xyz");
+        body.extend_from_slice(&encode_element(b"{}"));
+        assert_eq!(output_json(Some(header.len()), &body).unwrap(), b"{}");
+        let json = br#"{"outputs":[{"name":"OUTPUT_JSON","data":["{\"a\":1}"]}]}"#;
+        assert_eq!(output_json(None, json).unwrap(), br#"{"a":1}"#);
+        assert!(output_json(None, b"<html>").is_err());
     }
 }

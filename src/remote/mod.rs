@@ -16,6 +16,7 @@ mod limiter;
 pub mod token;
 mod triton_grpc;
 mod triton_http;
+pub mod upload;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use address::{Protocol, RemoteAddress};
 pub use error::{RemoteError, SetupError};
+pub use upload::Upload;
 
 use crate::postprocess::ImageResult;
 use limiter::Limiter;
@@ -118,7 +120,7 @@ pub const CHECK_CONTRACT: &str = "model contract";
 /// How one kind of server is spoken to.
 trait Transport: Send + Sync {
     /// One encoded image in, the result JSON out.
-    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError>;
+    fn infer(&self, image: &Upload) -> Result<Vec<u8>, RemoteError>;
     /// Server ready, model ready, model contract, in that order; later
     /// checks are skipped (failed with a reason) once one fails.
     fn check(&self) -> Vec<Check>;
@@ -172,7 +174,7 @@ impl Remote {
     }
 
     /// Classifies one image; every failure becomes that image's error result.
-    pub fn classify(&self, index: usize, path: PathBuf, image: &[u8]) -> ImageResult {
+    pub fn classify(&self, index: usize, path: PathBuf, image: &Upload) -> ImageResult {
         match self
             .try_classify(image)
             .and_then(|json| answer::parse_answer(&json, index, path.clone()))
@@ -183,7 +185,7 @@ impl Remote {
     }
 
     /// The raw result JSON, after retries.
-    pub fn try_classify(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+    pub fn try_classify(&self, image: &Upload) -> Result<Vec<u8>, RemoteError> {
         let _slot = self.limiter.acquire();
         let mut attempt = 0;
         loop {

@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
-use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, run_checks};
+use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, Upload, run_checks};
 
 const HEADER_LENGTH: &str = "Inference-Header-Content-Length";
 
@@ -58,26 +58,7 @@ impl TritonHttp {
     fn metadata(&self) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError> {
         let response = self.send(self.get(&self.model_path))?;
         let body = ok_body(response, JSON_REPLY_LIMIT, self.timeout)?;
-        let value: Value = serde_json::from_slice(&body)
-            .map_err(|e| RemoteError::Protocol(format!("model metadata is not JSON: {e}")))?;
-        let tensors = |key: &str| -> Vec<TensorInfo> {
-            value[key]
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|t| TensorInfo {
-                            name: t["name"].as_str().unwrap_or_default().into(),
-                            datatype: t["datatype"].as_str().unwrap_or_default().into(),
-                            shape: t["shape"]
-                                .as_array()
-                                .map(|s| s.iter().filter_map(Value::as_i64).collect())
-                                .unwrap_or_default(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        Ok((tensors("inputs"), tensors("outputs")))
+        kserve::metadata_tensors(&body)
     }
 
     fn input_shape(&self) -> Result<Vec<i64>, RemoteError> {
@@ -106,10 +87,23 @@ pub fn transport_error(error: reqwest::Error, timeout: Duration) -> RemoteError 
         source = cause.source();
     }
     if error.is_connect() {
-        RemoteError::Connect(detail)
-    } else {
-        RemoteError::Protocol(detail)
+        return RemoteError::Connect(detail);
     }
+    if error.is_body() {
+        // A photo streamed from disk: either the file failed us, or the
+        // connection went while it was being sent (a server that is down
+        // shows up here, since the body is read from this thread).
+        let changed = std::iter::successors(std::error::Error::source(&error), |e| e.source())
+            .any(|e| e.is::<super::upload::FileChanged>() || e.is::<std::io::Error>());
+        return if changed {
+            RemoteError::Unreadable(detail)
+        } else {
+            RemoteError::Connect(format!(
+                "the connection closed while the photo was sent: {detail}"
+            ))
+        };
+    }
+    RemoteError::Protocol(detail)
 }
 
 /// The most a JSON answer (metadata, health, an error body) may hold.
@@ -179,65 +173,33 @@ pub fn ok_body(
     }
 }
 
-/// `OUTPUT_JSON` from an inference answer, binary or JSON encoded.
-fn output_json(header_length: Option<usize>, body: &[u8]) -> Result<Vec<u8>, RemoteError> {
-    let split = header_length.unwrap_or(body.len()).min(body.len());
-    let (header, mut binary) = body.split_at(split);
-    let header: Value = serde_json::from_slice(header)
-        .map_err(|e| RemoteError::Protocol(format!("the answer header is not JSON: {e}")))?;
-    let outputs = header["outputs"]
-        .as_array()
-        .ok_or_else(|| RemoteError::Protocol("the answer has no outputs".into()))?;
-    for output in outputs {
-        let size = output["parameters"]["binary_data_size"]
-            .as_u64()
-            .map(|n| n as usize);
-        if output["name"] == OUTPUT {
-            return match size {
-                Some(size) => {
-                    let raw = binary.get(..size).ok_or_else(|| {
-                        RemoteError::Protocol("the answer is shorter than it says".into())
-                    })?;
-                    Ok(kserve::first_element(raw)?.to_vec())
-                }
-                None => output["data"][0]
-                    .as_str()
-                    .map(|s| s.as_bytes().to_vec())
-                    .ok_or_else(|| RemoteError::Protocol(format!("{OUTPUT} holds no text"))),
-            };
-        }
-        // Outputs before ours occupy the binary section in order.
-        if let Some(size) = size {
-            binary = binary.get(size..).unwrap_or_default();
-        }
-    }
-    Err(RemoteError::Protocol(format!(
-        "the answer has no {OUTPUT} output"
-    )))
-}
-
 impl Transport for TritonHttp {
-    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
-        let element = kserve::encode_element(image);
+    fn infer(&self, image: &Upload) -> Result<Vec<u8>, RemoteError> {
+        let element_size = 4 + image.len();
         let header = json!({
             "inputs": [{
                 "name": INPUT,
                 "shape": self.input_shape()?,
                 "datatype": "BYTES",
-                "parameters": {"binary_data_size": element.len()},
+                "parameters": {"binary_data_size": element_size},
             }],
             "outputs": [{"name": OUTPUT, "parameters": {"binary_data": true}}],
         })
         .to_string();
-        let mut body = Vec::with_capacity(header.len() + element.len());
-        body.extend_from_slice(header.as_bytes());
-        body.extend_from_slice(&element);
+        let header_length = header.len();
+        // The image follows the JSON header as one BYTES element: its
+        // length, then its bytes, straight from the file.
+        let mut head = header.into_bytes();
+        let length = u32::try_from(image.len()).map_err(|_| {
+            RemoteError::Unreadable("the file is larger than a BYTES tensor can hold".into())
+        })?;
+        head.extend_from_slice(&length.to_le_bytes());
         let request = self
             .client
             .post(format!("{}{}/infer", self.base, self.model_path))
-            .header(HEADER_LENGTH, header.len())
+            .header(HEADER_LENGTH, header_length)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(body);
+            .body(image.http_body(head, Vec::new())?);
         let response = self.send(self.authorised(request))?;
         let header_length = response
             .headers()
@@ -245,7 +207,7 @@ impl Transport for TritonHttp {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
         let body = ok_body(response, INFER_REPLY_LIMIT, self.timeout)?;
-        output_json(header_length, &body)
+        kserve::output_json(header_length, &body)
     }
 
     fn check(&self) -> Vec<Check> {
@@ -269,22 +231,5 @@ impl Transport for TritonHttp {
             },
             || kserve::contract_check(self.metadata()),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn binary_and_json_answers_both_give_output_json() {
-        let header = br#"{"outputs":[{"name":"OTHER","parameters":{"binary_data_size":3}},{"name":"OUTPUT_JSON","parameters":{"binary_data_size":6}}]}"#;
-        let mut body = header.to_vec();
-        body.extend_from_slice(b"xyz");
-        body.extend_from_slice(&kserve::encode_element(b"{}"));
-        assert_eq!(output_json(Some(header.len()), &body).unwrap(), b"{}");
-        let json = br#"{"outputs":[{"name":"OUTPUT_JSON","data":["{\"a\":1}"]}]}"#;
-        assert_eq!(output_json(None, json).unwrap(), br#"{"a":1}"#);
-        assert!(output_json(None, b"<html>").is_err());
     }
 }

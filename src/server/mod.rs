@@ -4,6 +4,7 @@
 pub mod listen;
 pub mod metrics;
 pub mod routes;
+pub mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -626,3 +626,70 @@ fn many_large_uploads_at_once_keep_the_gateway_under_a_gigabyte() {
     );
     assert!(peak < 1 << 30, "the gateway peaked at {} MB", peak >> 20);
 }
+
+/// A 100 MB photo sent to a gateway streams from disk as the request is
+/// written: the client's peak memory stays near what a small photo costs it,
+/// where holding the file (let alone copying it) would add 100 MB or more.
+#[test]
+fn a_large_photo_streams_to_the_server_instead_of_being_held_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    // 5800×5800 pixels of noise: a PNG that does not compress, about 100 MB.
+    let side = 5_800u32;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..side * side * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let large = dir.path().join("large.png");
+    image::RgbImage::from_raw(side, side, noise)
+        .unwrap()
+        .save(&large)
+        .unwrap();
+    let size = std::fs::metadata(&large).unwrap().len();
+    assert!(size > 95 << 20, "{size} bytes");
+
+    let gateway = start(&["--max-upload-mb", "256", "--max-upload-memory-mb", "512"]);
+    let classify = |photo: &std::path::Path, out: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_genderlens"));
+        command
+            .args(["classify", "--format", "jsonl", "--remote", &gateway.url])
+            .args([
+                "--max-file-mb",
+                "512",
+                "--remote-timeout",
+                "300",
+                "--output",
+            ])
+            .arg(dir.path().join(out))
+            .arg(photo);
+        let (status, stderr, peak) = common::run_measuring_peak_rss(command);
+        assert!(status.success(), "{stderr}");
+        let result: Value = serde_json::from_str(
+            std::fs::read_to_string(dir.path().join(out))
+                .unwrap()
+                .trim(),
+        )
+        .unwrap();
+        assert_ne!(result["status"], "error", "{result}");
+        peak
+    };
+    let small_peak = classify(&common::photo("obama.jpg"), "small.jsonl");
+    let large_peak = classify(&large, "large.jsonl");
+    eprintln!(
+        "client peak: {} MB for a small photo, {} MB for a {} MB one",
+        small_peak >> 20,
+        large_peak >> 20,
+        size >> 20
+    );
+    assert!(
+        large_peak < small_peak + (40 << 20),
+        "sending a {} MB photo took the client from {} MB to {} MB",
+        size >> 20,
+        small_peak >> 20,
+        large_peak >> 20
+    );
+}

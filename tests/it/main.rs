@@ -6,6 +6,7 @@ mod common;
 
 mod cli;
 mod desktop_smoke;
+mod fuzz_regressions;
 mod gateway;
 mod gui;
 mod remote;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::triton::Triton;
-use genderlens::remote::{Remote, RemoteOptions, batch};
+use genderlens::remote::{Remote, RemoteOptions, Upload, batch};
 
 /// The settings a batch lists and reads files under: the defaults.
 fn defaults() -> genderlens::EngineSettings {
@@ -153,7 +153,7 @@ fn triton_http_and_grpc_agree_with_the_local_pipeline() {
     let ours = remote(&triton.grpc_url()).classify(
         0,
         astronaut.clone(),
-        &std::fs::read(&astronaut).unwrap(),
+        &Upload::file(&astronaut, u64::MAX).unwrap(),
     );
     let theirs = run_ok(
         Command::new(common::triton::python())
@@ -357,7 +357,8 @@ fn sixty_four_concurrent_requests_come_back_to_their_own_images() {
                 let (remote, photos) = (remote.clone(), photos.clone());
                 std::thread::spawn(move || {
                     let (path, bytes, size) = &photos[i % photos.len()];
-                    let result = remote.classify(i, path.clone(), bytes);
+                    let upload = Upload::memory(bytes.clone(), u64::MAX).unwrap();
+                    let result = remote.classify(i, path.clone(), &upload);
                     (i, result, *size)
                 })
             })

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use genderlens::remote::{Remote, RemoteOptions, batch};
+use genderlens::remote::{Remote, RemoteOptions, Upload, batch};
 
 /// The settings a batch lists and reads files under: the defaults.
 fn defaults() -> genderlens::EngineSettings {
@@ -279,7 +279,7 @@ fn the_bearer_token_goes_with_every_request() {
         })
         .unwrap();
         let photo = common::photo("obama.jpg");
-        let result = remote.classify(0, photo.clone(), &std::fs::read(&photo).unwrap());
+        let result = remote.classify(0, photo.clone(), &Upload::file(&photo, u64::MAX).unwrap());
         assert_eq!(result.status, Status::Error);
         let sent = seen.authorization.lock().unwrap().clone();
         assert!(!sent.is_empty(), "{scheme}: no Authorization header");
@@ -356,7 +356,7 @@ fn the_bearer_token_reaches_a_grpc_server() {
         })
         .unwrap();
         let photo = common::photo("obama.jpg");
-        let result = remote.classify(0, photo.clone(), &std::fs::read(&photo).unwrap());
+        let result = remote.classify(0, photo.clone(), &Upload::file(&photo, u64::MAX).unwrap());
         let message = result.error.unwrap_or_default();
         assert!(message.contains(answer), "{token:?}: {message}");
         let seen = server.tokens_seen();

@@ -110,19 +110,33 @@ fn write_jsonl<'a>(
 /// Reads a JSONL export back, e.g. to review an earlier run; a bad line is
 /// reported with its number and skipped.
 pub fn read_jsonl(path: &Path) -> Result<(Vec<ImageResult>, Vec<String>)> {
-    use std::io::BufRead;
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    parse_jsonl(std::io::BufReader::new(file), &path.display().to_string())
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Results from JSONL text (`name` labels the problems): every line that
+/// holds a result is kept; a line that does not, even one that is not
+/// UTF-8, is reported with its number and skipped.
+pub fn parse_jsonl(
+    mut reader: impl std::io::BufRead,
+    name: &str,
+) -> std::io::Result<(Vec<ImageResult>, Vec<String>)> {
     let mut results = Vec::new();
     let mut problems = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-        if line.trim().is_empty() {
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        match serde_json::from_str::<ImageResult>(&line) {
+        match serde_json::from_slice::<ImageResult>(&line) {
             Ok(result) => results.push(result),
-            Err(e) => problems.push(format!("{} line {}: {e}", path.display(), n + 1)),
+            Err(e) => problems.push(format!("{name} line {n}: {e}")),
         }
     }
     Ok((results, problems))

@@ -69,41 +69,18 @@ impl FaceDetector {
         let (_, scale) = output(&names.scale)?;
         let (_, offset) = output(&names.offset)?;
         let (_, landmarks) = output(&names.landmarks)?;
-        let [1, 1, height, width] = **heat_shape else {
-            bail!("the face detector's heatmap has shape {heat_shape:?}, expected [1, 1, H, W]");
-        };
-        let cells = usize::try_from(height * width).unwrap_or(0);
-        let expected = [(heatmap, 1), (scale, 2), (offset, 2), (landmarks, 10)];
-        if cells == 0
-            || expected
-                .iter()
-                .any(|(values, per)| values.len() != per * cells)
-        {
-            bail!(
-                "the face detector's outputs do not match its {height}×{width} heatmap \
-                 ({}, {}, {} and {} values)",
-                heatmap.len(),
-                scale.len(),
-                offset.len(),
-                landmarks.len()
-            );
-        }
-        let grid = Grid {
-            height: height as usize,
-            width: width as usize,
-            stride: self.spec.stride as f32,
-        };
-        let raw = decode_heatmaps(
-            &grid,
-            HeadOutputs {
+        let kept = decode_outputs(
+            RawOutputs {
+                heat_shape,
                 heatmap,
                 scale,
                 offset,
                 landmarks,
             },
+            self.spec.stride as f32,
             self.options.threshold,
-        );
-        let kept = non_max_suppression(raw, self.spec.nms_iou);
+            self.spec.nms_iou,
+        )?;
         Ok(kept
             .into_iter()
             .map(|d| to_photo_pixels(d, input.scale, photo_size))
@@ -114,6 +91,75 @@ impl FaceDetector {
             })
             .collect())
     }
+}
+
+/// The detector's four outputs as ONNX Runtime hands them over.
+pub struct RawOutputs<'a> {
+    pub heat_shape: &'a [i64],
+    pub heatmap: &'a [f32],
+    pub scale: &'a [f32],
+    pub offset: &'a [f32],
+    pub landmarks: &'a [f32],
+}
+
+/// Faces in detector pixels from the detector's raw outputs, after
+/// non-maximum suppression; outputs whose shapes do not fit each other are
+/// an error, never a panic.
+pub fn decode_outputs(
+    raw: RawOutputs<'_>,
+    stride: f32,
+    threshold: f32,
+    nms_iou: f32,
+) -> Result<Vec<Detection>> {
+    let [1, 1, height, width] = *raw.heat_shape else {
+        bail!(
+            "the face detector's heatmap has shape {:?}, expected [1, 1, H, W]",
+            raw.heat_shape
+        );
+    };
+    let side = |n: i64| usize::try_from(n).ok().filter(|&n| n > 0);
+    let (Some(grid_height), Some(grid_width)) = (side(height), side(width)) else {
+        bail!("the face detector's heatmap is {height}×{width}");
+    };
+    let cells = grid_height.checked_mul(grid_width).unwrap_or(0);
+    let RawOutputs {
+        heatmap,
+        scale,
+        offset,
+        landmarks,
+        ..
+    } = raw;
+    let expected = [(heatmap, 1usize), (scale, 2), (offset, 2), (landmarks, 10)];
+    if cells == 0
+        || expected
+            .iter()
+            .any(|(values, per)| Some(values.len()) != per.checked_mul(cells))
+    {
+        bail!(
+            "the face detector's outputs do not match its {height}×{width} heatmap \
+             ({}, {}, {} and {} values)",
+            heatmap.len(),
+            scale.len(),
+            offset.len(),
+            landmarks.len()
+        );
+    }
+    let grid = Grid {
+        height: grid_height,
+        width: grid_width,
+        stride,
+    };
+    let raw = decode_heatmaps(
+        &grid,
+        HeadOutputs {
+            heatmap,
+            scale,
+            offset,
+            landmarks,
+        },
+        threshold,
+    );
+    Ok(non_max_suppression(raw, nms_iou))
 }
 
 pub struct Grid {
@@ -138,7 +184,8 @@ pub fn decode_heatmaps(grid: &Grid, out: HeadOutputs<'_>, threshold: f32) -> Vec
         for x in 0..grid.width {
             let cell = y * grid.width + x;
             let score = out.heatmap[cell];
-            if score <= threshold {
+            // A NaN score is no face, whatever the threshold.
+            if score.is_nan() || score <= threshold {
                 continue;
             }
             let box_h = out.scale[at(0, cell)].exp() * grid.stride;
@@ -149,6 +196,14 @@ pub fn decode_heatmaps(grid: &Grid, out: HeadOutputs<'_>, threshold: f32) -> Vec
             for (j, point) in landmarks.iter_mut().enumerate() {
                 point[0] = out.landmarks[at(2 * j + 1, cell)] * box_w + left;
                 point[1] = out.landmarks[at(2 * j, cell)] * box_h + top;
+            }
+            // Outputs that overflow (a huge scale) give no usable box.
+            let finite = [left, top, box_w, box_h]
+                .iter()
+                .chain(landmarks.iter().flatten())
+                .all(|v| v.is_finite());
+            if !finite {
+                continue;
             }
             found.push(Detection {
                 bbox: [left, top, left + box_w, top + box_h],

@@ -231,7 +231,9 @@ impl Reader<'_> {
         for i in 0..len {
             magnitude |= u64::from(self.byte()?) << (8 * i);
         }
-        let value = magnitude as i64;
+        let value = i64::try_from(magnitude)
+            .ok()
+            .context("corrupt integer in the shape predictor file")?;
         Ok(if control & 0x80 != 0 { -value } else { value })
     }
 
@@ -246,10 +248,13 @@ impl Reader<'_> {
 
     /// A `matrix<float,0,1>`; dlib writes negated dimensions in its newer format.
     fn column(&mut self) -> Result<Vec<f32>> {
-        let rows = self.int()?.unsigned_abs() as usize;
-        let cols = self.int()?.unsigned_abs() as usize;
-        ensure!(rows * cols < 1 << 20, "implausible matrix size");
-        (0..rows * cols).map(|_| self.float()).collect()
+        let rows = self.int()?.unsigned_abs();
+        let cols = self.int()?.unsigned_abs();
+        let count = rows
+            .checked_mul(cols)
+            .filter(|&n| n < 1 << 20)
+            .context("implausible matrix size")?;
+        (0..count).map(|_| self.float()).collect()
     }
 
     fn vec<T>(&mut self, mut item: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {

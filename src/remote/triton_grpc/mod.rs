@@ -17,7 +17,7 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Status};
 
 use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
-use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, run_checks};
+use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, Upload, run_checks};
 
 pub struct TritonGrpc {
     client: GrpcInferenceServiceClient<Channel>,
@@ -180,7 +180,7 @@ fn status_error(status: Status, timeout: Duration) -> RemoteError {
 }
 
 impl Transport for TritonGrpc {
-    fn infer(&self, image: &[u8]) -> Result<Vec<u8>, RemoteError> {
+    fn infer(&self, image: &Upload) -> Result<Vec<u8>, RemoteError> {
         let request = proto::ModelInferRequest {
             model_name: self.model.clone(),
             model_version: self.version.clone(),
@@ -197,7 +197,7 @@ impl Transport for TritonGrpc {
                 name: OUTPUT.into(),
                 parameters: HashMap::new(),
             }],
-            raw_input_contents: vec![kserve::encode_element(image)],
+            raw_input_contents: vec![image.element()?],
         };
         let response = self.call(self.client.clone().model_infer(self.request(request)))?;
         let position = response

@@ -22,6 +22,9 @@ fn main() -> ExitCode {
     };
     let generated = tonic_prost_build::configure()
         .build_server(false)
+        // Photos travel as shared buffers: a retry re-sends the same bytes
+        // without copying them.
+        .bytes(".inference.ModelInferRequest.raw_input_contents")
         .out_dir(&out)
         .compile_fds(files);
     match generated {
