@@ -44,7 +44,11 @@ impl TritonHttp {
         self.authorised(self.client.get(format!("{}{path}", self.base)))
     }
 
+    /// The request with the token, and with the timeout as a deadline for
+    /// the whole exchange: the client's own timeout applies to each read
+    /// alone, so an answer dripping in a byte at a time would never end.
     fn authorised(&self, request: RequestBuilder) -> RequestBuilder {
+        let request = request.timeout(self.timeout);
         match &self.token {
             Some(token) => request.bearer_auth(token),
             None => request,

@@ -31,6 +31,28 @@ pub struct AppState {
     upload_memory_mb: usize,
     /// How long an upload may wait for that memory.
     request_timeout: std::time::Duration,
+    max_pending: usize,
+    /// Set by every upload; cleared when the memory it left is given back.
+    used_memory: std::sync::atomic::AtomicBool,
+}
+
+/// How often an idle gateway checks whether uploads left memory to give back.
+const RELEASE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Once no upload is held or classified any more, gives the memory the last
+/// ones used back to the system, so a burst does not stay resident.
+async fn release_memory_when_idle(state: std::sync::Weak<AppState>) {
+    use std::sync::atomic::Ordering;
+    let mut every = tokio::time::interval(RELEASE_CHECK);
+    loop {
+        every.tick().await;
+        let Some(state) = state.upgrade() else { return };
+        let idle = state.upload_memory.available_permits() == state.upload_memory_mb
+            && state.pending.available_permits() == state.max_pending;
+        if idle && state.used_memory.swap(false, Ordering::SeqCst) {
+            let _ = tokio::task::spawn_blocking(crate::memory::release_freed).await;
+        }
+    }
 }
 
 /// Bodies up to this many times the upload limit are read to the end so the
@@ -48,7 +70,12 @@ pub fn router(backend: Arc<Backend>, limits: &ServeLimits) -> Router {
         upload_memory: Arc::new(tokio::sync::Semaphore::new(limits.upload_memory_mb)),
         upload_memory_mb: limits.upload_memory_mb,
         request_timeout: limits.request_timeout,
+        max_pending: limits.max_pending,
+        used_memory: std::sync::atomic::AtomicBool::new(false),
     });
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(release_memory_when_idle(Arc::downgrade(&state)));
+    }
     Router::new()
         .route("/", get(upload_page))
         .route("/health", get(health))
@@ -145,6 +172,9 @@ async fn predict(
     };
     // The upload's memory is reserved before its body is read, so that many
     // large uploads at once wait their turn instead of all being held.
+    state
+        .used_memory
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let Some(_memory) = reserve_upload_memory(&state, &headers).await else {
         return busy("too many uploads are held in memory; try again in a moment");
     };

@@ -121,6 +121,65 @@ fn a_server_that_never_answers_times_out_per_photo() {
     }
 }
 
+/// One photo at a time against a server that accepts and never answers:
+/// each photo costs one timeout, not one for the model's metadata and
+/// another for the photo.
+#[test]
+fn a_hung_server_costs_one_timeout_per_photo() {
+    let (listener, port) = listener();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    for scheme in PROTOCOLS {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let remote = Remote::connect(RemoteOptions {
+            url: url.clone(),
+            timeout_secs: 1.0,
+            retries: 2,
+            max_in_flight: 1,
+            ..RemoteOptions::default()
+        })
+        .unwrap();
+        let started = Instant::now();
+        let results =
+            common::batch_results(batch::start(Arc::new(remote), photos(), &defaults(), None));
+        let took = started.elapsed();
+        assert_all_failed(
+            &url,
+            &results,
+            "no answer from the server within 1s",
+            ErrorKind::Upstream,
+        );
+        // Three photos in turn: three seconds; two timeouts each would be six.
+        assert!(
+            took >= Duration::from_millis(2900) && took < Duration::from_millis(5500),
+            "{url}: took {took:?}"
+        );
+    }
+}
+
+/// An answer that arrives a byte at a time, each in good time, never ends
+/// the request timeout's count: the photo fails when its timeout is up.
+#[test]
+fn a_dripping_answer_times_out_like_a_silent_one() {
+    let port = hostile_http_server(drip);
+    for scheme in ["triton-http", "http"] {
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (results, took) = classify(&url, 1.0, 0);
+        assert_all_failed(
+            &url,
+            &results,
+            "no answer from the server within 1s",
+            ErrorKind::Upstream,
+        );
+        // Three photos, two at a time, a second each.
+        assert!(took < Duration::from_secs(5), "{url}: took {took:?}");
+    }
+}
+
 #[test]
 fn a_server_that_answers_garbage_is_an_error_per_photo() {
     let (listener, port) = listener();
@@ -389,6 +448,16 @@ fn huge_content_length(stream: &mut TcpStream) {
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2147483648\r\n\r\n{",
     );
     std::thread::sleep(Duration::from_secs(30));
+}
+
+/// An answer that promises 100 kB, then sends a byte every 100 ms.
+fn drip(stream: &mut TcpStream) {
+    let _ = stream.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n",
+    );
+    while stream.write_all(b" ").and_then(|()| stream.flush()).is_ok() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// An answer whose chunked body never ends.

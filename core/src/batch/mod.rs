@@ -365,6 +365,7 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
     let outcome = worker
         .join()
         .unwrap_or_else(|_| Err("the batch's workers stopped unexpectedly".into()));
+    crate::memory::release_freed();
     emitter.send(match outcome {
         Ok(batches) => EngineEvent::Finished(tally.summary(&control, skipped, batches)),
         Err(message) => EngineEvent::Failed(message),
