@@ -6,12 +6,15 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, never, select, unbounded};
 
 use super::events::{UiEvent, UiSender};
 use crate::backend::Backend;
-use crate::batch::{BatchHandle, EngineEvent, Skipped, inputs};
+use crate::batch::inputs::{InputItem, Lister};
+use crate::batch::{BatchHandle, EngineEvent, Skipped};
 use crate::export::Provenance;
 use crate::remote::RemoteOptions;
 use crate::settings::EngineSettings;
@@ -79,12 +82,69 @@ struct Host {
     provenance: Provenance,
     /// Batches started so far; results carry their batch's number.
     runs: u64,
+    /// Photos found by the listings of dropped folders, as they are found.
+    found_tx: Sender<Found>,
+    found_rx: Receiver<Found>,
+    /// Bumped by Cancel: listings under an older generation stop, and what
+    /// they had found is dropped.
+    generation: Arc<AtomicU64>,
     ui: UiSender,
+}
+
+/// A chunk of what a background listing found.
+struct Found {
+    generation: u64,
+    items: Vec<InputItem>,
+    skipped: Vec<Skipped>,
+    /// Photos this listing has found so far.
+    so_far: usize,
+    done: bool,
+}
+
+/// How often a listing hands over what it found (the first photo at once).
+const CHUNK_EVERY: Duration = Duration::from_millis(200);
+const CHUNK_MAX: usize = 1024;
+
+/// Lists `paths` and hands over what it finds in chunks: the first photo at
+/// once, then every [`CHUNK_EVERY`] or [`CHUNK_MAX`] photos, so a huge
+/// folder's first photos are classified while the rest is still listed.
+/// Stops when `deliver` refuses a chunk or `stop` says so.
+fn list_in_chunks(
+    paths: Vec<PathBuf>,
+    follow_symlinks: bool,
+    mut deliver: impl FnMut(Vec<InputItem>, Vec<Skipped>, usize, bool) -> bool,
+    stop: impl Fn() -> bool,
+) {
+    let mut lister = Lister::new(paths, follow_symlinks);
+    let mut chunk = Vec::new();
+    let mut so_far = 0;
+    let mut last_delivery: Option<Instant> = None;
+    while !stop() {
+        let next = lister.next();
+        let done = next.is_none();
+        if let Some(item) = next {
+            chunk.push(item);
+            so_far += 1;
+        }
+        let due =
+            last_delivery.is_none_or(|at| at.elapsed() >= CHUNK_EVERY) || chunk.len() >= CHUNK_MAX;
+        if done || (due && !chunk.is_empty()) {
+            let items = std::mem::take(&mut chunk);
+            if !deliver(items, lister.take_skipped(), so_far, done) || done {
+                return;
+            }
+            last_delivery = Some(Instant::now());
+        }
+    }
 }
 
 impl Host {
     fn new(settings: EngineSettings, remote_options: Option<RemoteOptions>, ui: UiSender) -> Self {
+        let (found_tx, found_rx) = unbounded();
         Self {
+            found_tx,
+            found_rx,
+            generation: Arc::new(AtomicU64::new(0)),
             settings,
             remote_options,
             pending_settings: None,
@@ -125,6 +185,11 @@ impl Host {
                     Ok(event) => self.forward(event),
                     Err(_) => self.batch_ended(),
                 },
+                recv(self.found_rx) -> found => {
+                    if let Ok(found) = found {
+                        self.take_found(found);
+                    }
+                }
             }
         }
     }
@@ -141,6 +206,7 @@ impl Host {
                 }
             }
             EngineCommand::Cancel => {
+                self.generation.fetch_add(1, Ordering::SeqCst);
                 for path in std::mem::take(&mut self.waiting) {
                     self.release(&path);
                 }
@@ -195,12 +261,62 @@ impl Host {
         }
     }
 
-    /// Lists the new paths, drops what was already listed, and queues the rest.
+    /// Lists the new paths on a thread of their own; what it finds arrives
+    /// at [`Self::take_found`] in chunks.
     fn add(&mut self, paths: Vec<PathBuf>) {
-        let listed = inputs::collect_inputs(&paths);
-        let mut skipped = listed.skipped;
+        let found = self.found_tx.clone();
+        let current = self.generation.clone();
+        let generation = current.load(Ordering::SeqCst);
+        let follow_symlinks = self.settings.follow_symlinks;
+        let spawned = std::thread::Builder::new()
+            .name("genderlens-list".into())
+            .spawn(move || {
+                list_in_chunks(
+                    paths,
+                    follow_symlinks,
+                    |items, skipped, so_far, done| {
+                        found
+                            .send(Found {
+                                generation,
+                                items,
+                                skipped,
+                                so_far,
+                                done,
+                            })
+                            .is_ok()
+                    },
+                    || current.load(Ordering::SeqCst) != generation,
+                );
+            });
+        if let Err(e) = spawned {
+            self.ui.send(UiEvent::TaskFailed(format!(
+                "cannot start listing the dropped files: {e}"
+            )));
+        }
+    }
+
+    /// Queues what a listing found, unless the user cancelled since.
+    fn take_found(&mut self, found: Found) {
+        if found.generation != self.generation.load(Ordering::SeqCst) {
+            return;
+        }
+        self.ui.send(UiEvent::Engine(if found.done {
+            EngineEvent::Listed {
+                total: found.so_far,
+                skipped: Vec::new(),
+            }
+        } else {
+            EngineEvent::Scanning {
+                found: found.so_far,
+            }
+        }));
+        self.queue(found.items, found.skipped);
+    }
+
+    /// Drops what was already listed and queues the rest.
+    fn queue(&mut self, items: Vec<InputItem>, mut skipped: Vec<Skipped>) {
         let mut fresh = Vec::new();
-        for item in listed.items {
+        for item in items {
             let path = item.path().to_path_buf();
             let key = path.canonicalize().unwrap_or_else(|_| path.clone());
             if self.seen.insert(key.clone()) {
@@ -354,5 +470,67 @@ impl Host {
             self.apply(settings, remote);
         }
         self.start_waiting();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dropped folder's first photo is handed over at once, before the
+    /// rest is listed: the folder listed last, deleted on the first chunk,
+    /// is never found.
+    #[test]
+    fn a_dropped_folder_is_handed_over_while_it_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in 0..100 {
+            let folder = dir.path().join(format!("{f:03}"));
+            std::fs::create_dir(&folder).unwrap();
+            for n in 0..50 {
+                std::fs::write(folder.join(format!("{n:02}.jpg")), b"").unwrap();
+            }
+        }
+        let mut chunks: Vec<(usize, usize, bool)> = Vec::new();
+        list_in_chunks(
+            vec![dir.path().to_path_buf()],
+            false,
+            |items, _, so_far, done| {
+                if chunks.is_empty() {
+                    std::fs::remove_dir_all(dir.path().join("099")).unwrap();
+                }
+                chunks.push((items.len(), so_far, done));
+                true
+            },
+            || false,
+        );
+        let (first, _, first_done) = chunks[0];
+        assert!(first >= 1 && !first_done, "{chunks:?}");
+        let total: usize = chunks.iter().map(|c| c.0).sum();
+        // 99 folders of 50 photos, and the folder that vanished as one error.
+        assert_eq!(total, 99 * 50 + 1, "{chunks:?}");
+        assert_eq!(chunks.last().map(|c| (c.1, c.2)), Some((total, true)));
+    }
+
+    #[test]
+    fn a_listing_stops_when_told() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..10 {
+            std::fs::write(dir.path().join(format!("{n}.jpg")), b"").unwrap();
+        }
+        let delivered = std::cell::Cell::new(0);
+        list_in_chunks(
+            vec![dir.path().to_path_buf()],
+            false,
+            |items, _, _, _| {
+                delivered.set(delivered.get() + items.len());
+                true
+            },
+            || delivered.get() > 0,
+        );
+        assert_eq!(
+            delivered.get(),
+            1,
+            "only the first photo, handed over at once"
+        );
     }
 }

@@ -78,6 +78,12 @@ impl BatchControl {
         true
     }
 
+    /// Takes the queued additions, leaving the batch open to more.
+    pub(crate) fn take_pending_additions(&self) -> Vec<PathBuf> {
+        let mut additions = self.additions.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut additions.paths)
+    }
+
     /// Takes the queued additions, or closes the batch to additions when there are none.
     pub(crate) fn take_additions(&self) -> Vec<PathBuf> {
         let mut additions = self.additions.lock().unwrap_or_else(|e| e.into_inner());

@@ -89,6 +89,11 @@ impl Feed {
             if control.is_cancelled() {
                 return None;
             }
+            // Additions are listed as soon as they come, so the total says
+            // what is queued rather than jumping when the queue runs dry.
+            if self.lister.is_some() {
+                self.list_additions(control.take_pending_additions(), control, &mut announce);
+            }
             let item = match &mut self.lister {
                 None => match self.found.recv() {
                     Ok(item) => Some(item),
@@ -107,17 +112,33 @@ impl Feed {
             if added.is_empty() {
                 return None;
             }
-            let lister = self.lister.as_mut()?;
-            for path in added {
-                lister.push(path);
-            }
-            self.added.extend(&mut *lister);
-            let skipped = lister.take_skipped();
-            self.skipped += skipped.len();
-            let total = self.next + self.added.len();
-            control.set_total(total);
-            announce(EngineEvent::Added { total, skipped });
+            self.list_additions(added, control, &mut announce);
         }
+    }
+
+    /// Lists paths added to the running batch, queues what is new, and
+    /// announces the new total.
+    fn list_additions(
+        &mut self,
+        paths: Vec<std::path::PathBuf>,
+        control: &BatchControl,
+        announce: &mut impl FnMut(EngineEvent),
+    ) {
+        let Some(lister) = self.lister.as_mut() else {
+            return;
+        };
+        if paths.is_empty() {
+            return;
+        }
+        for path in paths {
+            lister.push(path);
+        }
+        self.added.extend(&mut *lister);
+        let skipped = lister.take_skipped();
+        self.skipped += skipped.len();
+        let total = self.next + self.added.len();
+        control.set_total(total);
+        announce(EngineEvent::Added { total, skipped });
     }
 
     /// Takes over the lister once the listing thread is done.
