@@ -19,5 +19,5 @@ pub use genderlens_core::{
 };
 pub use genderlens_core::{
     batch, engine, error, export, labels, manifest, memory, model, paths, postprocess, preprocess,
-    runtime, settings,
+    runtime, settings, stability,
 };

@@ -17,6 +17,7 @@ pub mod postprocess;
 pub mod preprocess;
 pub mod runtime;
 pub mod settings;
+pub mod stability;
 
 pub use batch::{BatchHandle, EngineEvent, Summary};
 pub use engine::Engine;

@@ -1,5 +1,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use std::io::Write;
 
@@ -26,6 +27,11 @@ pub struct BenchArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Instead of speed, measure how steady the labels are: every face's box
+    /// moved by ±1 px and scaled by ±2% (eight variants), with the change
+    /// in p(male) and the labels that flip.
+    #[arg(long)]
+    stability: bool,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -116,6 +122,9 @@ fn one_pass(engine: &crate::engine::Engine, dir: &Path) -> Result<Pass> {
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let engine = load_engine(args.engine.settings())?;
+    if args.stability {
+        return stability(&engine, &args);
+    }
     let (folder, distinct) = replicated(&args.dir, args.min_images)?;
     // The first pass loads sessions (and builds TensorRT engines); it is not timed.
     let warm = one_pass(&engine, folder.path())?;
@@ -210,4 +219,62 @@ fn print_report(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> {
     writeln!(out, "detector EP:   {}", r.detector_ep)?;
     writeln!(out, "classifier EP: {}", r.classifier_ep)?;
     Ok(())
+}
+
+/// `bench --stability`: every photo of the folder, once, face by face.
+fn stability(engine: &crate::engine::Engine, args: &BenchArgs) -> Result<ExitCode> {
+    use crate::stability::{StabilityProbe, StabilityReport};
+    let mut probe = StabilityProbe::new(
+        engine.runtime(),
+        Arc::new(engine.bundle().clone()),
+        engine.settings(),
+    )?;
+    let photos: Vec<PathBuf> = crate::batch::inputs::collect_inputs(&[args.dir.clone()])
+        .items
+        .into_iter()
+        .filter_map(|item| match item {
+            crate::batch::InputItem::Photo(path) => Some(path),
+            crate::batch::InputItem::Unusable { .. } => None,
+        })
+        .collect();
+    if photos.is_empty() {
+        bail!("{} holds no images", args.dir.display());
+    }
+    let mut faces = Vec::new();
+    let mut measured = 0;
+    for photo in &photos {
+        match probe.photo(photo) {
+            Ok(found) => {
+                faces.extend(found);
+                measured += 1;
+            }
+            Err(e) => eprintln!("skipped {}: {e:#}", photo.display()),
+        }
+    }
+    let report = StabilityReport::from_faces(measured, &faces);
+    let model = &engine.bundle().manifest.classifier.name;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let json = serde_json::json!({ "models": { model.as_str(): report } });
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} photos, {} faces, {} box variants each ({} in all)",
+            report.photos,
+            report.faces,
+            crate::stability::VARIANTS.len(),
+            report.variants
+        )?;
+        writeln!(
+            out,
+            "model          mean |dp|  max |dp|  flips  faces flipped"
+        )?;
+        writeln!(
+            out,
+            "{model:<14} {:>9.4}  {:>8.4}  {:>5}  {:>13}",
+            report.mean_abs_delta, report.max_abs_delta, report.flips, report.faces_flipped
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

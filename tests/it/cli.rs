@@ -556,3 +556,31 @@ fn costly_photos_keep_the_process_under_a_gigabyte() {
         assert!(peak < 1 << 30, "{workers:?}: peak {} MB", peak >> 20);
     }
 }
+
+/// `bench --stability` reports, per model, how p(male) moves when the boxes do.
+#[test]
+fn bench_stability_reports_deltas_and_flips_per_model() {
+    let out = genderlens(&[
+        "bench",
+        "--stability",
+        "--json",
+        "--provider",
+        "cpu",
+        path_str(&common::photos_dir()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dlib = &report["models"]["gender-v1"];
+    assert_eq!(dlib["photos"], 8, "{report}");
+    assert_eq!(
+        dlib["variants"].as_u64(),
+        dlib["faces"].as_u64().map(|f| f * 8)
+    );
+    let mean = dlib["mean_abs_delta"].as_f64().unwrap();
+    assert!(mean > 0.0 && mean < 0.1, "{report}");
+    assert!(dlib["flips"].as_u64().is_some(), "{report}");
+}

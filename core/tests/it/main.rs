@@ -12,3 +12,4 @@ mod formats;
 mod landmarks;
 mod listing;
 mod parity;
+mod stability;

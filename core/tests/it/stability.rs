@@ -1,0 +1,29 @@
+//! The stability probe on real photos: every face gets its eight moved
+//! boxes, and moving a box changes p(male) a little, never wildly.
+
+use genderlens_core::stability::{StabilityProbe, StabilityReport, VARIANTS};
+
+use crate::common;
+
+#[test]
+fn moved_boxes_change_p_male_a_little() {
+    let settings = common::cpu_settings();
+    let mut probe = StabilityProbe::new(&common::runtime(), common::bundle(), &settings)
+        .expect("the probe loads the models");
+    let mut faces = Vec::new();
+    for name in ["obama.jpg", "astronaut.png", "biden.jpg"] {
+        faces.extend(
+            probe
+                .photo(&common::photo(name))
+                .expect("the photo is probed"),
+        );
+    }
+    assert_eq!(faces.len(), 3, "one face in each photo");
+    assert!(faces.iter().all(|f| f.variants.len() == VARIANTS.len()));
+    let report = StabilityReport::from_faces(3, &faces);
+    // The boxes really moved: the chips, and so the answers, changed.
+    assert!(report.mean_abs_delta > 0.0, "{report:?}");
+    // These clear faces keep their labels.
+    assert!(report.max_abs_delta < 0.2, "{report:?}");
+    assert_eq!(report.flips, 0, "{report:?}");
+}
