@@ -229,7 +229,7 @@ fn stability(engine: &crate::engine::Engine, args: &BenchArgs) -> Result<ExitCod
         Arc::new(engine.bundle().clone()),
         engine.settings(),
     )?;
-    let photos: Vec<PathBuf> = crate::batch::inputs::collect_inputs(&[args.dir.clone()])
+    let photos: Vec<PathBuf> = crate::batch::inputs::collect_inputs(std::slice::from_ref(&args.dir))
         .items
         .into_iter()
         .filter_map(|item| match item {

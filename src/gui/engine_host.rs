@@ -7,13 +7,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, never, select, unbounded};
 
 use super::events::{UiEvent, UiSender};
+use super::listing::{Found, list_in_chunks};
 use crate::backend::Backend;
-use crate::batch::inputs::{InputItem, Lister};
+use crate::batch::inputs::InputItem;
 use crate::batch::{BatchHandle, EngineEvent, Skipped};
 use crate::export::Provenance;
 use crate::remote::RemoteOptions;
@@ -88,54 +88,13 @@ struct Host {
     /// Bumped by Cancel: listings under an older generation stop, and what
     /// they had found is dropped.
     generation: Arc<AtomicU64>,
+    /// Listings still running: while any is, the running batch is held open
+    /// for what they find rather than finishing early.
+    listings: usize,
+    /// Loading the backend failed; photos wait until the settings change or
+    /// the user retries, rather than reloading for every chunk found.
+    load_failed: bool,
     ui: UiSender,
-}
-
-/// A chunk of what a background listing found.
-struct Found {
-    generation: u64,
-    items: Vec<InputItem>,
-    skipped: Vec<Skipped>,
-    /// Photos this listing has found so far.
-    so_far: usize,
-    done: bool,
-}
-
-/// How often a listing hands over what it found (the first photo at once).
-const CHUNK_EVERY: Duration = Duration::from_millis(200);
-const CHUNK_MAX: usize = 1024;
-
-/// Lists `paths` and hands over what it finds in chunks: the first photo at
-/// once, then every [`CHUNK_EVERY`] or [`CHUNK_MAX`] photos, so a huge
-/// folder's first photos are classified while the rest is still listed.
-/// Stops when `deliver` refuses a chunk or `stop` says so.
-fn list_in_chunks(
-    paths: Vec<PathBuf>,
-    follow_symlinks: bool,
-    mut deliver: impl FnMut(Vec<InputItem>, Vec<Skipped>, usize, bool) -> bool,
-    stop: impl Fn() -> bool,
-) {
-    let mut lister = Lister::new(paths, follow_symlinks);
-    let mut chunk = Vec::new();
-    let mut so_far = 0;
-    let mut last_delivery: Option<Instant> = None;
-    while !stop() {
-        let next = lister.next();
-        let done = next.is_none();
-        if let Some(item) = next {
-            chunk.push(item);
-            so_far += 1;
-        }
-        let due =
-            last_delivery.is_none_or(|at| at.elapsed() >= CHUNK_EVERY) || chunk.len() >= CHUNK_MAX;
-        if done || (due && !chunk.is_empty()) {
-            let items = std::mem::take(&mut chunk);
-            if !deliver(items, lister.take_skipped(), so_far, done) || done {
-                return;
-            }
-            last_delivery = Some(Instant::now());
-        }
-    }
 }
 
 impl Host {
@@ -145,6 +104,8 @@ impl Host {
             found_tx,
             found_rx,
             generation: Arc::new(AtomicU64::new(0)),
+            listings: 0,
+            load_failed: false,
             settings,
             remote_options,
             pending_settings: None,
@@ -207,6 +168,15 @@ impl Host {
             }
             EngineCommand::Cancel => {
                 self.generation.fetch_add(1, Ordering::SeqCst);
+                if self.listings > 0 {
+                    self.listings = 0;
+                    self.hold_batch();
+                    // Ends the "Scanning…" line of the listings stopped here.
+                    self.ui.send(UiEvent::Engine(EngineEvent::Listed {
+                        total: 0,
+                        skipped: Vec::new(),
+                    }));
+                }
                 for path in std::mem::take(&mut self.waiting) {
                     self.release(&path);
                 }
@@ -241,6 +211,7 @@ impl Host {
                 self.unreported.clear();
             }
             EngineCommand::Retry => {
+                self.load_failed = false;
                 if self.batch.is_none() {
                     self.start_waiting();
                 }
@@ -249,6 +220,7 @@ impl Host {
     }
 
     fn apply(&mut self, settings: EngineSettings, remote: Option<RemoteOptions>) {
+        self.load_failed = false;
         // Sessions and connections depend on the settings; the next batch makes new ones.
         if settings != self.settings {
             self.settings = settings;
@@ -288,10 +260,21 @@ impl Host {
                     || current.load(Ordering::SeqCst) != generation,
                 );
             });
-        if let Err(e) = spawned {
-            self.ui.send(UiEvent::TaskFailed(format!(
+        match spawned {
+            Ok(_) => {
+                self.listings += 1;
+                self.hold_batch();
+            }
+            Err(e) => self.ui.send(UiEvent::TaskFailed(format!(
                 "cannot start listing the dropped files: {e}"
-            )));
+            ))),
+        }
+    }
+
+    /// Holds the running batch open while listings still run.
+    fn hold_batch(&self) {
+        if let Some(batch) = &self.batch {
+            batch.handle.control().set_held(self.listings > 0);
         }
     }
 
@@ -311,6 +294,10 @@ impl Host {
             }
         }));
         self.queue(found.items, found.skipped);
+        if found.done {
+            self.listings = self.listings.saturating_sub(1);
+            self.hold_batch();
+        }
     }
 
     /// Drops what was already listed and queues the rest.
@@ -345,7 +332,9 @@ impl Host {
             Some(_) => self.waiting.extend(fresh),
             None => {
                 self.waiting.extend(fresh);
-                self.start_waiting();
+                if !self.load_failed {
+                    self.start_waiting();
+                }
             }
         }
     }
@@ -366,6 +355,7 @@ impl Host {
             handle,
             closed: false,
         });
+        self.hold_batch();
     }
 
     fn begin_run(&mut self) -> Vec<PathBuf> {
@@ -409,6 +399,7 @@ impl Host {
                 Some(backend)
             }
             Err(e) => {
+                self.load_failed = true;
                 let message = if remote {
                     format!("the remote server's settings are not usable: {e:#}")
                 } else {
@@ -470,67 +461,5 @@ impl Host {
             self.apply(settings, remote);
         }
         self.start_waiting();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A dropped folder's first photo is handed over at once, before the
-    /// rest is listed: the folder listed last, deleted on the first chunk,
-    /// is never found.
-    #[test]
-    fn a_dropped_folder_is_handed_over_while_it_is_listed() {
-        let dir = tempfile::tempdir().unwrap();
-        for f in 0..100 {
-            let folder = dir.path().join(format!("{f:03}"));
-            std::fs::create_dir(&folder).unwrap();
-            for n in 0..50 {
-                std::fs::write(folder.join(format!("{n:02}.jpg")), b"").unwrap();
-            }
-        }
-        let mut chunks: Vec<(usize, usize, bool)> = Vec::new();
-        list_in_chunks(
-            vec![dir.path().to_path_buf()],
-            false,
-            |items, _, so_far, done| {
-                if chunks.is_empty() {
-                    std::fs::remove_dir_all(dir.path().join("099")).unwrap();
-                }
-                chunks.push((items.len(), so_far, done));
-                true
-            },
-            || false,
-        );
-        let (first, _, first_done) = chunks[0];
-        assert!(first >= 1 && !first_done, "{chunks:?}");
-        let total: usize = chunks.iter().map(|c| c.0).sum();
-        // 99 folders of 50 photos, and the folder that vanished as one error.
-        assert_eq!(total, 99 * 50 + 1, "{chunks:?}");
-        assert_eq!(chunks.last().map(|c| (c.1, c.2)), Some((total, true)));
-    }
-
-    #[test]
-    fn a_listing_stops_when_told() {
-        let dir = tempfile::tempdir().unwrap();
-        for n in 0..10 {
-            std::fs::write(dir.path().join(format!("{n}.jpg")), b"").unwrap();
-        }
-        let delivered = std::cell::Cell::new(0);
-        list_in_chunks(
-            vec![dir.path().to_path_buf()],
-            false,
-            |items, _, _, _| {
-                delivered.set(delivered.get() + items.len());
-                true
-            },
-            || delivered.get() > 0,
-        );
-        assert_eq!(
-            delivered.get(),
-            1,
-            "only the first photo, handed over at once"
-        );
     }
 }

@@ -8,6 +8,7 @@ pub mod engine_host;
 pub mod events;
 pub mod frame_stats;
 pub mod images;
+pub mod listing;
 pub mod results;
 
 pub mod state;

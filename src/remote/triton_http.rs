@@ -94,16 +94,18 @@ pub fn transport_error(error: reqwest::Error, timeout: Duration) -> RemoteError 
         return RemoteError::Connect(detail);
     }
     if error.is_body() {
-        // A photo streamed from disk: either the file failed us, or the
-        // connection went while it was being sent (a server that is down
-        // shows up here, since the body is read from this thread).
-        let changed = std::iter::successors(std::error::Error::source(&error), |e| e.source())
+        // Only a photo streamed from disk gets here (a large one): either the
+        // file failed us, or the server stopped taking it. A server that is
+        // down shows up the same way, so this cannot tell it from one that
+        // refuses files this large; neither is worth sending again.
+        let unreadable = std::iter::successors(std::error::Error::source(&error), |e| e.source())
             .any(|e| e.is::<super::upload::FileChanged>() || e.is::<std::io::Error>());
-        return if changed {
+        return if unreadable {
             RemoteError::Unreadable(detail)
         } else {
-            RemoteError::Connect(format!(
-                "the connection closed while the photo was sent: {detail}"
+            RemoteError::Server(format!(
+                "the connection closed while the photo was being sent; the server may be down, \
+                 or refuse files this large ({detail})"
             ))
         };
     }
@@ -191,8 +193,8 @@ impl Transport for TritonHttp {
         })
         .to_string();
         let header_length = header.len();
-        // The image follows the JSON header as one BYTES element: its
-        // length, then its bytes, straight from the file.
+        // Triton reads the image as a BYTES element right after the JSON
+        // header: its length first, then the bytes.
         let mut head = header.into_bytes();
         let length = u32::try_from(image.len()).map_err(|_| {
             RemoteError::Unreadable("the file is larger than a BYTES tensor can hold".into())

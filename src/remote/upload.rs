@@ -74,7 +74,7 @@ impl Upload {
             Source::File(path) => {
                 let file = std::fs::File::open(path).map_err(unreadable)?;
                 Ok(Box::new(ExactLength {
-                    inner: file.take(self.len),
+                    inner: file,
                     left: self.len,
                 }))
             }
@@ -160,12 +160,21 @@ struct ExactLength<R> {
 
 impl<R: Read> Read for ExactLength<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n == 0 && self.left > 0 && !buf.is_empty() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                FileChanged,
-            ));
+        let changed = || std::io::Error::new(std::io::ErrorKind::InvalidData, FileChanged);
+        if self.left == 0 {
+            // At the announced end, the file must end too.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(changed()),
+            };
+        }
+        let wanted = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..wanted])?;
+        if n == 0 && wanted > 0 {
+            return Err(changed());
         }
         self.left -= n as u64;
         Ok(n)
@@ -247,5 +256,11 @@ mod tests {
         let error = upload.to_vec().unwrap_err();
         assert!(matches!(error, RemoteError::Unreadable(_)), "{error}");
         assert!(error.to_string().contains("changed"), "{error}");
+        std::fs::write(&path, [PNG_MAGIC, &vec![2; size]].concat()).unwrap();
+        let error = upload.element().unwrap_err();
+        assert!(
+            error.to_string().contains("changed"),
+            "a file that grew: {error}"
+        );
     }
 }

@@ -47,10 +47,16 @@ async fn release_memory_when_idle(state: std::sync::Weak<AppState>) {
     loop {
         every.tick().await;
         let Some(state) = state.upgrade() else { return };
+        // Cleared before looking, so an upload that starts meanwhile sets it again.
+        if !state.used_memory.swap(false, Ordering::SeqCst) {
+            continue;
+        }
         let idle = state.upload_memory.available_permits() == state.upload_memory_mb
             && state.pending.available_permits() == state.max_pending;
-        if idle && state.used_memory.swap(false, Ordering::SeqCst) {
+        if idle {
             let _ = tokio::task::spawn_blocking(crate::memory::release_freed).await;
+        } else {
+            state.used_memory.store(true, Ordering::SeqCst);
         }
     }
 }

@@ -257,7 +257,9 @@ fn models_with_classifier(classifier: &std::path::Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(&shipped).unwrap() {
         let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
     }
     let bytes = std::fs::read(classifier).unwrap();
     std::fs::write(dir.path().join("gender-v1.onnx"), &bytes).unwrap();

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 #[derive(Default)]
 pub struct BatchControl {
@@ -11,6 +12,7 @@ pub struct BatchControl {
     paused: Mutex<bool>,
     wake: Condvar,
     additions: Mutex<Additions>,
+    additions_changed: Condvar,
     /// Photos listed so far; grows when photos are added to a running batch.
     total: AtomicUsize,
 }
@@ -19,6 +21,9 @@ struct Additions {
     /// False once the feeder has run dry and the batch is finishing.
     open: bool,
     paths: Vec<PathBuf>,
+    /// More photos are on their way (a folder still being listed): running
+    /// dry waits for them instead of finishing the batch.
+    held: bool,
 }
 
 impl Default for Additions {
@@ -26,6 +31,7 @@ impl Default for Additions {
         Self {
             open: true,
             paths: Vec::new(),
+            held: false,
         }
     }
 }
@@ -75,7 +81,16 @@ impl BatchControl {
             return false;
         }
         additions.paths.extend(paths);
+        self.additions_changed.notify_all();
         true
+    }
+
+    /// While held, a batch that runs out of photos waits for additions
+    /// rather than finishing: its owner is still listing what to add.
+    pub fn set_held(&self, held: bool) {
+        let mut additions = self.additions.lock().unwrap_or_else(|e| e.into_inner());
+        additions.held = held;
+        self.additions_changed.notify_all();
     }
 
     /// Takes the queued additions, leaving the batch open to more.
@@ -84,13 +99,25 @@ impl BatchControl {
         std::mem::take(&mut additions.paths)
     }
 
-    /// Takes the queued additions, or closes the batch to additions when there are none.
+    /// Takes the queued additions, or closes the batch to additions when
+    /// there are none and none are on their way (see [`Self::set_held`]).
     pub(crate) fn take_additions(&self) -> Vec<PathBuf> {
+        // Cancel does not take this lock, so the wait wakes now and then to look.
+        const RECHECK: Duration = Duration::from_millis(100);
         let mut additions = self.additions.lock().unwrap_or_else(|e| e.into_inner());
-        let taken = std::mem::take(&mut additions.paths);
-        if taken.is_empty() {
-            additions.open = false;
+        loop {
+            if !additions.paths.is_empty() {
+                return std::mem::take(&mut additions.paths);
+            }
+            if !additions.held || self.is_cancelled() {
+                additions.open = false;
+                return Vec::new();
+            }
+            additions = self
+                .additions_changed
+                .wait_timeout(additions, RECHECK)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
-        taken
     }
 }

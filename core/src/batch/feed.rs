@@ -10,13 +10,15 @@ use std::collections::VecDeque;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::inputs::{InputItem, Lister};
 use super::{BatchControl, Emitter, EngineEvent};
 
 /// How often a long listing reports how far it has got.
 const SCAN_REPORT_EVERY: Duration = Duration::from_millis(200);
+/// How often a feed waiting on a slow listing looks for a pause or cancel.
+const RECHECK: Duration = Duration::from_millis(100);
 
 /// Lists everything `lister` was given, sending each item to `found` and
 /// keeping the batch's total up to date; reports
@@ -55,6 +57,8 @@ pub fn list_in_background(
 pub struct Feed {
     /// Items as the listing thread finds them; closed when it is done.
     found: Receiver<InputItem>,
+    /// An item that arrived as the batch was paused, handed out on resume.
+    held_back: Option<InputItem>,
     listing: Option<JoinHandle<(Lister, usize)>>,
     /// The finished listing's lister, which lists additions.
     lister: Option<Lister>,
@@ -68,6 +72,7 @@ impl Feed {
     pub fn new(found: Receiver<InputItem>, listing: JoinHandle<(Lister, usize)>) -> Self {
         Self {
             found,
+            held_back: None,
             listing: Some(listing),
             lister: None,
             added: VecDeque::new(),
@@ -94,15 +99,23 @@ impl Feed {
             if self.lister.is_some() {
                 self.list_additions(control.take_pending_additions(), control, &mut announce);
             }
-            let item = match &mut self.lister {
-                None => match self.found.recv() {
+            let item = match (&mut self.lister, self.held_back.take()) {
+                (_, Some(item)) => Some(item),
+                (None, None) => match self.found.recv_timeout(RECHECK) {
+                    // It may have come in while a pause began.
+                    Ok(item) if control.is_paused() => {
+                        self.held_back = Some(item);
+                        continue;
+                    }
                     Ok(item) => Some(item),
-                    Err(_) => {
+                    // Waiting on a slow listing, but not past a cancel.
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => {
                         self.finish_listing();
                         continue;
                     }
                 },
-                Some(_) => self.added.pop_front(),
+                (Some(_), None) => self.added.pop_front(),
             };
             if let Some(item) = item {
                 self.next += 1;
@@ -139,6 +152,15 @@ impl Feed {
         let total = self.next + self.added.len();
         control.set_total(total);
         announce(EngineEvent::Added { total, skipped });
+    }
+
+    /// Waits for the listing thread to end (a cancelled one stops at the
+    /// next entry), so that its `Listed` comes before the batch's end and
+    /// its skipped paths are counted.
+    pub fn finish(&mut self) {
+        if self.lister.is_none() {
+            self.finish_listing();
+        }
     }
 
     /// Takes over the lister once the listing thread is done.

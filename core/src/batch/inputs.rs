@@ -101,6 +101,16 @@ pub struct Lister {
     skipped: Vec<Skipped>,
     /// Follow symbolic links that lead out of the folder being walked.
     follow_symlinks: bool,
+    stop: Option<StopCheck>,
+}
+
+/// Asked before every entry; once it says stop, nothing more is listed.
+struct StopCheck(Box<dyn Fn() -> bool + Send>);
+
+impl std::fmt::Debug for StopCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StopCheck")
+    }
 }
 
 /// A folder being walked.
@@ -128,7 +138,24 @@ impl Lister {
             seen: HashSet::new(),
             skipped: Vec::new(),
             follow_symlinks,
+            stop: None,
         }
+    }
+
+    /// Stops listing, even in the middle of a folder of non-images, once
+    /// `stop` says so (a cancelled batch).
+    pub fn stop_when(mut self, stop: impl Fn() -> bool + Send + 'static) -> Self {
+        self.stop = Some(StopCheck(Box::new(stop)));
+        self
+    }
+
+    fn stopped(&mut self) -> bool {
+        let stopped = self.stop.as_ref().is_some_and(|stop| (stop.0)());
+        if stopped {
+            self.walk = None;
+            self.roots.clear();
+        }
+        stopped
     }
 
     /// Queues one more file or folder, listed after those already queued.
@@ -160,6 +187,9 @@ impl Lister {
     /// The next item of the folder being walked; `None` once it is done.
     fn next_in_folder(&mut self) -> Option<InputItem> {
         loop {
+            if self.stopped() {
+                return None;
+            }
             let walk = self.walk.as_mut()?;
             let entry = match walk.entries.next() {
                 None => {
@@ -242,6 +272,9 @@ impl Iterator for Lister {
         loop {
             if let Some(item) = self.next_in_folder() {
                 return Some(item);
+            }
+            if self.stopped() {
+                return None;
             }
             let root = self.roots.pop_front()?;
             if let Some(item) = self.start_root(root) {
@@ -377,6 +410,21 @@ mod tests {
         let rest: Vec<_> = lister.collect();
         assert_eq!(rest.len(), 1, "{rest:?}");
         assert!(rest[0].path().ends_with("later/c.jpg"), "{rest:?}");
+    }
+
+    #[test]
+    fn a_stopped_listing_ends_even_among_non_images() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..1000 {
+            std::fs::write(dir.path().join(format!("{n:04}.txt")), b"").unwrap();
+        }
+        std::fs::write(dir.path().join("zzz.jpg"), b"x").unwrap();
+        let checks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = checks.clone();
+        let mut lister = Lister::new(vec![dir.path().to_path_buf()], false)
+            .stop_when(move || counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 10);
+        assert_eq!(lister.next(), None, "stopped before reaching the photo");
+        assert!(lister.take_skipped().len() < 20);
     }
 
     #[test]

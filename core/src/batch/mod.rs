@@ -317,7 +317,9 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
             let (found_tx, found_rx) = crossbeam_channel::unbounded();
             let listing = spawn("genderlens-list".into(), {
                 let (control, emitter) = (control.clone(), emitter.clone());
-                let lister = inputs::Lister::new(paths, follow_symlinks);
+                let stop = control.clone();
+                let lister = inputs::Lister::new(paths, follow_symlinks)
+                    .stop_when(move || stop.is_cancelled());
                 move || feed::list_in_background(lister, found_tx, &control, &emitter)
             });
             let (control, emitter) = (control.clone(), emitter.clone());
@@ -406,6 +408,7 @@ fn feed_paths(
             break;
         }
     }
+    feed.finish();
     feed.skipped
 }
 

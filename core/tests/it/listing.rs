@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
-use genderlens_core::batch::{self, BatchStats, EngineEvent, Job, Source, StageContext, Stages};
+use genderlens_core::batch::{
+    self, BatchControl, BatchStats, EngineEvent, Job, Source, StageContext, Stages,
+};
 use genderlens_core::{ImageResult, PhotoError};
 
 /// Stages that fail every photo at once. On the first photo they note how
@@ -104,4 +106,95 @@ fn the_first_photo_is_handed_out_before_a_big_folder_is_listed() {
         })
         .unwrap();
     assert_eq!(summary.total, total);
+}
+
+/// Stages that fail every photo at once, for tests about the feed alone.
+struct Instant;
+
+impl Stages for Instant {
+    fn run(
+        self: Box<Self>,
+        jobs: Receiver<Job>,
+        results: Sender<ImageResult>,
+        _: StageContext,
+    ) -> Result<BatchStats, String> {
+        for job in jobs {
+            let _ = results.send(ImageResult::failed(
+                job.index,
+                job.path,
+                PhotoError::input("not classified in this test"),
+            ));
+        }
+        Ok(BatchStats::default())
+    }
+}
+
+fn paths_batch(paths: Vec<std::path::PathBuf>, control: Arc<BatchControl>) -> batch::BatchHandle {
+    batch::start_with(
+        Source::Paths {
+            paths,
+            follow_symlinks: false,
+        },
+        Box::new(Instant),
+        None,
+        control,
+    )
+}
+
+/// Cancel stops a listing even in a folder of thousands of non-images, and
+/// the batch reports its listing before its end.
+#[test]
+fn cancel_stops_a_listing_among_non_images() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..30_000 {
+        std::fs::write(dir.path().join(format!("{n:05}.txt")), b"").unwrap();
+    }
+    std::fs::write(dir.path().join("zzz.jpg"), b"").unwrap();
+    let control = Arc::new(BatchControl::default());
+    control.cancel();
+    let started = std::time::Instant::now();
+    let events = paths_batch(vec![dir.path().to_path_buf()], control).wait();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    let position = |wanted: fn(&EngineEvent) -> bool| events.iter().position(wanted);
+    let listed = position(|e| matches!(e, EngineEvent::Listed { .. })).expect("Listed");
+    let finished = position(|e| matches!(e, EngineEvent::Finished(_))).expect("Finished");
+    assert!(listed < finished, "{events:?}");
+    let Some(EngineEvent::Listed { skipped, .. }) = events.get(listed) else {
+        unreachable!()
+    };
+    assert!(skipped.len() < 30_000, "the whole folder was listed");
+}
+
+/// A held batch that runs out of photos waits for more instead of
+/// finishing, so photos still being listed join the same batch.
+#[test]
+fn a_held_batch_waits_for_additions_instead_of_finishing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("a.jpg"), dir.path().join("b.jpg"));
+    std::fs::write(&first, b"").unwrap();
+    std::fs::write(&second, b"").unwrap();
+    let control = Arc::new(BatchControl::default());
+    control.set_held(true);
+    let handle = paths_batch(vec![first], control.clone());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(control.add([second]), "the held batch still takes photos");
+    control.set_held(false);
+    let events = handle.wait();
+    let summary = events
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::Finished(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(summary.total, 2, "{events:?}");
+    let finished = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Finished(_)))
+        .count();
+    assert_eq!(finished, 1);
 }

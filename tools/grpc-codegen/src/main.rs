@@ -22,8 +22,8 @@ fn main() -> ExitCode {
     };
     let generated = tonic_prost_build::configure()
         .build_server(false)
-        // Photos travel as shared buffers: a retry re-sends the same bytes
-        // without copying them.
+        // A photo read into its tensor goes into the message as it is, not
+        // copied into a second buffer.
         .bytes(".inference.ModelInferRequest.raw_input_contents")
         .out_dir(&out)
         .compile_fds(files);
