@@ -69,8 +69,8 @@ struct Pass {
     reports: Vec<crate::runtime::SessionReport>,
 }
 
-/// A folder holding every photo of `dir` often enough to reach `min_images`.
-fn replicated(dir: &Path, min_images: usize) -> Result<(tempfile::TempDir, usize)> {
+/// The photos under `dir`; none is an error.
+fn photos_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let photos: Vec<PathBuf> = crate::batch::inputs::collect_inputs(&[dir.to_path_buf()])
         .items
         .into_iter()
@@ -82,6 +82,12 @@ fn replicated(dir: &Path, min_images: usize) -> Result<(tempfile::TempDir, usize
     if photos.is_empty() {
         bail!("{} holds no images", dir.display());
     }
+    Ok(photos)
+}
+
+/// A folder holding every photo of `dir` often enough to reach `min_images`.
+fn replicated(dir: &Path, min_images: usize) -> Result<(tempfile::TempDir, usize)> {
+    let photos = photos_in(dir)?;
     let copies = min_images.div_ceil(photos.len()).max(1);
     let out = tempfile::Builder::new()
         .prefix("genderlens-bench-")
@@ -229,17 +235,7 @@ fn stability(engine: &crate::engine::Engine, args: &BenchArgs) -> Result<ExitCod
         Arc::new(engine.bundle().clone()),
         engine.settings(),
     )?;
-    let photos: Vec<PathBuf> = crate::batch::inputs::collect_inputs(std::slice::from_ref(&args.dir))
-        .items
-        .into_iter()
-        .filter_map(|item| match item {
-            crate::batch::InputItem::Photo(path) => Some(path),
-            crate::batch::InputItem::Unusable { .. } => None,
-        })
-        .collect();
-    if photos.is_empty() {
-        bail!("{} holds no images", args.dir.display());
-    }
+    let photos = photos_in(&args.dir)?;
     let mut faces = Vec::new();
     let mut measured = 0;
     for photo in &photos {
