@@ -120,6 +120,9 @@ pub struct ResultStore {
     histogram: [[u32; HISTOGRAM_BINS]; 2],
     generation: u64,
     view: Option<(ViewKey, Vec<Row>)>,
+    /// Each result's number, 1-based, in the order photos were added; made
+    /// again when the store changes.
+    numbers: Option<(u64, Vec<usize>)>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -199,6 +202,26 @@ impl ResultStore {
 
     pub fn images(&self) -> &[ImageResult] {
         &self.images
+    }
+
+    /// The result's number as the table shows it: its place in the order
+    /// photos were added (the `#` column sorts the same way), from 1.
+    pub fn number(&mut self, id: ResultId) -> usize {
+        let fresh =
+            matches!(&self.numbers, Some((generation, _)) if *generation == self.generation);
+        if !fresh {
+            let mut ids: Vec<usize> = (0..self.images.len()).collect();
+            ids.sort_by_key(|&id| self.added[id]);
+            let mut numbers = vec![0; ids.len()];
+            for (rank, id) in ids.into_iter().enumerate() {
+                numbers[id] = rank + 1;
+            }
+            self.numbers = Some((self.generation, numbers));
+        }
+        self.numbers
+            .as_ref()
+            .and_then(|(_, numbers)| numbers.get(id.0).copied())
+            .unwrap_or(0)
     }
 
     /// Every result with its provenance, in the order the photos were added
@@ -374,6 +397,30 @@ fn cmp_option_f32(a: Option<f32>, b: Option<f32>) -> Ordering {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn numbers_follow_the_order_photos_were_added_not_arrival() {
+        let mut store = ResultStore::default();
+        let provenance = Provenance {
+            backend: "local".into(),
+            model: "m".into(),
+        };
+        // Results of one batch arrive out of input order.
+        for position in [1, 0, 3, 2] {
+            let result = ImageResult::failed(
+                position,
+                format!("{position}.jpg").into(),
+                crate::error::PhotoError::input("x"),
+            );
+            store.push(result, provenance.clone(), Origin::Batch(1), position);
+        }
+        let numbers: Vec<usize> = (0..4).map(|id| store.number(ResultId(id))).collect();
+        assert_eq!(numbers, [2, 1, 4, 3]);
+        let later = ImageResult::failed(0, "a.jpg".into(), crate::error::PhotoError::input("x"));
+        let id = store.push(later, provenance, Origin::Batch(2), 0);
+        assert_eq!(store.number(id), 5, "a later batch comes after");
+    }
+
     use super::*;
     use crate::error::PhotoError;
     use crate::postprocess::{FaceResult, StageTimings, image_result};

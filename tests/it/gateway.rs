@@ -499,7 +499,8 @@ fn slow_clients_cannot_hold_the_gateway_or_its_stop() {
 fn connection_and_upload_caps_answer_503() {
     let gateway = start(&["--max-connections", "3", "--header-timeout", "30"]);
     let idle: Vec<_> = (0..3).map(|_| connect(&gateway)).collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // Time for the gateway to accept all three, even on a busy machine.
+    std::thread::sleep(Duration::from_millis(1500));
     let mut fourth = connect(&gateway);
     let answer = read_until_closed(&mut fourth);
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
@@ -555,15 +556,37 @@ fn connection_and_upload_caps_answer_503() {
     }
 }
 
-/// The peak resident memory of a running process so far, from `/proc`.
-fn peak_rss(pid: u32) -> u64 {
+/// A memory figure of a running process from `/proc`, in bytes: `VmHWM`
+/// (its peak so far) or `VmRSS` (resident now).
+fn memory_of(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kib: u64 = status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         .unwrap();
     kib * 1024
+}
+
+fn peak_rss(pid: u32) -> u64 {
+    memory_of(pid, "VmHWM:")
+}
+
+fn rss(pid: u32) -> u64 {
+    memory_of(pid, "VmRSS:")
+}
+
+/// `side`×`side` pixels of noise: an RGB image that does not compress.
+fn noise(side: u32, mut state: u64) -> image::RgbImage {
+    let pixels: Vec<u8> = (0..side * side * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    image::RgbImage::from_raw(side, side, pixels).unwrap()
 }
 
 /// 64 uploads of an 18.75 MB photo at once, with the default limits: each is
@@ -572,19 +595,8 @@ fn peak_rss(pid: u32) -> u64 {
 #[test]
 fn many_large_uploads_at_once_keep_the_gateway_under_a_gigabyte() {
     // 2500×2500 pixels of noise: a PNG that does not compress, 18.75 MB.
-    let side = 2_500u32;
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let noise: Vec<u8> = (0..side * side * 3)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
     let mut upload = Vec::new();
-    image::RgbImage::from_raw(side, side, noise)
-        .unwrap()
+    noise(2_500, 0x2545_f491_4f6c_dd1d)
         .write_to(
             &mut std::io::Cursor::new(&mut upload),
             image::ImageFormat::Png,
@@ -654,17 +666,6 @@ fn many_large_uploads_at_once_keep_the_gateway_under_a_gigabyte() {
     );
 }
 
-/// The resident memory of a running process now, from `/proc`.
-fn rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap();
-    kib * 1024
-}
-
 /// A 100 MB photo sent to a gateway streams from disk as the request is
 /// written: the client's peak memory stays near what a small photo costs it,
 /// where holding the file (let alone copying it) would add 100 MB or more.
@@ -672,21 +673,8 @@ fn rss(pid: u32) -> u64 {
 fn a_large_photo_streams_to_the_server_instead_of_being_held_in_memory() {
     let dir = tempfile::tempdir().unwrap();
     // 5800×5800 pixels of noise: a PNG that does not compress, about 100 MB.
-    let side = 5_800u32;
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let noise: Vec<u8> = (0..side * side * 3)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
     let large = dir.path().join("large.png");
-    image::RgbImage::from_raw(side, side, noise)
-        .unwrap()
-        .save(&large)
-        .unwrap();
+    noise(5_800, 0x9e37_79b9_7f4a_7c15).save(&large).unwrap();
     let size = std::fs::metadata(&large).unwrap().len();
     assert!(size > 95 << 20, "{size} bytes");
 

@@ -65,6 +65,18 @@ fn listener() -> (TcpListener, u16) {
     (listener, port)
 }
 
+/// A server that accepts every connection and keeps it open without a word.
+fn silent_server() -> u16 {
+    let (listener, port) = listener();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
 #[test]
 fn nothing_listening_fails_each_photo_quickly() {
     let (listener, port) = listener();
@@ -99,14 +111,7 @@ fn nothing_listening_fails_each_photo_quickly() {
 
 #[test]
 fn a_server_that_never_answers_times_out_per_photo() {
-    let (listener, port) = listener();
-    // Accepts every connection and keeps it open without a word.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
+    let port = silent_server();
     for scheme in PROTOCOLS {
         let url = format!("{scheme}://127.0.0.1:{port}");
         let (results, took) = classify(&url, 1.0, 2);
@@ -126,13 +131,7 @@ fn a_server_that_never_answers_times_out_per_photo() {
 /// another for the photo.
 #[test]
 fn a_hung_server_costs_one_timeout_per_photo() {
-    let (listener, port) = listener();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
+    let port = silent_server();
     for scheme in PROTOCOLS {
         let url = format!("{scheme}://127.0.0.1:{port}");
         let remote = Remote::connect(RemoteOptions {

@@ -5,7 +5,7 @@ use egui::Ui;
 use egui_extras::{Column, TableBuilder};
 
 use super::{Action, ViewState, label_colour};
-use crate::gui::results::{ResultStore, SortColumn};
+use crate::gui::results::{ResultStore, SortColumn, error_wording};
 use crate::postprocess::Status;
 
 pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions: &mut Vec<Action>) {
@@ -48,6 +48,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
         .body(|body| {
             body.rows(row_height, rows.len(), |mut row| {
                 let r = rows[row.index()];
+                let number = store.number(r.image);
                 let Some(image) = store.get(r.image) else {
                     return;
                 };
@@ -59,10 +60,16 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                     None => image.uncertain,
                 };
                 row.col(|ui| {
-                    ui.label(r.image.to_string());
+                    ui.label(number.to_string());
                 });
                 row.col(|ui| {
-                    ui.label(image.path.display().to_string());
+                    let path = image.path.display().to_string();
+                    let shown =
+                        elide_middle(&path, ui.available_width(), |text| text_width(ui, text));
+                    let label = ui.label(&shown);
+                    if shown != path {
+                        label.on_hover_text(&path);
+                    }
                 });
                 row.col(|ui| {
                     ui.label(r.face.map(|n| n.to_string()).unwrap_or_default());
@@ -84,12 +91,12 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                     }
                 });
                 row.col(|ui| {
-                    let colour = match image.status {
-                        Status::Ok => ui.visuals().text_color(),
-                        Status::NoFace => super::NO_FACE,
-                        Status::Error => super::ERROR,
+                    let (colour, words) = match image.status {
+                        Status::Ok => (ui.visuals().text_color(), "ok"),
+                        Status::NoFace => (super::NO_FACE, "no face"),
+                        Status::Error => (super::ERROR, error_wording(image.error_kind)),
                     };
-                    ui.colored_label(colour, image.status.as_str());
+                    ui.colored_label(colour, words);
                 });
                 row.col(|ui| {
                     if let Some(error) = &image.error {
@@ -105,17 +112,13 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
 
 fn sort_header(ui: &mut Ui, title: &str, column: SortColumn, view: &mut ViewState) {
     let active = view.sort.column == column;
-    let arrow = match (active, view.sort.descending) {
-        (false, _) => "",
-        (true, false) => " ^",
-        (true, true) => " v",
-    };
     let clicked = ui
-        .add(
-            egui::Button::new(egui::RichText::new(format!("{title}{arrow}")).strong()).frame(false),
-        )
+        .add(egui::Button::new(egui::RichText::new(title).strong()).frame(false))
         .on_hover_text("Sort by this column; click again to reverse")
         .clicked();
+    if active {
+        sort_arrow(ui, view.sort.descending);
+    }
     if clicked {
         if active {
             view.sort.descending = !view.sort.descending;
@@ -123,5 +126,84 @@ fn sort_header(ui: &mut Ui, title: &str, column: SortColumn, view: &mut ViewStat
             view.sort.column = column;
             view.sort.descending = false;
         }
+    }
+}
+
+/// A small triangle, up for ascending and down for descending, drawn
+/// rather than written: the bundled fonts have no arrow glyphs.
+fn sort_arrow(ui: &mut Ui, descending: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(9.0, 9.0), egui::Sense::hover());
+    let (top, bottom) = (rect.top() + 1.5, rect.bottom() - 1.5);
+    let (tip, base) = if descending {
+        (bottom, top)
+    } else {
+        (top, bottom)
+    };
+    let points = vec![
+        egui::pos2(rect.left() + 0.5, base),
+        egui::pos2(rect.right() - 0.5, base),
+        egui::pos2(rect.center().x, tip),
+    ];
+    let colour = ui.visuals().strong_text_color();
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        colour,
+        egui::Stroke::NONE,
+    ));
+}
+
+fn text_width(ui: &Ui, text: &str) -> f32 {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    ui.fonts_mut(|fonts| {
+        fonts
+            .layout_no_wrap(text.to_owned(), font, egui::Color32::WHITE)
+            .size()
+            .x
+    })
+}
+
+/// `text` cut in the middle with "…" so that `width` of it fits: a path
+/// keeps its start and, what matters most, its file name.
+pub fn elide_middle(text: &str, width: f32, measure: impl Fn(&str) -> f32) -> String {
+    if measure(text) <= width {
+        return text.to_owned();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let cut = |keep: usize| -> String {
+        let tail = (keep * 2).div_ceil(3).min(chars.len());
+        let head = keep.saturating_sub(tail);
+        let mut out: String = chars[..head].iter().collect();
+        out.push('…');
+        out.extend(&chars[chars.len() - tail..]);
+        out
+    };
+    // The most characters that still fit, found by halving.
+    let (mut fits, mut too_many) = (0, chars.len());
+    while too_many - fits > 1 {
+        let middle = (fits + too_many) / 2;
+        if measure(&cut(middle)) <= width {
+            fits = middle;
+        } else {
+            too_many = middle;
+        }
+    }
+    cut(fits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elide_middle;
+
+    #[test]
+    fn long_paths_lose_their_middle_and_keep_the_file_name() {
+        let width = |text: &str| text.chars().count() as f32;
+        let path = "/home/someone/Pictures/holidays/2024/summer/beach/IMG_20240712_101112.jpg";
+        let shown = elide_middle(path, 40.0, width);
+        assert_eq!(shown.chars().count(), 40, "{shown}");
+        assert!(shown.starts_with("/home/"), "{shown}");
+        assert!(shown.ends_with("IMG_20240712_101112.jpg"), "{shown}");
+        assert!(shown.contains('…'));
+        assert_eq!(elide_middle("short.jpg", 40.0, width), "short.jpg");
+        assert_eq!(elide_middle(path, 0.0, width), "…");
     }
 }
