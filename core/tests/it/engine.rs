@@ -175,8 +175,8 @@ fn photos_added_while_running_join_the_batch_once() {
     let first = many_photos(2);
     let extra = tempfile::tempdir().unwrap();
     std::fs::copy(common::photo("biden.jpg"), extra.path().join("new.jpg")).unwrap();
-    let batch = common::engine().start(vec![first.path().to_path_buf()], None);
-    batch.control().set_paused(true);
+    // Started paused, so the batch cannot run dry and close before the addition.
+    let batch = common::engine().start_paused(vec![first.path().to_path_buf()], None);
     let already_there = first.path().join("000_obama.jpg");
     assert!(
         batch
