@@ -123,6 +123,30 @@ pub fn batch_results(handle: genderlens_core::BatchHandle) -> Vec<genderlens_cor
     results
 }
 
+/// The input indices of the results among `events`.
+pub fn result_indices(
+    events: &[genderlens_core::EngineEvent],
+) -> std::collections::BTreeSet<usize> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            genderlens_core::EngineEvent::Image(r) => Some(r.index),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The summary a batch finished with.
+pub fn finished_summary(events: &[genderlens_core::EngineEvent]) -> genderlens_core::Summary {
+    events
+        .iter()
+        .find_map(|e| match e {
+            genderlens_core::EngineEvent::Finished(s) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("the batch finished")
+}
+
 /// A minimal EXIF block (little-endian TIFF) holding only the orientation tag.
 pub fn exif_orientation(value: u16) -> Vec<u8> {
     let mut exif = b"II*\0".to_vec();

@@ -36,14 +36,7 @@ fn results_stream_with_their_input_index_and_progress_reaches_the_total() {
         })
         .expect("a Listed event");
     assert_eq!(total, 16);
-    let indices: BTreeSet<usize> = events
-        .iter()
-        .filter_map(|e| match e {
-            EngineEvent::Image(r) => Some(r.index),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(indices, (0..16).collect());
+    assert_eq!(common::result_indices(&events), (0..16).collect());
     let last_progress = events
         .iter()
         .rev()

@@ -1,7 +1,6 @@
 //! Listing streams: the workers get their first photo of a big folder while
 //! the rest is still being listed, and every listed photo is handed out once.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -10,6 +9,8 @@ use genderlens_core::batch::{
     self, BatchControl, BatchStats, EngineEvent, Job, Source, StageContext, Stages,
 };
 use genderlens_core::{ImageResult, PhotoError};
+
+use crate::common;
 
 /// Stages that fail every photo at once. On the first photo they note how
 /// many were listed so far, and delete the folder that is listed last: a
@@ -90,22 +91,9 @@ fn the_first_photo_is_handed_out_before_a_big_folder_is_listed() {
         unreachable!()
     };
     assert_eq!(*listed_total, total);
-    let indices: BTreeSet<usize> = events
-        .iter()
-        .filter_map(|e| match e {
-            EngineEvent::Image(r) => Some(r.index),
-            _ => None,
-        })
-        .collect();
+    let indices = common::result_indices(&events);
     assert_eq!(indices, (0..total).collect(), "every photo once, in order");
-    let summary = events
-        .iter()
-        .find_map(|e| match e {
-            EngineEvent::Finished(s) => Some(s.clone()),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(summary.total, total);
+    assert_eq!(common::finished_summary(&events).total, total);
 }
 
 /// Stages that fail every photo at once, for tests about the feed alone.
@@ -184,14 +172,7 @@ fn a_held_batch_waits_for_additions_instead_of_finishing() {
     assert!(control.add([second]), "the held batch still takes photos");
     control.set_held(false);
     let events = handle.wait();
-    let summary = events
-        .iter()
-        .find_map(|e| match e {
-            EngineEvent::Finished(s) => Some(s.clone()),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(summary.total, 2, "{events:?}");
+    assert_eq!(common::finished_summary(&events).total, 2, "{events:?}");
     let finished = events
         .iter()
         .filter(|e| matches!(e, EngineEvent::Finished(_)))
