@@ -117,8 +117,9 @@ impl Upload {
         Ok(element.into())
     }
 
-    /// The whole image in memory (for tests and small probes).
-    pub fn to_vec(&self) -> Result<Vec<u8>, RemoteError> {
+    /// The whole image in memory, as the server receives it.
+    #[cfg(test)]
+    fn to_vec(&self) -> Result<Vec<u8>, RemoteError> {
         let mut image = Vec::with_capacity(self.len as usize);
         self.reader()?.read_to_end(&mut image).map_err(unreadable)?;
         Ok(image)

@@ -28,6 +28,20 @@ fn classify_on_cpu(path: &Path, format: &str, extra: &[&str]) -> Output {
     genderlens(&args)
 }
 
+/// The lines of a successful `--format jsonl` run, each parsed.
+fn jsonl_lines(out: Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
 fn folder_with_photos_and_a_broken_file() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for name in ["obama.jpg", "astronaut.png"] {
@@ -85,17 +99,7 @@ fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
 #[test]
 fn jsonl_is_one_photo_per_line_in_input_order() {
     let dir = folder_with_photos_and_a_broken_file();
-    let out = classify_on_cpu(dir.path(), "jsonl", &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect();
+    let lines = jsonl_lines(classify_on_cpu(dir.path(), "jsonl", &[]));
     let names: Vec<&str> = lines
         .iter()
         .map(|l| {
@@ -469,17 +473,7 @@ fn odd_file_names_cost_nothing_in_any_format() {
     .unwrap();
     std::fs::copy(common::photo("biden.jpg"), dir.path().join("plain.jpg")).unwrap();
 
-    let jsonl = classify_on_cpu(dir.path(), "jsonl", &[]);
-    assert!(
-        jsonl.status.success(),
-        "{}",
-        String::from_utf8_lossy(&jsonl.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8(jsonl.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = jsonl_lines(classify_on_cpu(dir.path(), "jsonl", &[]));
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines.iter().all(|l| l["status"] == "ok"), "{lines:?}");
     let odd = lines

@@ -228,25 +228,8 @@ fn sixty_four_concurrent_requests_each_get_their_own_answer() {
 #[test]
 fn sigterm_stops_the_gateway_cleanly() {
     let mut gateway = start(&[]);
-    let pid = gateway.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = gateway.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the gateway did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    terminate(&gateway);
+    let status = wait_for_exit(&mut gateway, Duration::from_secs(30));
     assert!(status.success(), "{status}");
 }
 
@@ -408,6 +391,18 @@ fn read_until_closed(stream: &mut std::net::TcpStream) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// Sends the gateway SIGTERM, as a service manager stops it.
+fn terminate(gateway: &Gateway) {
+    let pid = gateway.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
 fn wait_for_exit(gateway: &mut Gateway, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
     loop {
@@ -481,14 +476,7 @@ fn slow_clients_cannot_hold_the_gateway_or_its_stop() {
         )
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let pid = gateway.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    terminate(&gateway);
     let status = wait_for_exit(&mut gateway, Duration::from_secs(15));
     assert!(status.success(), "{status}");
 }
