@@ -92,7 +92,9 @@ impl Backend {
         match self {
             Self::Local(local) => Provenance {
                 backend: "local".into(),
-                model: local.engine.bundle().manifest.classifier.name.clone(),
+                model: crate::combine::ModelNames::from_manifest(&local.engine.bundle().manifest)
+                    .used_by(local.engine.settings().model)
+                    .join("+"),
             },
             Self::Remote(remote) => Provenance {
                 backend: remote.remote.provenance(),

@@ -15,9 +15,9 @@ pub mod settings_store;
 // `genderlens::engine`, `genderlens::export` and so on.
 pub use genderlens_core::{
     BatchHandle, Engine, EngineEvent, EngineSettings, ErrorKind, FaceResult, Gender, ImageResult,
-    ModelBundle, PhotoError, ProviderChoice, Runtime, Status, Summary,
+    ModelBundle, ModelChoice, PhotoError, ProviderChoice, Runtime, Status, Summary,
 };
 pub use genderlens_core::{
-    batch, engine, error, export, labels, manifest, memory, model, paths, postprocess, preprocess,
-    runtime, settings, stability,
+    batch, combine, engine, error, export, labels, manifest, memory, model, paths, postprocess,
+    preprocess, runtime, settings, stability,
 };

@@ -5,6 +5,7 @@
 //! them, and [`export`] of the results.
 
 pub mod batch;
+pub mod combine;
 pub mod engine;
 pub mod error;
 pub mod export;
@@ -26,4 +27,4 @@ pub use labels::Gender;
 pub use manifest::ModelBundle;
 pub use postprocess::{FaceResult, ImageResult, Status};
 pub use runtime::Runtime;
-pub use settings::{EngineSettings, ProviderChoice};
+pub use settings::{EngineSettings, ModelChoice, ProviderChoice};

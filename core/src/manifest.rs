@@ -17,6 +17,8 @@ pub struct Manifest {
     pub detector: DetectorSpec,
     pub landmarks: LandmarkSpec,
     pub classifier: ClassifierSpec,
+    pub age: AgeSpec,
+    pub faceapi: FaceApiSpec,
 }
 
 /// dlib's 5-point shape predictor, run inside each detected face.
@@ -96,6 +98,46 @@ pub struct ChipSpec {
     pub template: [[f64; 2]; 5],
 }
 
+/// dlib's age predictor: an aligned chip (the classifier's template at its
+/// own size) to probabilities over whole years.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AgeSpec {
+    pub name: String,
+    pub file: String,
+    pub sha256: String,
+    pub input: ClassifierInput,
+    pub output: TensorName,
+    /// The age each output class stands for; the expected age weighs each
+    /// class's probability by it.
+    pub age_weights: Vec<f32>,
+    pub chip: ChipSpec,
+}
+
+/// face-api.js's AgeGenderNet: a square crop of the detector box to gender
+/// probabilities and an age.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FaceApiSpec {
+    pub name: String,
+    pub file: String,
+    pub sha256: String,
+    pub input: ClassifierInput,
+    pub outputs: FaceApiOutputs,
+    /// The gender output's labels, in its order.
+    pub gender_labels: Vec<String>,
+    pub crop: CropSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FaceApiOutputs {
+    pub gender: String,
+    pub age: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CropSpec {
+    pub size: u32,
+}
+
 /// A manifest together with the model bytes it names, verified against their sha256.
 #[derive(Debug, Clone)]
 pub struct ModelBundle {
@@ -104,8 +146,12 @@ pub struct ModelBundle {
     pub detector_bytes: std::sync::Arc<[u8]>,
     pub classifier_bytes: std::sync::Arc<[u8]>,
     pub landmarks_bytes: std::sync::Arc<[u8]>,
+    pub age_bytes: std::sync::Arc<[u8]>,
+    pub faceapi_bytes: std::sync::Arc<[u8]>,
     /// The classifier's labels, read and checked once.
     pub labels: Labels,
+    /// The same for face-api's gender output.
+    pub faceapi_labels: Labels,
 }
 
 impl ModelBundle {
@@ -136,15 +182,25 @@ impl ModelBundle {
             read_verified(dir, &manifest.classifier.file, &manifest.classifier.sha256)?;
         let landmarks_bytes =
             read_verified(dir, &manifest.landmarks.file, &manifest.landmarks.sha256)?;
+        let age_bytes = read_verified(dir, &manifest.age.file, &manifest.age.sha256)?;
+        let faceapi_bytes = read_verified(dir, &manifest.faceapi.file, &manifest.faceapi.sha256)?;
         let labels = Labels::from_manifest(&manifest.classifier.labels)
             .with_context(|| format!("reading {}", manifest_path.display()))?;
+        let faceapi_labels = Labels::from_manifest(&manifest.faceapi.gender_labels)
+            .with_context(|| format!("reading {}", manifest_path.display()))?;
+        if manifest.age.age_weights.is_empty() {
+            bail!("{}: the age model names no ages", manifest_path.display());
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
             detector_bytes: detector_bytes.into(),
             classifier_bytes: classifier_bytes.into(),
             landmarks_bytes: landmarks_bytes.into(),
+            age_bytes: age_bytes.into(),
+            faceapi_bytes: faceapi_bytes.into(),
             labels,
+            faceapi_labels,
         })
     }
 }

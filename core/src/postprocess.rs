@@ -1,12 +1,16 @@
-//! Step 3 of the pipeline (`gender_postprocess`): probabilities to results,
-//! in the schema shared by the CLI, the desktop app and the `/predict` answer.
+//! Step 3 of the pipeline (`gender_postprocess`): the models' combined
+//! answers to results, in the schema shared by the CLI, the desktop app and
+//! the `/predict` answer.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::combine::ModelValues;
+use crate::combine::{Combined, is_male};
 use crate::error::{ErrorKind, PhotoError};
-use crate::labels::{Gender, Labels};
+use crate::labels::Gender;
 use crate::preprocess::detect::Detection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +43,12 @@ pub struct FaceResult {
     pub score: f32,
     pub p_male: f32,
     pub uncertain: bool,
+    /// Apparent age in years, to one decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<f32>,
+    /// Each model's own answer, by model name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, ModelValues>,
 }
 
 impl FaceResult {
@@ -79,9 +89,14 @@ pub struct ImageResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncertain: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// The models that answered for this photo's faces, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
     pub faces: Vec<FaceResult>,
     #[serde(skip)]
     pub timings: StageTimings,
@@ -98,8 +113,10 @@ impl ImageResult {
             gender: None,
             score: None,
             uncertain: None,
+            age: None,
             width: None,
             height: None,
+            models: Vec::new(),
             faces: Vec::new(),
             timings: StageTimings::default(),
         }
@@ -179,34 +196,26 @@ mod path_field {
     }
 }
 
-/// One face's answer from the classifier's two probabilities (in the model's
-/// output order). Values that are not probabilities mean the model or the
-/// runtime misbehaved: an internal error, never a NaN score.
-pub fn face_result(
-    detection: &Detection,
-    probabilities: [f32; 2],
-    labels: &Labels,
-    uncertain_below: f32,
-) -> Result<FaceResult, PhotoError> {
-    if !probabilities
-        .iter()
-        .all(|p| p.is_finite() && (-1e-3..=1.0 + 1e-3).contains(p))
-    {
-        return Err(PhotoError::internal(format!(
-            "the classifier returned {probabilities:?}, which are not probabilities"
-        )));
-    }
-    let best = usize::from(probabilities[1] > probabilities[0]);
-    let score = probabilities[best];
-    Ok(FaceResult {
+/// One face's answer from its combined votes. It is uncertain when its
+/// label's probability is below `uncertain_below`, or when the models
+/// disagree on the label.
+pub fn face_result(detection: &Detection, combined: Combined, uncertain_below: f32) -> FaceResult {
+    let (gender, score) = if is_male(combined.p_male) {
+        (Gender::Male, combined.p_male)
+    } else {
+        (Gender::Female, 1.0 - combined.p_male)
+    };
+    FaceResult {
         bbox: detection.bbox,
         landmarks: detection.landmarks,
         detection_score: detection.score,
-        gender: labels.by_output()[best],
+        gender,
         score,
-        p_male: probabilities[labels.male_output()],
-        uncertain: score < uncertain_below,
-    })
+        p_male: combined.p_male,
+        uncertain: score < uncertain_below || combined.disagree,
+        age: combined.age,
+        models: combined.models,
+    }
 }
 
 /// Assembles one photo's result; the top-level label is the largest face's.
@@ -221,6 +230,12 @@ pub fn image_result(
         .iter()
         .max_by(|a, b| a.area().total_cmp(&b.area()))
         .cloned();
+    let mut models: Vec<String> = faces
+        .iter()
+        .flat_map(|f| f.models.keys().cloned())
+        .collect();
+    models.sort();
+    models.dedup();
     ImageResult {
         index,
         path,
@@ -234,8 +249,10 @@ pub fn image_result(
         gender: largest.as_ref().map(|f| f.gender),
         score: largest.as_ref().map(|f| f.score),
         uncertain: largest.as_ref().map(|f| f.uncertain),
+        age: largest.as_ref().and_then(|f| f.age),
         width: Some(width),
         height: Some(height),
+        models,
         faces,
         timings,
     }
@@ -254,20 +271,48 @@ mod tests {
         }
     }
 
+    fn combined(p_male: f32, disagree: bool) -> Combined {
+        let mut models = BTreeMap::new();
+        models.insert(
+            "gender-v1".to_string(),
+            ModelValues {
+                p_male: Some(p_male),
+                age: None,
+            },
+        );
+        Combined {
+            p_male,
+            age: Some(31.4),
+            disagree,
+            models,
+        }
+    }
+
+    fn face(bbox: [f32; 4], p_male: f32) -> FaceResult {
+        face_result(&detection(bbox), combined(p_male, false), 0.6)
+    }
+
     #[test]
     fn label_score_and_uncertain_band() {
-        let labels = labels();
-        let sure =
-            face_result(&detection([0.0, 0.0, 1.0, 1.0]), [0.03, 0.97], &labels, 0.6).unwrap();
+        let sure = face([0.0, 0.0, 1.0, 1.0], 0.97);
         assert_eq!(
-            (sure.gender, sure.score, sure.uncertain),
-            (Gender::Male, 0.97, false)
+            (sure.gender, sure.score, sure.uncertain, sure.age),
+            (Gender::Male, 0.97, false, Some(31.4))
         );
-        let doubtful =
-            face_result(&detection([0.0, 0.0, 1.0, 1.0]), [0.55, 0.45], &labels, 0.6).unwrap();
+        let doubtful = face([0.0, 0.0, 1.0, 1.0], 0.45);
         assert_eq!(doubtful.gender, Gender::Female);
+        assert!((doubtful.score - 0.55).abs() < 1e-6);
         assert!(doubtful.uncertain);
         assert_eq!(doubtful.p_male, 0.45);
+        let tie = face([0.0, 0.0, 1.0, 1.0], 0.5);
+        assert_eq!(tie.gender, Gender::Female, "a tie goes to the first label");
+    }
+
+    #[test]
+    fn a_confident_face_whose_models_disagree_is_uncertain() {
+        let split = face_result(&detection([0.0; 4]), combined(0.9, true), 0.6);
+        assert_eq!(split.gender, Gender::Male);
+        assert!(split.uncertain);
     }
 
     #[cfg(unix)]
@@ -292,25 +337,9 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_model_output_is_an_internal_error() {
-        for bad in [[f32::NAN, 0.5], [0.2, f32::INFINITY], [3.0, -2.0]] {
-            let error = face_result(&detection([0.0, 0.0, 1.0, 1.0]), bad, &labels(), 0.6)
-                .expect_err("not probabilities");
-            assert_eq!(error.kind, ErrorKind::Internal);
-        }
-    }
-
-    fn labels() -> Labels {
-        Labels::from_manifest(&["female".into(), "male".into()]).unwrap()
-    }
-
-    #[test]
     fn top_level_answer_comes_from_the_largest_face() {
-        let labels = labels();
-        let small =
-            face_result(&detection([0.0, 0.0, 10.0, 10.0]), [0.1, 0.9], &labels, 0.6).unwrap();
-        let large =
-            face_result(&detection([0.0, 0.0, 50.0, 50.0]), [0.8, 0.2], &labels, 0.6).unwrap();
+        let small = face([0.0, 0.0, 10.0, 10.0], 0.9);
+        let large = face([0.0, 0.0, 50.0, 50.0], 0.2);
         let result = image_result(
             3,
             "x.jpg".into(),
@@ -320,9 +349,15 @@ mod tests {
         );
         assert_eq!(result.status, Status::Ok);
         assert_eq!(result.gender, Some(Gender::Female));
-        assert_eq!(result.score, Some(0.8));
+        assert!((result.score.unwrap() - 0.8).abs() < 1e-6);
+        assert_eq!(result.age, Some(31.4));
+        assert_eq!(result.models, ["gender-v1"]);
         let json = serde_json::to_value(&result).unwrap();
         assert_eq!(json["faces"][0]["box"][2], 10.0);
+        assert_eq!(json["faces"][0]["age"].as_f64().unwrap() as f32, 31.4);
+        let own = &json["faces"][0]["models"]["gender-v1"];
+        assert_eq!(own["p_male"].as_f64().unwrap() as f32, 0.9);
+        assert!(own.get("age").is_none());
         assert!(json.get("error").is_none());
     }
 }

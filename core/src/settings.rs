@@ -19,13 +19,66 @@ pub enum ProviderChoice {
     Cpu,
 }
 
+/// Which models classify each face.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum ModelChoice {
+    /// dlib's and face-api's models together, each also on the mirror image.
+    #[default]
+    Ensemble,
+    /// dlib's gender-v1 and age-v1 alone, on the aligned chips.
+    Dlib,
+    /// face-api.js's AgeGenderNet alone, on the crop and its mirror image.
+    Faceapi,
+}
+
+/// The face inputs a [`ModelChoice`] needs cut and run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelNeeds {
+    pub gender_chip: bool,
+    pub mirrored_gender_chip: bool,
+    pub age_chip: bool,
+    pub faceapi_crop: bool,
+}
+
+impl ModelChoice {
+    pub const ALL: [ModelChoice; 3] = [Self::Ensemble, Self::Dlib, Self::Faceapi];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ensemble => "ensemble",
+            Self::Dlib => "dlib",
+            Self::Faceapi => "faceapi",
+        }
+    }
+
+    pub fn needs(self) -> ModelNeeds {
+        let dlib = matches!(self, Self::Ensemble | Self::Dlib);
+        ModelNeeds {
+            gender_chip: dlib,
+            mirrored_gender_chip: self == Self::Ensemble,
+            age_chip: dlib,
+            faceapi_crop: matches!(self, Self::Ensemble | Self::Faceapi),
+        }
+    }
+}
+
+impl std::fmt::Display for ModelChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EngineSettings {
+    /// Which models classify each face.
+    pub model: ModelChoice,
     pub provider: ProviderChoice,
     /// Half precision for TensorRT engines; changes scores slightly.
     pub fp16: bool,
-    /// Most face chips per classifier run.
+    /// Most faces per model run (a mirrored input rides along with its face).
     pub max_batch: usize,
     /// Longest side of the detector input, a multiple of 32.
     pub detector_size: u32,
@@ -61,6 +114,7 @@ impl Default for EngineSettings {
             .map(|n| n.get())
             .unwrap_or(2);
         Self {
+            model: ModelChoice::Ensemble,
             provider: ProviderChoice::Auto,
             fp16: false,
             max_batch: 64,

@@ -8,12 +8,13 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::combine::{ModelNames, combine};
 use crate::manifest::ModelBundle;
-use crate::model::GenderClassifier;
+use crate::model::{AgeEstimator, FaceApiNet, FaceModels, FaceVotes, GenderClassifier};
 use crate::preprocess::detect::{Detection, DetectorOptions, FaceDetector};
 use crate::preprocess::{Aligner, decode_limits, decode_photo};
 use crate::runtime::{ModelToLoad, Runtime};
-use crate::settings::EngineSettings;
+use crate::settings::{EngineSettings, ModelChoice};
 
 /// One small change of a face box: a shift in pixels and a scale about its centre.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,7 +99,7 @@ pub struct StabilityReport {
     /// Mean and largest |Δp(male)| between a face and its variants.
     pub mean_abs_delta: f64,
     pub max_abs_delta: f64,
-    /// Variants whose label (p(male) ≥ 0.5: male) differs from the face's.
+    /// Variants whose label (p(male) above ½: male) differs from the face's.
     pub flips: usize,
     /// Faces with at least one such variant.
     pub faces_flipped: usize,
@@ -106,7 +107,7 @@ pub struct StabilityReport {
 
 impl StabilityReport {
     pub fn from_faces(photos: usize, faces: &[FaceProbe]) -> Self {
-        let male = |p: f32| p >= 0.5;
+        let male = crate::combine::is_male;
         let mut report = Self {
             photos,
             faces: faces.len(),
@@ -132,11 +133,33 @@ impl StabilityReport {
     }
 }
 
-/// The local models, run face by face on moved boxes.
+/// One face probed under each model choice, from the same model runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelProbes {
+    pub dlib: FaceProbe,
+    pub faceapi: FaceProbe,
+    pub ensemble: FaceProbe,
+}
+
+impl ModelProbes {
+    pub fn get(&self, choice: ModelChoice) -> &FaceProbe {
+        match choice {
+            ModelChoice::Dlib => &self.dlib,
+            ModelChoice::Faceapi => &self.faceapi,
+            ModelChoice::Ensemble => &self.ensemble,
+        }
+    }
+}
+
+/// The local models, run face by face on moved boxes. Every model runs on
+/// every input, so each choice's answer comes from the same runs: dlib alone
+/// is gender-v1 on the chip, face-api alone is its crop and mirror, the
+/// ensemble is the combination of all of them.
 pub struct StabilityProbe {
     detector: FaceDetector,
     aligner: Aligner,
-    classifier: GenderClassifier,
+    models: FaceModels,
+    names: ModelNames,
     settings: EngineSettings,
     bundle: std::sync::Arc<ModelBundle>,
 }
@@ -147,53 +170,97 @@ impl StabilityProbe {
         bundle: std::sync::Arc<ModelBundle>,
         settings: &EngineSettings,
     ) -> Result<Self> {
-        let (detector, _) = runtime.session(&ModelToLoad::detector(&bundle, settings), settings)?;
-        let (classifier, _) =
-            runtime.session(&ModelToLoad::classifier(&bundle, settings), settings)?;
+        let settings = EngineSettings {
+            model: ModelChoice::Ensemble,
+            ..settings.clone()
+        };
+        let load = |model: ModelToLoad<'_>| runtime.session(&model, &settings).map(|(s, _)| s);
+        let manifest = &bundle.manifest;
+        let models = FaceModels {
+            choice: ModelChoice::Ensemble,
+            gender: Some(GenderClassifier::new(
+                load(ModelToLoad::classifier(&bundle, &settings))?,
+                manifest.classifier.clone(),
+            )?),
+            age: Some(AgeEstimator::new(
+                load(ModelToLoad::age(&bundle, &settings))?,
+                manifest.age.clone(),
+            )),
+            faceapi: Some(FaceApiNet::new(
+                load(ModelToLoad::faceapi(&bundle, &settings))?,
+                manifest.faceapi.clone(),
+            )?),
+        };
         Ok(Self {
             detector: FaceDetector::new(
-                detector,
-                bundle.manifest.detector.clone(),
+                load(ModelToLoad::detector(&bundle, &settings))?,
+                manifest.detector.clone(),
                 DetectorOptions {
                     threshold: settings.detection_threshold,
                     min_face_px: settings.min_face_px,
                 },
             ),
-            aligner: Aligner::new(&bundle)?,
-            classifier: GenderClassifier::new(classifier, bundle.manifest.classifier.clone()),
-            settings: settings.clone(),
+            aligner: Aligner::new(&bundle, ModelChoice::Ensemble.needs())?,
+            models,
+            names: ModelNames::from_manifest(manifest),
+            settings,
             bundle,
         })
     }
 
-    /// Every face of the photo at `path`, with its variants; all chips of
-    /// the photo go through the classifier in one run.
-    pub fn photo(&mut self, path: &Path) -> Result<Vec<FaceProbe>> {
+    /// Every face of the photo at `path`, with its variants; all inputs of
+    /// the photo go through each model in one run.
+    pub fn photo(&mut self, path: &Path) -> Result<Vec<ModelProbes>> {
         let limits = decode_limits(&self.settings, None);
         let decoded = decode_photo(path, &limits, &self.settings, &self.bundle.manifest)?;
         let size = decoded.rgb.dimensions();
         let detections = self.detector.detect(&decoded.detector_input, size)?;
         let per_face = 1 + VARIANTS.len();
-        let chips: Vec<Vec<u8>> = detections
+        let inputs: Vec<_> = detections
             .iter()
             .flat_map(|d| {
                 std::iter::once(d.clone()).chain(VARIANTS.iter().map(|&change| moved(d, change)))
             })
-            .map(|d| self.aligner.chip(&decoded.rgb, &d))
+            .map(|d| self.aligner.inputs(&decoded.rgb, &d))
             .collect();
-        if chips.is_empty() {
-            return Ok(Vec::new());
-        }
-        let refs: Vec<&[u8]> = chips.iter().map(Vec::as_slice).collect();
-        let male = self.bundle.labels.male_output();
-        let probabilities = self.classifier.classify(&refs)?;
-        Ok(probabilities
+        let refs: Vec<_> = inputs.iter().collect();
+        let votes = self.models.run(&refs)?;
+        let answers = votes
+            .iter()
+            .map(|v| self.answers(v))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(answers
             .chunks(per_face)
-            .map(|face| FaceProbe {
-                p_male: face[0][male],
-                variants: face[1..].iter().map(|p| p[male]).collect(),
+            .map(|face| {
+                let probe = |pick: fn(&[f32; 3]) -> f32| FaceProbe {
+                    p_male: pick(&face[0]),
+                    variants: face[1..].iter().map(pick).collect(),
+                };
+                ModelProbes {
+                    dlib: probe(|a| a[0]),
+                    faceapi: probe(|a| a[1]),
+                    ensemble: probe(|a| a[2]),
+                }
             })
             .collect())
+    }
+
+    /// p(male) of dlib alone, face-api alone and the ensemble.
+    fn answers(&self, votes: &FaceVotes) -> Result<[f32; 3]> {
+        let dlib = FaceVotes {
+            dlib_p_male: votes.dlib_p_male,
+            ..FaceVotes::default()
+        };
+        let faceapi = FaceVotes {
+            faceapi: votes.faceapi,
+            ..FaceVotes::default()
+        };
+        let p = |v: &FaceVotes| {
+            combine(v, &self.names)
+                .map(|c| c.p_male)
+                .map_err(|e| anyhow::anyhow!(e.message))
+        };
+        Ok([p(&dlib)?, p(&faceapi)?, p(votes)?])
     }
 }
 

@@ -227,8 +227,10 @@ fn print_report(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `bench --stability`: every photo of the folder, once, face by face.
+/// `bench --stability`: every photo of the folder, once, face by face, for
+/// each model choice side by side.
 fn stability(engine: &crate::engine::Engine, args: &BenchArgs) -> Result<ExitCode> {
+    use crate::settings::ModelChoice;
     use crate::stability::{StabilityProbe, StabilityReport};
     let mut probe = StabilityProbe::new(
         engine.runtime(),
@@ -247,30 +249,46 @@ fn stability(engine: &crate::engine::Engine, args: &BenchArgs) -> Result<ExitCod
             Err(e) => eprintln!("skipped {}: {e:#}", photo.display()),
         }
     }
-    let report = StabilityReport::from_faces(measured, &faces);
-    let model = &engine.bundle().manifest.classifier.name;
+    let reports: Vec<(ModelChoice, StabilityReport)> = ModelChoice::ALL
+        .into_iter()
+        .map(|choice| {
+            let probes: Vec<_> = faces.iter().map(|f| f.get(choice).clone()).collect();
+            (choice, StabilityReport::from_faces(measured, &probes))
+        })
+        .collect();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let json = serde_json::json!({ "models": { model.as_str(): report } });
+        let models: serde_json::Map<String, serde_json::Value> = reports
+            .iter()
+            .map(|(choice, report)| Ok((choice.to_string(), serde_json::to_value(report)?)))
+            .collect::<Result<_>>()?;
+        let json = serde_json::json!({ "models": models });
         writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
     } else {
+        let first = &reports[0].1;
         writeln!(
             out,
             "{} photos, {} faces, {} box variants each ({} in all)",
-            report.photos,
-            report.faces,
+            first.photos,
+            first.faces,
             crate::stability::VARIANTS.len(),
-            report.variants
+            first.variants
         )?;
         writeln!(
             out,
             "model          mean |dp|  max |dp|  flips  faces flipped"
         )?;
-        writeln!(
-            out,
-            "{model:<14} {:>9.4}  {:>8.4}  {:>5}  {:>13}",
-            report.mean_abs_delta, report.max_abs_delta, report.flips, report.faces_flipped
-        )?;
+        for (choice, report) in &reports {
+            writeln!(
+                out,
+                "{:<14} {:>9.4}  {:>8.4}  {:>5}  {:>13}",
+                choice.as_str(),
+                report.mean_abs_delta,
+                report.max_abs_delta,
+                report.flips,
+                report.faces_flipped
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,7 +16,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::Engine;
-use crate::settings::{EngineSettings, ProviderChoice};
+use crate::settings::{EngineSettings, ModelChoice, ProviderChoice};
 
 #[derive(Parser)]
 #[command(
@@ -79,10 +79,14 @@ enum Command {
 /// Options shared by every command that runs the models.
 #[derive(Args, Clone)]
 pub struct EngineArgs {
+    /// Which models classify each face: ensemble (dlib's and face-api's
+    /// together, the default), dlib or faceapi alone.
+    #[arg(long, value_enum, default_value_t = ModelChoice::Ensemble)]
+    model: ModelChoice,
     /// Execution provider: auto tries TensorRT, then CUDA, then CPU.
     #[arg(long, value_enum, default_value_t = ProviderChoice::Auto)]
     provider: ProviderChoice,
-    /// Most face chips per classifier run.
+    /// Most faces per model run.
     #[arg(long = "batch", value_name = "N")]
     max_batch: Option<usize>,
     /// Longest side of the detector input in pixels (a multiple of 32).
@@ -135,6 +139,7 @@ pub struct EngineArgs {
 impl EngineArgs {
     pub fn settings(&self) -> EngineSettings {
         let mut s = EngineSettings {
+            model: self.model,
             provider: self.provider,
             fp16: self.fp16,
             ort_dylib: self.ort_dylib.clone(),

@@ -18,8 +18,11 @@ struct Answer {
     gender: Option<Gender>,
     score: Option<f32>,
     uncertain: Option<bool>,
+    age: Option<f32>,
     width: Option<u32>,
     height: Option<u32>,
+    #[serde(default)]
+    models: Vec<String>,
     #[serde(default)]
     faces: Vec<FaceResult>,
 }
@@ -56,8 +59,10 @@ pub fn parse_answer(json: &[u8], index: usize, path: PathBuf) -> Result<ImageRes
         gender: answer.gender,
         score: answer.score,
         uncertain: answer.uncertain,
+        age: answer.age,
         width: answer.width,
         height: answer.height,
+        models: answer.models,
         faces: answer.faces,
         timings: StageTimings::default(),
     })
@@ -93,10 +98,15 @@ mod tests {
     fn full_and_bare_answers_map_onto_results() {
         let full = br#"{"status":"ok","gender":"female","score":0.9,"uncertain":false,
             "width":10,"height":20,"faces":[{"box":[1,2,3,4],"landmarks":[[0,0],[0,0],[0,0],[0,0],[0,0]],
-            "detection_score":0.8,"gender":"female","score":0.9,"p_male":0.1,"uncertain":false}]}"#;
+            "detection_score":0.8,"gender":"female","score":0.9,"p_male":0.1,"uncertain":false,
+            "age":31.4,"models":{"gender-v1":{"p_male":0.1},"age-v1":{"age":30.2}}}],
+            "age":31.4,"models":["age-v1","gender-v1"]}"#;
         let result = parse_answer(full, 3, "a.jpg".into()).unwrap();
         assert_eq!((result.index, result.status), (3, Status::Ok));
         assert_eq!(result.faces[0].p_male, 0.1);
+        assert_eq!((result.age, result.faces[0].age), (Some(31.4), Some(31.4)));
+        assert_eq!(result.models, ["age-v1", "gender-v1"]);
+        assert_eq!(result.faces[0].models["age-v1"].age, Some(30.2));
         assert_eq!(result.width, Some(10));
 
         let bare = parse_answer(br#"{"gender":"male","score":0.97}"#, 0, "b".into()).unwrap();

@@ -55,7 +55,8 @@ pub enum EngineEvent {
     Failed(String),
 }
 
-/// How the local classifier was fed: runs, chips and the largest batch.
+/// How the local face models were fed: batches of faces (each model runs
+/// once per batch), faces, and the largest batch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchStats {
     pub runs: usize,

@@ -1,5 +1,5 @@
-//! The classifier worker: gathers chips from as many photos as are ready (up
-//! to the batch limit), runs the classifier once per batch, and turns each
+//! The classifier worker: gathers faces from as many photos as are ready (up
+//! to the batch limit), runs each face model once per batch, and turns each
 //! photo into its result.
 
 use std::time::{Duration, Instant};
@@ -8,9 +8,9 @@ use crossbeam_channel::Receiver;
 
 use super::Staged;
 use crate::batch::{BatchControl, BatchStats};
+use crate::combine::{ModelNames, combine};
 use crate::error::PhotoError;
-use crate::labels::Labels;
-use crate::model::GenderClassifier;
+use crate::model::FaceModels;
 use crate::postprocess::{self, ImageResult, StageTimings};
 use crate::preprocess::PreparedPhoto;
 
@@ -19,14 +19,14 @@ pub struct ClassifyStage {
     /// How long a partly filled batch waits for more photos before running.
     pub linger: Duration,
     pub uncertain_below: f32,
-    pub labels: Labels,
+    pub names: ModelNames,
 }
 
 impl ClassifyStage {
     /// Consumes `rx` until every sender is gone, calling `emit` once per photo.
     pub fn run(
         &self,
-        classifier: &mut GenderClassifier,
+        models: &mut FaceModels,
         rx: &Receiver<Staged<PreparedPhoto>>,
         control: &BatchControl,
         mut emit: impl FnMut(ImageResult),
@@ -51,7 +51,7 @@ impl ClassifyStage {
                 pending.clear();
                 continue;
             }
-            for result in self.flush(classifier, &mut pending, &mut stats) {
+            for result in self.flush(models, &mut pending, &mut stats) {
                 emit(result);
             }
         }
@@ -60,25 +60,24 @@ impl ClassifyStage {
 
     fn flush(
         &self,
-        classifier: &mut GenderClassifier,
+        models: &mut FaceModels,
         pending: &mut Vec<Staged<PreparedPhoto>>,
         stats: &mut BatchStats,
     ) -> Vec<ImageResult> {
-        let chips: Vec<&[u8]> = pending
+        let faces: Vec<&crate::preprocess::FaceInputs> = pending
             .iter()
             .filter_map(|s| s.outcome.as_ref().ok())
-            .flat_map(|photo| photo.faces.iter().map(|f| f.chip.as_slice()))
+            .flat_map(|photo| photo.faces.iter().map(|f| &f.inputs))
             .collect();
         let started = Instant::now();
-        let mut probabilities = Vec::with_capacity(chips.len());
+        let mut votes = Vec::with_capacity(faces.len());
         let mut failure = None;
-        for batch in chips.chunks(self.max_batch) {
+        for batch in faces.chunks(self.max_batch) {
             // A panic in the runtime costs this batch's photos, not the stage.
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                classifier.classify(batch)
-            }));
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| models.run(batch)));
             match outcome {
-                Ok(Ok(p)) => probabilities.extend(p),
+                Ok(Ok(v)) => votes.extend(v),
                 Ok(Err(e)) => {
                     failure = Some(PhotoError::internal(format!("{e:#}")));
                     break;
@@ -96,10 +95,10 @@ impl ClassifyStage {
         }
         let batch_ms = started.elapsed().as_secs_f64() * 1e3;
         stats.classify_ms += batch_ms;
-        let total_chips = chips.len().max(1) as f64;
-        drop(chips);
+        let total_chips = faces.len().max(1) as f64;
+        drop(faces);
 
-        let mut next = probabilities.into_iter();
+        let mut next = votes.into_iter();
         pending
             .drain(..)
             .map(
@@ -112,23 +111,23 @@ impl ClassifyStage {
                         Err(error) => return ImageResult::failed(index, path, error),
                         Ok(photo) => photo,
                     };
-                    // Every chip takes its probabilities, even when the photo
-                    // fails, so the next photo's faces get their own.
+                    // Every face takes its votes, even when the photo fails,
+                    // so the next photo's faces get their own.
                     let faces: Vec<_> = photo
                         .faces
                         .iter()
                         .map(|face| {
-                            let p = next.next().ok_or_else(|| {
+                            let votes = next.next().ok_or_else(|| {
                                 failure.clone().unwrap_or_else(|| {
                                     PhotoError::internal("the classifier returned too few results")
                                 })
                             })?;
-                            postprocess::face_result(
+                            let combined = combine(&votes, &self.names)?;
+                            Ok(postprocess::face_result(
                                 &face.detection,
-                                p,
-                                &self.labels,
+                                combined,
                                 self.uncertain_below,
-                            )
+                            ))
                         })
                         .collect();
                     let faces = match faces.into_iter().collect::<Result<Vec<_>, _>>() {

@@ -21,9 +21,10 @@ use crate::batch::{
     self, BatchHandle, BatchStats, EngineEvent, Job, Notify, Payload, Service, Source,
     StageContext, Stages,
 };
+use crate::combine::ModelNames;
 use crate::error::PhotoError;
 use crate::manifest::ModelBundle;
-use crate::model::GenderClassifier;
+use crate::model::{AgeEstimator, FaceApiNet, FaceModels, GenderClassifier};
 use crate::postprocess::ImageResult;
 use crate::preprocess::decode::DecodeLimits;
 use crate::preprocess::detect::{DetectorOptions, FaceDetector};
@@ -50,7 +51,7 @@ pub struct Engine {
 #[derive(Default)]
 struct SessionPool {
     detectors: Mutex<Vec<(FaceDetector, SessionReport)>>,
-    classifier: Mutex<Option<(GenderClassifier, SessionReport)>>,
+    models: Mutex<Option<(FaceModels, Vec<SessionReport>)>>,
 }
 
 impl Engine {
@@ -60,7 +61,7 @@ impl Engine {
         settings: EngineSettings,
     ) -> Result<Self> {
         settings.validate()?;
-        let aligner = Arc::new(Aligner::new(&bundle)?);
+        let aligner = Arc::new(Aligner::new(&bundle, settings.model.needs())?);
         let budget = MemoryBudget::new(settings.max_decode_memory_bytes());
         let decode_limits = preprocess::decode_limits(&settings, Some(budget));
         Ok(Self {
@@ -86,16 +87,17 @@ impl Engine {
     }
 
     /// Identifies the pooled sessions, so a test can tell a reused session
-    /// from a rebuilt one: (detector addresses, classifier address).
-    pub fn pooled_session_ids(&self) -> (Vec<usize>, Option<usize>) {
+    /// from a rebuilt one: (detector addresses, face model addresses).
+    pub fn pooled_session_ids(&self) -> (Vec<usize>, Vec<usize>) {
         let detectors = lock(&self.pool.detectors)
             .iter()
             .map(|(d, _)| d.session_id())
             .collect();
-        let classifier = lock(&self.pool.classifier)
+        let models = lock(&self.pool.models)
             .as_ref()
-            .map(|(c, _)| c.session_id());
-        (detectors, classifier)
+            .map(|(m, _)| m.session_ids())
+            .unwrap_or_default();
+        (detectors, models)
     }
 
     /// Classifies everything under `paths` in the background.
@@ -176,29 +178,63 @@ impl Engine {
         Ok((detector, report))
     }
 
-    fn acquire_classifier(
-        &self,
-        context: &StageContext,
-    ) -> Result<(GenderClassifier, SessionReport)> {
-        let (classifier, report) = match lock(&self.pool.classifier).take() {
+    /// Takes the pooled face models or loads the ones the settings choose.
+    fn acquire_models(&self, context: &StageContext) -> Result<(FaceModels, Vec<SessionReport>)> {
+        let (models, reports) = match lock(&self.pool.models).take() {
             Some(pooled) => pooled,
-            None => {
-                let model = ModelToLoad::classifier(&self.bundle, &self.settings);
-                if self.runtime.engine_build_pending(&model, &self.settings) {
-                    context.emitter.send(EngineEvent::Status(
-                        "Optimising the classifier for this GPU (first run only)…".into(),
-                    ));
-                }
-                let (session, report) = self.runtime.session(&model, &self.settings)?;
-                let classifier =
-                    GenderClassifier::new(session, self.bundle.manifest.classifier.clone());
-                (classifier, report)
-            }
+            None => self.load_models(context)?,
         };
-        context
-            .emitter
-            .send(EngineEvent::SessionReady(report.clone()));
-        Ok((classifier, report))
+        for report in &reports {
+            context
+                .emitter
+                .send(EngineEvent::SessionReady(report.clone()));
+        }
+        Ok((models, reports))
+    }
+
+    fn load_models(&self, context: &StageContext) -> Result<(FaceModels, Vec<SessionReport>)> {
+        let needs = self.settings.model.needs();
+        let mut reports = Vec::new();
+        let mut load = |model: ModelToLoad<'_>| -> Result<ort::session::Session> {
+            if self.runtime.engine_build_pending(&model, &self.settings) {
+                context.emitter.send(EngineEvent::Status(format!(
+                    "Optimising {} for this GPU (first run only)…",
+                    model.name
+                )));
+            }
+            let (session, report) = self.runtime.session(&model, &self.settings)?;
+            reports.push(report);
+            Ok(session)
+        };
+        let manifest = &self.bundle.manifest;
+        let gender = match needs.gender_chip {
+            true => Some(GenderClassifier::new(
+                load(ModelToLoad::classifier(&self.bundle, &self.settings))?,
+                manifest.classifier.clone(),
+            )?),
+            false => None,
+        };
+        let age = match needs.age_chip {
+            true => Some(AgeEstimator::new(
+                load(ModelToLoad::age(&self.bundle, &self.settings))?,
+                manifest.age.clone(),
+            )),
+            false => None,
+        };
+        let faceapi = match needs.faceapi_crop {
+            true => Some(FaceApiNet::new(
+                load(ModelToLoad::faceapi(&self.bundle, &self.settings))?,
+                manifest.faceapi.clone(),
+            )?),
+            false => None,
+        };
+        let models = FaceModels {
+            choice: self.settings.model,
+            gender,
+            age,
+            faceapi,
+        };
+        Ok((models, reports))
     }
 
     fn decode(&self, path: &Path, payload: Payload) -> Result<DecodedPhoto, PhotoError> {
@@ -292,18 +328,18 @@ impl Stages for LocalStages {
         }
         drop((decoded_rx, prepared_tx));
 
-        let stats = match engine.acquire_classifier(&context) {
-            Ok((mut classifier, report)) => {
+        let stats = match engine.acquire_models(&context) {
+            Ok((mut models, reports)) => {
                 let stage = classify_stage::ClassifyStage {
                     max_batch: settings.max_batch,
                     linger: Duration::from_millis(40),
                     uncertain_below: settings.uncertain_below,
-                    labels: engine.bundle.labels,
+                    names: ModelNames::from_manifest(&engine.bundle.manifest),
                 };
-                let stats = stage.run(&mut classifier, &prepared_rx, &context.control, |result| {
+                let stats = stage.run(&mut models, &prepared_rx, &context.control, |result| {
                     let _ = results.send(result);
                 });
-                *lock(&engine.pool.classifier) = Some((classifier, report));
+                *lock(&engine.pool.models) = Some((models, reports));
                 Some(stats)
             }
             Err(e) => {

@@ -21,7 +21,8 @@ impl Provenance {
         let EngineEvent::SessionReady(report) = event else {
             return false;
         };
-        if report.model != self.model || !self.backend.starts_with("local") {
+        let ours = self.model.split('+').any(|name| name == report.model);
+        if !ours || !self.backend.starts_with("local") {
             return false;
         }
         let ep = report.assignment.primary().unwrap_or("unknown");
@@ -52,6 +53,8 @@ pub struct CsvRow<'a> {
     pub model: &'a str,
     /// Whose fault `error` is: `input`, `internal` or `upstream`.
     pub error_kind: Option<&'static str>,
+    /// Apparent age in years, to one decimal.
+    pub age: Option<f32>,
 }
 
 pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<CsvRow<'a>> {
@@ -72,6 +75,7 @@ pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<
         backend: &provenance.backend,
         model: &provenance.model,
         error_kind: result.error_kind.map(ErrorKind::as_str),
+        age: None,
     };
     if result.faces.is_empty() {
         return vec![base()];
@@ -91,13 +95,14 @@ pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<
             p_male: Some(face.p_male),
             uncertain: Some(face.uncertain),
             detection_score: Some(face.detection_score),
+            age: face.age,
             ..base()
         })
         .collect()
 }
 
 /// The CSV columns, in order (what `CsvRow` serialises to).
-pub const CSV_HEADER: [&str; 16] = [
+pub const CSV_HEADER: [&str; 17] = [
     "path",
     "face",
     "l",
@@ -114,4 +119,5 @@ pub const CSV_HEADER: [&str; 16] = [
     "backend",
     "model",
     "error_kind",
+    "age",
 ];

@@ -95,6 +95,30 @@ pub fn extract_chip(photo: &RgbImage, landmarks: &[[f64; 2]; 5], spec: &ChipSpec
     sample_chip(photo, &to_photo, spec.size as usize)
 }
 
+/// face-api's input: the face box padded to a square about its centre and
+/// resampled to `size × size` as dlib's `extract_image_chip` resamples the
+/// `drectangle` of that square (its corner pixels land on the square's
+/// corners; zero outside the photo).
+pub fn square_crop(photo: &RgbImage, face_box: [f32; 4], size: usize) -> Vec<u8> {
+    let [left, top, right, bottom] = face_box.map(f64::from);
+    let side = (right - left).max(bottom - top);
+    if !(side.is_finite() && side > 0.0) || size == 0 {
+        return vec![0; size * size * 3];
+    }
+    let (cx, cy) = ((left + right) / 2.0, (top + bottom) / 2.0);
+    // `sample_chip` spans `size` pixels of `scale` each, corner centre to
+    // corner centre, so the square's side is one pixel short of that span.
+    let scale = (side + 1.0) / size as f64;
+    let half = scale * size as f64 / 2.0;
+    let crop_to_photo = Similarity {
+        a: scale,
+        b: 0.0,
+        tx: cx - half,
+        ty: cy - half,
+    };
+    sample_chip(photo, &crop_to_photo, size)
+}
+
 /// Cuts a `size × size` chip the way dlib's `extract_image_chip` does: the
 /// chip's corner pixels span the rotated chip rectangle, and large faces are
 /// first shrunk through dlib's 5-tap Gaussian pyramid, cropped to the same

@@ -17,22 +17,37 @@ use anyhow::{Context, Result};
 use image::RgbImage;
 
 use crate::manifest::{BoxFromDetection, ChipSpec, Manifest, ModelBundle};
-use crate::settings::EngineSettings;
+use crate::settings::{EngineSettings, ModelNeeds};
 use decode::{DecodeError, DecodeLimits};
 use detect::{Detection, FaceDetector};
 use landmarks::{FaceBox, ShapePredictor};
 use letterbox::LetterboxedImage;
 
-/// Cuts the classifier's chip for a detected face: dlib's 5-point landmarks
-/// inside the detector box, then dlib's chip geometry.
+/// Cuts each face's model inputs: dlib's 5-point landmarks inside the
+/// detector box, then dlib's chip geometry for the aligned chips, and the
+/// box padded to a square for face-api's crop.
 pub struct Aligner {
     predictor: ShapePredictor,
     box_rule: BoxFromDetection,
     chip: ChipSpec,
+    age_chip: ChipSpec,
+    crop_size: u32,
+    needs: ModelNeeds,
+}
+
+/// One face's inputs, each cut only when the chosen models need it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaceInputs {
+    /// The aligned chip for gender-v1.
+    pub chip: Option<Vec<u8>>,
+    /// The aligned chip for age-v1: the same alignment at its own size.
+    pub age_chip: Option<Vec<u8>>,
+    /// The detector box padded to a centred square, for face-api.
+    pub crop: Option<Vec<u8>>,
 }
 
 impl Aligner {
-    pub fn new(bundle: &ModelBundle) -> Result<Self> {
+    pub fn new(bundle: &ModelBundle, needs: ModelNeeds) -> Result<Self> {
         let predictor = ShapePredictor::from_bytes(&bundle.landmarks_bytes)
             .with_context(|| format!("reading {}", bundle.manifest.landmarks.file))?;
         anyhow::ensure!(
@@ -43,15 +58,43 @@ impl Aligner {
             predictor,
             box_rule: bundle.manifest.landmarks.box_from_detection.clone(),
             chip: bundle.manifest.classifier.chip.clone(),
+            age_chip: bundle.manifest.age.chip.clone(),
+            crop_size: bundle.manifest.faceapi.crop.size,
+            needs,
         })
     }
 
+    /// The aligned chip for gender-v1 alone.
     pub fn chip(&self, photo: &RgbImage, detection: &Detection) -> Vec<u8> {
+        align::extract_chip(photo, &self.landmarks(photo, detection), &self.chip)
+    }
+
+    /// Everything the chosen models need for this face.
+    pub fn inputs(&self, photo: &RgbImage, detection: &Detection) -> FaceInputs {
+        let needs = self.needs;
+        let points =
+            (needs.gender_chip || needs.age_chip).then(|| self.landmarks(photo, detection));
+        let aligned = |spec: &ChipSpec, wanted: bool| {
+            points
+                .as_ref()
+                .filter(|_| wanted)
+                .map(|p| align::extract_chip(photo, p, spec))
+        };
+        FaceInputs {
+            chip: aligned(&self.chip, needs.gender_chip),
+            age_chip: aligned(&self.age_chip, needs.age_chip),
+            crop: needs
+                .faceapi_crop
+                .then(|| align::square_crop(photo, detection.face_box, self.crop_size as usize)),
+        }
+    }
+
+    fn landmarks(&self, photo: &RgbImage, detection: &Detection) -> [[f64; 2]; 5] {
         let face = FaceBox::from_detection(detection.face_box, &self.box_rule);
         let parts = self.predictor.predict(photo, &face);
         let mut points = [[0.0f64; 2]; 5];
         points.copy_from_slice(&parts[..5]);
-        align::extract_chip(photo, &points, &self.chip)
+        points
     }
 }
 
@@ -118,10 +161,10 @@ fn ready_for_detector(
     }
 }
 
-/// A face found in a photo with its aligned chip for the classifier.
+/// A face found in a photo with its inputs for the models.
 pub struct PreparedFace {
     pub detection: Detection,
-    pub chip: Vec<u8>,
+    pub inputs: FaceInputs,
 }
 
 pub struct PreparedPhoto {
@@ -146,7 +189,7 @@ pub fn detect_and_align(
     let faces = detections
         .into_iter()
         .map(|detection| PreparedFace {
-            chip: aligner.chip(&photo.rgb, &detection),
+            inputs: aligner.inputs(&photo.rgb, &detection),
             detection,
         })
         .collect();

@@ -188,23 +188,72 @@ impl<'a> ModelToLoad<'a> {
         }
     }
 
-    /// The classifier: batches of 1 to the batch limit.
+    /// gender-v1: batches of 1 to the batch limit, twice that with mirrors.
     pub fn classifier(bundle: &'a ModelBundle, settings: &EngineSettings) -> Self {
         let spec = &bundle.manifest.classifier;
-        let chip = spec.chip.size as usize;
-        let batch = settings.max_batch;
+        let rows = settings.max_batch * per_face(settings.model.needs().mirrored_gender_chip);
+        Self::chips(
+            &spec.name,
+            &bundle.classifier_bytes,
+            &spec.sha256,
+            &spec.input.name,
+            spec.chip.size,
+            rows,
+        )
+    }
+
+    /// age-v1: one chip per face.
+    pub fn age(bundle: &'a ModelBundle, settings: &EngineSettings) -> Self {
+        let spec = &bundle.manifest.age;
+        Self::chips(
+            &spec.name,
+            &bundle.age_bytes,
+            &spec.sha256,
+            &spec.input.name,
+            spec.chip.size,
+            settings.max_batch,
+        )
+    }
+
+    /// face-api: every crop with its mirror image.
+    pub fn faceapi(bundle: &'a ModelBundle, settings: &EngineSettings) -> Self {
+        let spec = &bundle.manifest.faceapi;
+        Self::chips(
+            &spec.name,
+            &bundle.faceapi_bytes,
+            &spec.sha256,
+            &spec.input.name,
+            spec.crop.size,
+            settings.max_batch * per_face(true),
+        )
+    }
+
+    fn chips(
+        name: &'a str,
+        bytes: &'a [u8],
+        sha256: &'a str,
+        input: &str,
+        size: u32,
+        rows: usize,
+    ) -> Self {
+        let size = size as usize;
         Self {
-            name: &spec.name,
-            bytes: &bundle.classifier_bytes,
-            sha256: &spec.sha256,
+            name,
+            bytes,
+            sha256,
             profile: ShapeProfile::new(
-                &spec.input.name,
-                [1, 3, chip, chip],
-                [batch, 3, chip, chip],
-                [batch, 3, chip, chip],
+                input,
+                [1, 3, size, size],
+                [rows, 3, size, size],
+                [rows, 3, size, size],
             ),
         }
     }
+}
+
+/// Inputs per face for a model that also sees the mirror image, or not.
+fn per_face(mirrored: bool) -> usize {
+    if mirrored { 2 } else { 1 }
 }
 
 /// Where one model runs, and which providers were skipped on the way there.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 /// The CSV columns as the README documents them; written out here, not taken
 /// from the code, so a change to the code's columns fails the tests.
-pub const DOCUMENTED_CSV_COLUMNS: [&str; 16] = [
+pub const DOCUMENTED_CSV_COLUMNS: [&str; 17] = [
     "path",
     "face",
     "l",
@@ -28,6 +28,7 @@ pub const DOCUMENTED_CSV_COLUMNS: [&str; 16] = [
     "backend",
     "model",
     "error_kind",
+    "age",
 ];
 
 /// The committed fixtures at the repository's root, whichever of its crates
@@ -85,6 +86,34 @@ pub fn engine() -> Engine {
 pub struct Reference {
     pub photos: std::collections::BTreeMap<String, Vec<ReferenceFace>>,
     pub chip: ReferenceChip,
+    pub age_chip: ReferenceAgeChip,
+    pub faceapi_crop: ReferenceCrop,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReferenceAgeChip {
+    pub file: String,
+    pub probabilities: Vec<f32>,
+    pub expected_age: f32,
+}
+
+/// face-api's crop of a reference face box, cut by dlib, and the model's
+/// answers for it and its mirror image under python onnxruntime.
+#[derive(Debug, Deserialize)]
+pub struct ReferenceCrop {
+    pub file: String,
+    pub photo: String,
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    pub crop: ReferenceFaceApi,
+    pub mirrored: ReferenceFaceApi,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReferenceFaceApi {
+    /// `[male, female]`.
+    pub gender: [f32; 2],
+    pub age: f32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +123,8 @@ pub struct ReferenceFace {
     /// dlib's 5 landmarks, in dlib's order, integer pixels.
     pub landmarks: Vec<[f64; 2]>,
     pub p_male: f32,
+    /// age-v1's expected age on the reference's chip.
+    pub age: f32,
 }
 
 #[derive(Debug, Deserialize)]

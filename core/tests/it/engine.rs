@@ -95,11 +95,11 @@ fn a_second_batch_reuses_the_loaded_sessions() {
     let engine = common::engine();
     let workers = engine.settings().detect_workers;
     let pooled = |engine: &genderlens_core::Engine| {
-        let (mut detectors, classifier) = engine.pooled_session_ids();
+        let (mut detectors, models) = engine.pooled_session_ids();
         detectors.sort_unstable();
-        (detectors, classifier)
+        (detectors, models)
     };
-    assert_eq!(pooled(&engine), (vec![], None), "nothing loaded yet");
+    assert_eq!(pooled(&engine), (vec![], vec![]), "nothing loaded yet");
     let (first, _) = engine
         .classify_all(vec![common::photo("biden.jpg")])
         .unwrap();
@@ -109,7 +109,11 @@ fn a_second_batch_reuses_the_loaded_sessions() {
         workers,
         "every detect worker's session is kept"
     );
-    assert!(after_first.1.is_some(), "the classifier's session is kept");
+    assert_eq!(
+        after_first.1.len(),
+        3,
+        "the ensemble's three model sessions are kept"
+    );
     let (second, _) = engine
         .classify_all(vec![common::photo("biden.jpg")])
         .unwrap();

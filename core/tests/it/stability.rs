@@ -1,6 +1,7 @@
 //! The stability probe on real photos: every face gets its eight moved
 //! boxes, and moving a box changes p(male) a little, never wildly.
 
+use genderlens_core::ModelChoice;
 use genderlens_core::stability::{StabilityProbe, StabilityReport, VARIANTS};
 
 use crate::common;
@@ -19,11 +20,29 @@ fn moved_boxes_change_p_male_a_little() {
         );
     }
     assert_eq!(faces.len(), 3, "one face in each photo");
-    assert!(faces.iter().all(|f| f.variants.len() == VARIANTS.len()));
-    let report = StabilityReport::from_faces(3, &faces);
-    // The boxes really moved: the chips, and so the answers, changed.
-    assert!(report.mean_abs_delta > 0.0, "{report:?}");
-    // These clear faces keep their labels.
-    assert!(report.max_abs_delta < 0.2, "{report:?}");
-    assert_eq!(report.flips, 0, "{report:?}");
+    for choice in ModelChoice::ALL {
+        let probes: Vec<_> = faces.iter().map(|f| f.get(choice).clone()).collect();
+        assert!(probes.iter().all(|f| f.variants.len() == VARIANTS.len()));
+        let report = StabilityReport::from_faces(3, &probes);
+        // The boxes really moved: the inputs, and so the answers, changed.
+        assert!(report.mean_abs_delta > 0.0, "{choice}: {report:?}");
+        // These clear faces keep their labels.
+        assert!(report.max_abs_delta < 0.2, "{choice}: {report:?}");
+        assert_eq!(report.flips, 0, "{choice}: {report:?}");
+    }
+    // The ensemble is the mean of its parts, face by face.
+    for face in &faces {
+        assert_ne!(
+            face.dlib.p_male, face.faceapi.p_male,
+            "two different models"
+        );
+        let (low, high) = (
+            face.dlib.p_male.min(face.faceapi.p_male),
+            face.dlib.p_male.max(face.faceapi.p_male),
+        );
+        assert!(
+            (low - 0.05..=high + 0.05).contains(&face.ensemble.p_male),
+            "{face:?}"
+        );
+    }
 }

@@ -1,0 +1,63 @@
+//! face-api.js's AgeGenderNet over a batch of 112 px square crops: gender
+//! probabilities and an age from one run.
+
+use anyhow::{Context, Result};
+use ort::AsPointer;
+use ort::session::Session;
+
+use super::{FaceApiVote, output_rows, run_on_chips};
+use crate::labels::Labels;
+use crate::manifest::FaceApiSpec;
+
+pub struct FaceApiNet {
+    session: Session,
+    spec: FaceApiSpec,
+    labels: Labels,
+}
+
+impl FaceApiNet {
+    pub fn new(session: Session, spec: FaceApiSpec) -> Result<Self> {
+        let labels = Labels::from_manifest(&spec.gender_labels)?;
+        Ok(Self {
+            session,
+            spec,
+            labels,
+        })
+    }
+
+    pub fn session_id(&self) -> usize {
+        self.session.ptr() as usize
+    }
+
+    pub fn spec(&self) -> &FaceApiSpec {
+        &self.spec
+    }
+
+    /// p(male) and age for each crop.
+    pub fn run(&mut self, crops: &[&[u8]]) -> Result<Vec<FaceApiVote>> {
+        if crops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let spec = &self.spec;
+        let outputs = run_on_chips(
+            &mut self.session,
+            &spec.input.name,
+            crops,
+            spec.crop.size as usize,
+            &spec.input.normalization,
+        )
+        .context("running face-api's age and gender model")?;
+        let n = crops.len();
+        let gender = output_rows(&outputs, &spec.outputs.gender, n, 2, &spec.name)?;
+        let age = output_rows(&outputs, &spec.outputs.age, n, 1, &spec.name)?;
+        let male = self.labels.male_output();
+        Ok(gender
+            .chunks_exact(2)
+            .zip(age)
+            .map(|(p, &age)| FaceApiVote {
+                p_male: p[male],
+                age,
+            })
+            .collect())
+    }
+}

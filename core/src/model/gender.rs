@@ -1,0 +1,59 @@
+//! dlib's gender-v1 over a batch of aligned chips, one ONNX Runtime run per batch.
+
+use anyhow::{Context, Result};
+use ort::AsPointer;
+use ort::session::Session;
+
+use super::{output_rows, run_on_chips};
+use crate::labels::Labels;
+use crate::manifest::ClassifierSpec;
+
+pub struct GenderClassifier {
+    session: Session,
+    spec: ClassifierSpec,
+    labels: Labels,
+}
+
+impl GenderClassifier {
+    pub fn new(session: Session, spec: ClassifierSpec) -> Result<Self> {
+        let labels = Labels::from_manifest(&spec.labels)?;
+        Ok(Self {
+            session,
+            spec,
+            labels,
+        })
+    }
+
+    /// Tells this classifier's session apart from any other while both live.
+    pub fn session_id(&self) -> usize {
+        self.session.ptr() as usize
+    }
+
+    pub fn spec(&self) -> &ClassifierSpec {
+        &self.spec
+    }
+
+    /// Label probabilities for each chip, in the manifest's label order.
+    pub fn classify(&mut self, chips: &[&[u8]]) -> Result<Vec<[f32; 2]>> {
+        if chips.is_empty() {
+            return Ok(Vec::new());
+        }
+        let spec = &self.spec;
+        let outputs = run_on_chips(
+            &mut self.session,
+            &spec.input.name,
+            chips,
+            spec.chip.size as usize,
+            &spec.input.normalization,
+        )
+        .context("running the gender classifier")?;
+        let values = output_rows(&outputs, &spec.output.name, chips.len(), 2, &spec.name)?;
+        Ok(values.chunks_exact(2).map(|p| [p[0], p[1]]).collect())
+    }
+
+    /// p(male) for each chip.
+    pub fn p_male(&mut self, chips: &[&[u8]]) -> Result<Vec<f32>> {
+        let male = self.labels.male_output();
+        Ok(self.classify(chips)?.into_iter().map(|p| p[male]).collect())
+    }
+}
