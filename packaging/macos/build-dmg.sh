@@ -21,8 +21,8 @@ rm -rf "$app"
 mkdir -p "$app/Contents/MacOS" "$app/Contents/Frameworks" "$app/Contents/Resources/models"
 cp "$target/release/genderlens" "$app/Contents/MacOS/"
 cp "$wheels"/onnxruntime/capi/libonnxruntime*.dylib "$app/Contents/Frameworks/"
-cp models/manifest.json models/centerface.onnx models/gender-v1.onnx \
-    models/shape_predictor_5_face_landmarks.dat "$app/Contents/Resources/models/"
+cp models/manifest.json models/centerface.onnx models/gender-v1.onnx models/age-v1.onnx \
+    models/faceapi-agegender.onnx models/shape_predictor_5_face_landmarks.dat "$app/Contents/Resources/models/"
 cp packaging/macos/Info.plist "$app/Contents/"
 sed -i '' "s/<string>0.1.0<\/string>/<string>$version<\/string>/g" "$app/Contents/Info.plist"
 

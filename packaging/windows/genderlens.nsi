@@ -45,6 +45,8 @@ Section "GenderLens" SecMain
   File "..\..\models\manifest.json"
   File "..\..\models\centerface.onnx"
   File "..\..\models\gender-v1.onnx"
+  File "..\..\models\age-v1.onnx"
+  File "..\..\models\faceapi-agegender.onnx"
   File "..\..\models\shape_predictor_5_face_landmarks.dat"
 
   CreateDirectory "$SMPROGRAMS\GenderLens"

@@ -7,9 +7,14 @@ use std::cmp::Ordering;
 use crate::error::ErrorKind;
 use crate::export::Provenance;
 use crate::labels::Gender;
-use crate::postprocess::{ImageResult, Status};
+use crate::postprocess::{FaceResult, ImageResult, Status};
 
 pub const HISTOGRAM_BINS: usize = 20;
+/// Ages in bins of ten years; the last holds everyone from 90 up.
+pub const AGE_BINS: usize = 10;
+pub const AGE_BIN_YEARS: f32 = 10.0;
+/// The top of the age filter's range; at this value it has no upper bound.
+pub const AGE_FILTER_MAX: u32 = 100;
 
 /// What a failed photo is called in the window: whose fault it is, in plain words.
 pub fn error_wording(kind: Option<ErrorKind>) -> &'static str {
@@ -45,8 +50,32 @@ pub struct Filter {
     pub no_face: bool,
     pub errors: bool,
     pub uncertain_only: bool,
+    /// Faces whose age lies in `age_from..=age_to` years; at
+    /// `AGE_FILTER_MAX`, `age_to` means "and older".
+    pub age_from: u32,
+    pub age_to: u32,
     /// Case-insensitive part of the path.
     pub text: String,
+}
+
+impl Filter {
+    /// True when the age range lets every face through.
+    pub fn ages_all(&self) -> bool {
+        self.age_from == 0 && self.age_to >= AGE_FILTER_MAX
+    }
+
+    /// A face without an age (from a server that gives none) passes only
+    /// while the range is open.
+    fn age_matches(&self, age: Option<f32>) -> bool {
+        if self.ages_all() {
+            return true;
+        }
+        let Some(age) = age else {
+            return false;
+        };
+        let above_top = self.age_to < AGE_FILTER_MAX && age >= self.age_to as f32 + 1.0;
+        age >= self.age_from as f32 && !above_top
+    }
 }
 
 impl Default for Filter {
@@ -57,6 +86,8 @@ impl Default for Filter {
             no_face: true,
             errors: true,
             uncertain_only: false,
+            age_from: 0,
+            age_to: AGE_FILTER_MAX,
             text: String::new(),
         }
     }
@@ -71,6 +102,7 @@ pub enum SortColumn {
     Gender,
     Score,
     PMale,
+    Age,
     Status,
 }
 
@@ -118,6 +150,8 @@ pub struct ResultStore {
     counts: Counts,
     /// Faces per p_male bin, split by label: `[female, male]`.
     histogram: [[u32; HISTOGRAM_BINS]; 2],
+    /// Faces per age bin, split by label the same way.
+    age_histogram: [[u32; AGE_BINS]; 2],
     generation: u64,
     view: Option<(ViewKey, Vec<Row>)>,
     /// Each result's number, 1-based, in the order photos were added; made
@@ -185,6 +219,10 @@ impl ResultStore {
             let bin = ((face.p_male.clamp(0.0, 1.0) * HISTOGRAM_BINS as f32) as usize)
                 .min(HISTOGRAM_BINS - 1);
             self.histogram[column][bin] += 1;
+            if let Some(age) = face.age {
+                let bin = ((age.max(0.0) / AGE_BIN_YEARS) as usize).min(AGE_BINS - 1);
+                self.age_histogram[column][bin] += 1;
+            }
         }
     }
 
@@ -243,6 +281,11 @@ impl ResultStore {
         &self.histogram
     }
 
+    /// Faces per age bin: `[female, male]`, each `AGE_BINS` long.
+    pub fn age_histogram(&self) -> &[[u32; AGE_BINS]; 2] {
+        &self.age_histogram
+    }
+
     /// The rows to show, filtered and sorted; cached until something changes.
     pub fn rows(&mut self, mode: RowMode, filter: &Filter, sort: Sort) -> &[Row] {
         let key = ViewKey {
@@ -278,7 +321,7 @@ impl ResultStore {
             }
             match (image.status, mode) {
                 (Status::Error, _) => {
-                    if filter.errors && !filter.uncertain_only {
+                    if filter.errors && !filter.uncertain_only && filter.ages_all() {
                         rows.push(Row {
                             image: id,
                             face: None,
@@ -286,7 +329,7 @@ impl ResultStore {
                     }
                 }
                 (Status::NoFace, _) => {
-                    if filter.no_face && !filter.uncertain_only {
+                    if filter.no_face && !filter.uncertain_only && filter.ages_all() {
                         rows.push(Row {
                             image: id,
                             face: None,
@@ -295,7 +338,7 @@ impl ResultStore {
                 }
                 (Status::Ok, RowMode::PerFace) => {
                     for (n, face) in image.faces.iter().enumerate() {
-                        if face_matches(filter, face.gender, face.uncertain) {
+                        if face_matches(filter, face) {
                             rows.push(Row {
                                 image: id,
                                 face: Some(n),
@@ -304,10 +347,7 @@ impl ResultStore {
                     }
                 }
                 (Status::Ok, RowMode::PerImage) => {
-                    let matches = image
-                        .faces
-                        .iter()
-                        .any(|f| face_matches(filter, f.gender, f.uncertain));
+                    let matches = image.faces.iter().any(|f| face_matches(filter, f));
                     if matches {
                         rows.push(Row {
                             image: id,
@@ -334,8 +374,8 @@ impl ResultStore {
         rows
     }
 
-    /// The label, score and p_male a row shows: its face's, or the photo's top-level answer.
-    pub fn row_values(&self, row: Row) -> (Option<Gender>, Option<f32>, Option<f32>) {
+    /// The values a row shows: its face's, or the photo's top-level answer.
+    pub fn row_values(&self, row: Row) -> RowValues {
         let image = &self.images[row.image.0];
         let face = match row.face {
             Some(n) => image.faces.get(n),
@@ -345,17 +385,23 @@ impl ResultStore {
                 .max_by(|a, b| a.area().total_cmp(&b.area())),
         };
         match face {
-            Some(f) => (Some(f.gender), Some(f.score), Some(f.p_male)),
-            None => (None, None, None),
+            Some(f) => RowValues {
+                gender: Some(f.gender),
+                score: Some(f.score),
+                p_male: Some(f.p_male),
+                age: f.age,
+            },
+            None => RowValues::default(),
         }
     }
 
     fn value_missing(&self, row: Row, column: SortColumn) -> bool {
-        let (gender, score, p_male) = self.row_values(row);
+        let values = self.row_values(row);
         match column {
-            SortColumn::Gender => gender.is_none(),
-            SortColumn::Score => score.is_none(),
-            SortColumn::PMale => p_male.is_none(),
+            SortColumn::Gender => values.gender.is_none(),
+            SortColumn::Score => values.score.is_none(),
+            SortColumn::PMale => values.p_male.is_none(),
+            SortColumn::Age => values.age.is_none(),
             SortColumn::Added | SortColumn::Path | SortColumn::Status => false,
         }
     }
@@ -366,9 +412,10 @@ impl ResultStore {
         let primary = match column {
             SortColumn::Added => self.added[a.image.0].cmp(&self.added[b.image.0]),
             SortColumn::Path => ia.path.cmp(&ib.path),
-            SortColumn::Gender => va.0.cmp(&vb.0),
-            SortColumn::Score => cmp_option_f32(va.1, vb.1),
-            SortColumn::PMale => cmp_option_f32(va.2, vb.2),
+            SortColumn::Gender => va.gender.cmp(&vb.gender),
+            SortColumn::Score => cmp_option_f32(va.score, vb.score),
+            SortColumn::PMale => cmp_option_f32(va.p_male, vb.p_male),
+            SortColumn::Age => cmp_option_f32(va.age, vb.age),
             SortColumn::Status => ia.status.as_str().cmp(ib.status.as_str()),
         };
         primary
@@ -377,12 +424,21 @@ impl ResultStore {
     }
 }
 
-fn face_matches(filter: &Filter, gender: Gender, uncertain: bool) -> bool {
-    let label = match gender {
+/// What a table row shows for its face (or its photo's largest face).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RowValues {
+    pub gender: Option<Gender>,
+    pub score: Option<f32>,
+    pub p_male: Option<f32>,
+    pub age: Option<f32>,
+}
+
+fn face_matches(filter: &Filter, face: &FaceResult) -> bool {
+    let label = match face.gender {
         Gender::Male => filter.male,
         Gender::Female => filter.female,
     };
-    label && (!filter.uncertain_only || uncertain)
+    label && (!filter.uncertain_only || face.uncertain) && filter.age_matches(face.age)
 }
 
 /// Missing values sort after present ones.
@@ -425,7 +481,7 @@ mod tests {
     use crate::error::PhotoError;
     use crate::postprocess::{FaceResult, StageTimings, image_result};
 
-    fn face(gender: Gender, p_male: f32, side: f32) -> FaceResult {
+    fn face(gender: Gender, p_male: f32, side: f32, age: f32) -> FaceResult {
         let score = match gender {
             Gender::Male => p_male,
             Gender::Female => 1.0 - p_male,
@@ -438,6 +494,8 @@ mod tests {
             score,
             p_male,
             uncertain: score < 0.6,
+            age: Some(age),
+            models: Default::default(),
         }
     }
 
@@ -453,7 +511,7 @@ mod tests {
                 0,
                 "b.jpg".into(),
                 (9, 9),
-                vec![face(Gender::Male, 0.9, 5.0)],
+                vec![face(Gender::Male, 0.9, 5.0, 34.0)],
                 timings,
             ),
             provenance.clone(),
@@ -466,8 +524,8 @@ mod tests {
                 "a.jpg".into(),
                 (9, 9),
                 vec![
-                    face(Gender::Female, 0.1, 5.0),
-                    face(Gender::Male, 0.55, 2.0),
+                    face(Gender::Female, 0.1, 5.0, 8.5),
+                    face(Gender::Male, 0.55, 2.0, 67.2),
                 ],
                 timings,
             ),
@@ -509,6 +567,64 @@ mod tests {
         let [female, male] = store.histogram();
         assert_eq!(female[2], 1);
         assert_eq!(male[18] + male[11], 2);
+        let [female, male] = store.age_histogram();
+        assert_eq!((female[0], male[3], male[6]), (1, 1, 1));
+        assert_eq!(female.iter().chain(male).sum::<u32>(), 3);
+    }
+
+    #[test]
+    fn the_age_range_filters_faces_and_age_sorts() {
+        let mut store = store();
+        let thirties = Filter {
+            age_from: 30,
+            age_to: 39,
+            ..Filter::default()
+        };
+        assert!(!thirties.ages_all());
+        let rows = store.rows(RowMode::PerFace, &thirties, Sort::default());
+        assert_eq!(
+            rows,
+            &[Row {
+                image: ResultId(0),
+                face: Some(0)
+            }],
+            "only the 34-year-old; no-face photos and errors have no age"
+        );
+        let older = Filter {
+            age_from: 60,
+            ..Filter::default()
+        };
+        assert_eq!(
+            store.rows(RowMode::PerFace, &older, Sort::default()).len(),
+            1,
+            "the open top end keeps the 67-year-old"
+        );
+        // Per photo: a.jpg shows for its 8.5-year-old.
+        let young = Filter {
+            age_to: 9,
+            ..Filter::default()
+        };
+        let rows = store
+            .rows(RowMode::PerImage, &young, Sort::default())
+            .to_vec();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(store_path(&store, rows[0].image), "a.jpg");
+
+        let by_age = Sort {
+            column: SortColumn::Age,
+            descending: false,
+        };
+        let ages: Vec<_> = store
+            .rows(RowMode::PerFace, &Filter::default(), by_age)
+            .to_vec()
+            .into_iter()
+            .map(|r| store.row_values(r).age)
+            .collect();
+        assert_eq!(
+            ages,
+            [Some(8.5), Some(34.0), Some(67.2), None, None],
+            "rows without an age stay last"
+        );
     }
 
     #[test]

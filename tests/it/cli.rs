@@ -93,7 +93,10 @@ fn csv_has_one_row_per_face_and_a_row_per_failed_photo() {
     assert_eq!(&broken[11], "error");
     assert!(broken[12].contains("not a recognised image format"));
     assert_eq!(&astronaut[13], "local:CPUExecutionProvider");
-    assert_eq!(&astronaut[14], "gender-v1");
+    assert_eq!(&astronaut[14], "gender-v1+age-v1+faceapi-agegender");
+    let age: f32 = astronaut[16].parse().expect("the age column");
+    assert!((15.0..70.0).contains(&age), "{age}");
+    assert!(broken[16].is_empty(), "no face, no age");
 }
 
 #[test]
@@ -568,13 +571,81 @@ fn bench_stability_reports_deltas_and_flips_per_model() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let dlib = &report["models"]["gender-v1"];
-    assert_eq!(dlib["photos"], 8, "{report}");
+    // Each model choice side by side, measured on the same faces.
+    for choice in ["dlib", "faceapi", "ensemble"] {
+        let model = &report["models"][choice];
+        assert_eq!(model["photos"], 8, "{choice}: {report}");
+        assert_eq!(
+            model["faces"], report["models"]["dlib"]["faces"],
+            "{report}"
+        );
+        assert_eq!(
+            model["variants"].as_u64(),
+            model["faces"].as_u64().map(|f| f * 8)
+        );
+        let mean = model["mean_abs_delta"].as_f64().unwrap();
+        assert!(mean > 0.0 && mean < 0.1, "{choice}: {report}");
+        assert!(model["flips"].as_u64().is_some(), "{report}");
+    }
+}
+
+/// `--model` picks the models: each face names the ones that answered, and
+/// the ensemble's probability is the mean of the single models' answers.
+#[test]
+fn the_model_switch_picks_which_models_answer() {
+    let photo = common::photo("obama.jpg");
+    let face = |choice: &str| {
+        let lines = jsonl_lines(classify_on_cpu(&photo, "jsonl", &["--model", choice]));
+        lines[0]["faces"][0].clone()
+    };
+    let names = |face: &serde_json::Value| -> Vec<String> {
+        face["models"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let dlib = face("dlib");
+    assert_eq!(names(&dlib), ["age-v1", "gender-v1"], "{dlib}");
+    assert_eq!(dlib["p_male"], dlib["models"]["gender-v1"]["p_male"]);
+    assert_eq!(dlib["age"], dlib["models"]["age-v1"]["age"]);
+
+    let faceapi = face("faceapi");
+    assert_eq!(names(&faceapi), ["faceapi-agegender"], "{faceapi}");
     assert_eq!(
-        dlib["variants"].as_u64(),
-        dlib["faces"].as_u64().map(|f| f * 8)
+        faceapi["p_male"],
+        faceapi["models"]["faceapi-agegender"]["p_male"]
     );
-    let mean = dlib["mean_abs_delta"].as_f64().unwrap();
-    assert!(mean > 0.0 && mean < 0.1, "{report}");
-    assert!(dlib["flips"].as_u64().is_some(), "{report}");
+
+    let ensemble = face("ensemble");
+    assert_eq!(
+        names(&ensemble),
+        ["age-v1", "faceapi-agegender", "gender-v1"]
+    );
+    let p = |v: &serde_json::Value| v.as_f64().unwrap();
+    // The ensemble's dlib part also sees the mirror image, so its own
+    // gender-v1 answer differs a little from dlib alone's.
+    let own = &ensemble["models"];
+    let mean = (p(&own["gender-v1"]["p_male"]) + p(&own["faceapi-agegender"]["p_male"])) / 2.0;
+    assert!((p(&ensemble["p_male"]) - mean).abs() < 1e-5, "{ensemble}");
+    assert!((p(&own["gender-v1"]["p_male"]) - p(&dlib["p_male"])).abs() < 0.05);
+    assert_eq!(
+        own["faceapi-agegender"], faceapi["models"]["faceapi-agegender"],
+        "face-api runs the same way alone and in the ensemble"
+    );
+    let age_mean = (p(&own["age-v1"]["age"]) + p(&own["faceapi-agegender"]["age"])) / 2.0;
+    assert!((p(&ensemble["age"]) - age_mean).abs() <= 0.1, "{ensemble}");
+
+    let out = classify_on_cpu(&photo, "jsonl", &["--model", "resnet"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown model is a usage error"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ensemble") && stderr.contains("faceapi"),
+        "{stderr}"
+    );
 }

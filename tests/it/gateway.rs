@@ -74,6 +74,16 @@ fn predict_health_page_and_metrics() {
     let score = answer["score"].as_f64().unwrap();
     assert!((score - f64::from(local[0].score.unwrap())).abs() < 1e-5);
     assert_eq!(answer["faces"].as_array().unwrap().len(), 1);
+    // Age and every model's own answer, as a local result has them.
+    let age = answer["age"].as_f64().expect("an age") as f32;
+    assert_eq!(Some(age), local[0].age);
+    assert_eq!(
+        answer["models"],
+        serde_json::json!(["age-v1", "faceapi-agegender", "gender-v1"])
+    );
+    assert_eq!(answer["faces"][0]["age"], answer["age"]);
+    let faceapi = &answer["faces"][0]["models"]["faceapi-agegender"];
+    assert!(faceapi["p_male"].as_f64().unwrap() < 0.5, "{answer}");
     assert_eq!(answer["status"], "ok");
     assert!(answer.get("index").is_none() && answer.get("path").is_none());
 
@@ -269,7 +279,7 @@ fn a_model_failure_on_a_photo_is_a_500_not_a_422() {
     assert!(status.success());
     for (model, expected) in [
         ("fails.onnx", "running the gender classifier"),
-        ("nan.onnx", "not probabilities"),
+        ("nan.onnx", "not a probability"),
     ] {
         let models = models_with_classifier(&faulty.path().join(model));
         let gateway = start(&["--models", models.path().to_str().unwrap()]);

@@ -409,8 +409,41 @@ fn snapshots_of_the_results_views() {
     click(&mut h, "Table");
     snapshot(&mut h, "table");
 
+    // The age range: only faces of 45 to 55, and the age histogram under
+    // p(male)'s.
+    set_age_range(&mut h, 45, 55);
+    let expected = {
+        let app = h.state_mut();
+        app.state
+            .store
+            .images()
+            .iter()
+            .flat_map(|r| &r.faces)
+            .filter(|f| f.age.is_some_and(|a| (45.0..56.0).contains(&a)))
+            .count()
+    };
+    assert!(
+        expected > 0 && expected < 8,
+        "{expected} faces aged 45 to 55"
+    );
+    h.get_by_label(&format!("{expected} rows"));
+    snapshot(&mut h, "table_ages");
+    click(&mut h, "all ages");
+    h.run_steps(2);
+    h.get_by_label("9 rows");
+
     click(&mut h, "Settings");
     snapshot(&mut h, "settings");
+}
+
+/// Sets the summary panel's age range, as its two fields would.
+fn set_age_range(h: &mut Harness<'static, GenderLensApp>, from: u32, to: u32) {
+    let filter = &mut h.state_mut().view.filter;
+    (filter.age_from, filter.age_to) = (from, to);
+    h.run_steps(2);
+    // Both fields show the range, labelled for assistive technology.
+    h.get_by_role_and_label(Role::SpinButton, "Age");
+    h.get_by_role_and_label(Role::SpinButton, "to");
 }
 
 fn harness_for_empty_snapshot() -> Harness<'static, GenderLensApp> {

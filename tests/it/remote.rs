@@ -40,8 +40,12 @@ fn file_name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-/// Per photo: (gender, p_male) of each face, left to right.
-type Faces = BTreeMap<String, Vec<(Gender, f32)>>;
+/// What parity compares of one face: the label, p(male), age, whether it is
+/// uncertain, and the models that answered.
+type FaceAnswer = (Gender, f32, Option<f32>, bool, Vec<String>);
+
+/// Per photo: each face's answer, left to right.
+type Faces = BTreeMap<String, Vec<FaceAnswer>>;
 
 fn faces_of<'a>(results: impl IntoIterator<Item = &'a ImageResult>) -> Faces {
     results
@@ -52,7 +56,13 @@ fn faces_of<'a>(results: impl IntoIterator<Item = &'a ImageResult>) -> Faces {
             faces.sort_by(|a, b| a.bbox[0].total_cmp(&b.bbox[0]));
             (
                 file_name(&r.path),
-                faces.into_iter().map(|f| (f.gender, f.p_male)).collect(),
+                faces
+                    .into_iter()
+                    .map(|f| {
+                        let models = f.models.keys().cloned().collect();
+                        (f.gender, f.p_male, f.age, f.uncertain, models)
+                    })
+                    .collect(),
             )
         })
         .collect()
@@ -74,11 +84,25 @@ fn assert_parity(what: &str, local: &Faces, remote: &Faces) {
     for (photo, faces) in local {
         let other = &remote[photo];
         assert_eq!(faces.len(), other.len(), "{what}: faces in {photo}");
-        for ((label, p), (other_label, other_p)) in faces.iter().zip(other) {
+        for (local, remote) in faces.iter().zip(other) {
+            let ((label, p, age, uncertain, models), (other_label, other_p, other_age, ..)) =
+                (local, remote);
             assert_eq!(label, other_label, "{what}: label of a face in {photo}");
+            // The server's own detector finds boxes a fraction of a pixel
+            // away, which moves face-api's square crop a little.
             assert!(
                 (p - other_p).abs() <= 0.02,
                 "{what}: p_male {p} locally, {other_p} remotely in {photo}"
+            );
+            let (age, other_age) = (age.expect("a local age"), other_age.expect("a remote age"));
+            assert!(
+                (age - other_age).abs() <= 1.0,
+                "{what}: age {age} locally, {other_age} remotely in {photo}"
+            );
+            assert_eq!(uncertain, &remote.3, "{what}: uncertain in {photo}");
+            assert_eq!(
+                models, &remote.4,
+                "{what}: the models that answered in {photo}"
             );
         }
     }

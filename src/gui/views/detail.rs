@@ -121,6 +121,9 @@ fn faces(
                         face_colour(face),
                         format!("{} {:.3}", face.gender, face.score),
                     );
+                    if let Some(age) = face.age {
+                        ui.label(format!("age {age:.1}"));
+                    }
                     if face.uncertain {
                         ui.colored_label(super::UNCERTAIN, "uncertain");
                     }
@@ -129,6 +132,20 @@ fn faces(
                     "p(male) {:.3} · detection {:.2}",
                     face.p_male, face.detection_score
                 ));
+                for (model, values) in &face.models {
+                    let mut parts = Vec::new();
+                    if let Some(p) = values.p_male {
+                        parts.push(format!("p(male) {p:.3}"));
+                    }
+                    if let Some(age) = values.age {
+                        parts.push(format!("age {age:.1}"));
+                    }
+                    ui.label(
+                        egui::RichText::new(format!("{model}: {}", parts.join(" · ")))
+                            .small()
+                            .weak(),
+                    );
+                }
                 ui.label(
                     egui::RichText::new(format!(
                         "box {:.0}, {:.0} – {:.0}, {:.0}",

@@ -65,7 +65,7 @@ fn tile(
     let name = file_name(result);
     let response = response.on_hover_text(match &result.error {
         Some(error) => format!("{}\n{error}", result.path.display()),
-        None => result.path.display().to_string(),
+        None => format!("{}{}", result.path.display(), faces_summary(result)),
     });
     response.widget_info(|| {
         egui::WidgetInfo::selected(
@@ -162,4 +162,26 @@ fn truncate(text: &str, max: usize) -> String {
         let head: String = text.chars().take(max - 1).collect();
         format!("{head}…")
     }
+}
+
+/// One line per face for the tooltip: label, score and age.
+fn faces_summary(result: &crate::postprocess::ImageResult) -> String {
+    result
+        .faces
+        .iter()
+        .enumerate()
+        .map(|(n, face)| {
+            let age = face
+                .age
+                .map(|a| format!(", age {a:.1}"))
+                .unwrap_or_default();
+            let doubt = if face.uncertain { ", uncertain" } else { "" };
+            format!(
+                "\nface {}: {} {:.2}{age}{doubt}",
+                n + 1,
+                face.gender,
+                face.score
+            )
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ use super::{Action, ViewState};
 use crate::gui::state::{AppState, ConnectionTest, EngineStatus};
 use crate::remote::RemoteOptions;
 use crate::remote::address::SCHEMES;
-use crate::settings::ProviderChoice;
+use crate::settings::{ModelChoice, ProviderChoice};
 use crate::settings_store::{AppSettings, BackendChoice, ThemeChoice};
 
 pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
@@ -37,6 +37,16 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
             .num_columns(2)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
+                setting(ui, "Models", |ui| {
+                    egui::ComboBox::from_id_salt("model")
+                        .selected_text(model_label(engine.model))
+                        .show_ui(ui, |ui| {
+                            for choice in ModelChoice::ALL {
+                                ui.selectable_value(&mut engine.model, choice, model_label(choice));
+                            }
+                        })
+                        .response
+                });
                 setting(ui, "Execution provider", |ui| {
                     egui::ComboBox::from_id_salt("provider")
                         .selected_text(provider_label(engine.provider))
@@ -215,6 +225,14 @@ fn setting(ui: &mut Ui, label: &str, control: impl FnOnce(&mut Ui) -> egui::Resp
     let label = ui.label(label);
     control(ui).labelled_by(label.id);
     ui.end_row();
+}
+
+fn model_label(choice: ModelChoice) -> &'static str {
+    match choice {
+        ModelChoice::Ensemble => "Ensemble: dlib and face-api together (recommended)",
+        ModelChoice::Dlib => "dlib alone (gender-v1, age-v1)",
+        ModelChoice::Faceapi => "face-api alone (AgeGenderNet)",
+    }
 }
 
 fn provider_label(choice: ProviderChoice) -> &'static str {

@@ -1,4 +1,4 @@
-//! Counts by outcome, the filters, and a histogram of p(male) per face.
+//! Counts by outcome, the filters, and histograms of p(male) and age per face.
 
 use egui::Ui;
 use egui_plot::{Bar, BarChart, Legend, Plot};
@@ -6,7 +6,9 @@ use egui_plot::{Bar, BarChart, Legend, Plot};
 use crate::labels::Gender;
 
 use super::{ERROR, FEMALE, MALE, NO_FACE, UNCERTAIN, ViewState};
-use crate::gui::results::{HISTOGRAM_BINS, ResultStore, RowMode};
+use crate::gui::results::{
+    AGE_BIN_YEARS, AGE_BINS, AGE_FILTER_MAX, HISTOGRAM_BINS, ResultStore, RowMode,
+};
 
 pub fn show(ui: &mut Ui, store: &ResultStore, view: &mut ViewState) {
     let c = store.counts();
@@ -42,6 +44,7 @@ pub fn show(ui: &mut Ui, store: &ResultStore, view: &mut ViewState) {
         ui.checkbox(&mut view.filter.errors, "Errors");
     });
     ui.checkbox(&mut view.filter.uncertain_only, "Uncertain only");
+    age_range(ui, view);
     ui.horizontal(|ui| {
         let label = ui.label("Path");
         ui.add(
@@ -60,8 +63,71 @@ pub fn show(ui: &mut Ui, store: &ResultStore, view: &mut ViewState) {
     ui.add_space(8.0);
     ui.heading("p(male) per face");
     let [female, male] = store.histogram();
-    let width = 1.0 / HISTOGRAM_BINS as f64;
-    let bars = |counts: &[u32; HISTOGRAM_BINS]| -> Vec<Bar> {
+    histogram(
+        ui,
+        "p_male_histogram",
+        female,
+        male,
+        1.0 / HISTOGRAM_BINS as f64,
+    );
+
+    ui.add_space(8.0);
+    ui.heading("Age per face");
+    let [female, male] = store.age_histogram();
+    let plot = histogram(ui, "age_histogram", female, male, f64::from(AGE_BIN_YEARS));
+    plot.on_hover_text(format!(
+        "Apparent age in bins of {AGE_BIN_YEARS} years; the last bin holds {}+",
+        AGE_BIN_YEARS as usize * (AGE_BINS - 1)
+    ));
+}
+
+/// "Age from … to …": faces outside the range are hidden; at its top the
+/// range has no upper bound, so the full range hides nothing.
+fn age_range(ui: &mut Ui, view: &mut ViewState) {
+    let filter = &mut view.filter;
+    ui.horizontal(|ui| {
+        let label = ui.label("Age");
+        ui.add(
+            egui::DragValue::new(&mut filter.age_from)
+                .range(0..=AGE_FILTER_MAX)
+                .suffix(" y"),
+        )
+        .labelled_by(label.id)
+        .on_hover_text("youngest age shown");
+        let to = ui.label("to");
+        ui.add(
+            egui::DragValue::new(&mut filter.age_to)
+                .range(0..=AGE_FILTER_MAX)
+                .custom_formatter(|n, _| {
+                    if n >= f64::from(AGE_FILTER_MAX) {
+                        "any".to_string()
+                    } else {
+                        format!("{n:.0} y")
+                    }
+                }),
+        )
+        .labelled_by(to.id)
+        .on_hover_text("oldest age shown");
+        if !filter.ages_all() && ui.small_button("all ages").clicked() {
+            filter.age_from = 0;
+            filter.age_to = AGE_FILTER_MAX;
+        }
+    });
+    // Dragging one end past the other moves both, so the range never empties.
+    if filter.age_from > filter.age_to {
+        filter.age_to = filter.age_from;
+    }
+}
+
+/// Faces per bin as bars, female and male side by side in each bin.
+fn histogram<const N: usize>(
+    ui: &mut Ui,
+    id: &str,
+    female: &[u32; N],
+    male: &[u32; N],
+    width: f64,
+) -> egui::Response {
+    let bars = |counts: &[u32; N]| -> Vec<Bar> {
         counts
             .iter()
             .enumerate()
@@ -69,17 +135,18 @@ pub fn show(ui: &mut Ui, store: &ResultStore, view: &mut ViewState) {
             .map(|(i, n)| Bar::new((i as f64 + 0.5) * width, f64::from(*n)).width(width * 0.9))
             .collect()
     };
-    Plot::new("p_male_histogram")
+    Plot::new(id)
         .height(150.0)
         .legend(Legend::default())
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
         .include_x(0.0)
-        .include_x(1.0)
+        .include_x(width * N as f64)
         .include_y(0.0)
         .show(ui, |plot| {
             plot.bar_chart(BarChart::new(Gender::Female.as_str(), bars(female)).color(FEMALE));
             plot.bar_chart(BarChart::new(Gender::Male.as_str(), bars(male)).color(MALE));
-        });
+        })
+        .response
 }

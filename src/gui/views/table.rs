@@ -22,6 +22,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
         .column(Column::auto().at_least(64.0))
         .column(Column::auto().at_least(52.0))
         .column(Column::auto().at_least(52.0))
+        .column(Column::auto().at_least(40.0))
         .column(Column::auto().at_least(72.0))
         .column(Column::auto().at_least(64.0))
         .column(Column::initial(220.0).clip(true))
@@ -33,6 +34,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 ("Gender", Some(SortColumn::Gender)),
                 ("Score", Some(SortColumn::Score)),
                 ("p(male)", Some(SortColumn::PMale)),
+                ("Age", Some(SortColumn::Age)),
                 ("Uncertain", None),
                 ("Status", Some(SortColumn::Status)),
                 ("Error", None),
@@ -54,7 +56,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 };
                 row.set_selected(view.selected == Some(r.image));
                 let face = r.face.and_then(|n| image.faces.get(n));
-                let (gender, score, p_male) = store.row_values(r);
+                let values = store.row_values(r);
                 let uncertain = match face {
                     Some(f) => Some(f.uncertain),
                     None => image.uncertain,
@@ -75,15 +77,18 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                     ui.label(r.face.map(|n| n.to_string()).unwrap_or_default());
                 });
                 row.col(|ui| {
-                    if let Some(g) = gender {
+                    if let Some(g) = values.gender {
                         ui.colored_label(label_colour(g), g.as_str());
                     }
                 });
                 row.col(|ui| {
-                    ui.label(score.map(|s| format!("{s:.3}")).unwrap_or_default());
+                    ui.label(values.score.map(|s| format!("{s:.3}")).unwrap_or_default());
                 });
                 row.col(|ui| {
-                    ui.label(p_male.map(|s| format!("{s:.3}")).unwrap_or_default());
+                    ui.label(values.p_male.map(|s| format!("{s:.3}")).unwrap_or_default());
+                });
+                row.col(|ui| {
+                    ui.label(values.age.map(|a| format!("{a:.1}")).unwrap_or_default());
                 });
                 row.col(|ui| {
                     if uncertain == Some(true) {

@@ -1,10 +1,18 @@
-"""gender_preprocess: decode, orient, detect faces and cut aligned chips.
+"""gender_preprocess: decode, orient, detect faces and cut each model's input.
 
 The same steps as GenderLens's own preprocess, so a remote answer agrees
 with a local one: EXIF orientation applied, the photo shrunk (never grown)
 so its longer side fits the detector, CenterFace at stride 4 with NMS at
 IoU 0.3, dlib's 5-point landmarks inside a box derived from the detection,
-then dlib's chip (32 px, padding 0.2) normalised for the classifier.
+then per face:
+
+- dlib's chip (32 px, padding 0.2) and its mirror image, for gender-v1;
+- dlib's chip from the same landmarks at 64 px (padding 0.2), for age-v1;
+- the detector's box (unclipped) padded to a centred square and cut to
+  112 px the way dlib cuts a chip, zero outside the photo, and its mirror
+  image, for face-api's AgeGenderNet.
+
+Each is normalised (byte - mean) / 256 and laid out planar RGB.
 """
 
 import io
@@ -21,6 +29,8 @@ from PIL import Image, ImageOps
 Image.MAX_IMAGE_PIXELS = None  # replaced by our own megapixel limit below
 
 HERE = os.path.dirname(__file__)
+# dlib's means; face-api's published ones (122.782, 117.001, 104.298) are
+# the same float32 values.
 MEANS = np.array([122.781998, 117.000999, 104.297997], dtype=np.float32)
 STRIDE = 4
 NMS_IOU = 0.3
@@ -29,7 +39,9 @@ NMS_IOU = 0.3
 SIDE_PER_WIDTH = 1.06
 CENTRE_SHIFT_PER_HEIGHT = 0.05
 CHIP_SIZE = 32
+AGE_CHIP_SIZE = 64
 CHIP_PADDING = 0.2
+CROP_SIZE = 112
 
 
 class BadImage(Exception):
@@ -117,6 +129,22 @@ def landmark_box(face_box):
     return dlib.rectangle(int(x0), int(y0), int(x0 + side - 1), int(y0 + side - 1))
 
 
+def square_crop(rgb, face_box, size):
+    """The face box padded to a square about its centre and cut to size x size
+    the way dlib cuts a chip, zero outside the photo. The box is taken at
+    float32, the precision the app holds it in."""
+    left, top, right, bottom = (float(np.float32(v)) for v in face_box)
+    side = max(right - left, bottom - top)
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    square = dlib.drectangle(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+    return dlib.extract_image_chip(rgb, dlib.chip_details(square, dlib.chip_dims(size, size)))
+
+
+def planar(chip):
+    """An RGB chip (H x W x 3 bytes) as the models' normalised 3 x H x W input."""
+    return ((chip.astype(np.float32) - MEANS) / 256.0).transpose(2, 0, 1)
+
+
 class TritonPythonModel:
     def initialize(self, args):
         config = json.loads(args["model_config"])
@@ -162,17 +190,28 @@ class TritonPythonModel:
         faces = self.detect(rgb)
         if len(faces) > self.max_faces:
             raise BadImage(f"{len(faces)} faces, above the {self.max_faces} this server accepts")
-        chips = np.zeros((max(len(faces), 1), 3, CHIP_SIZE, CHIP_SIZE), dtype=np.float32)
-        meta = np.zeros((len(faces), 15), dtype=np.float32)
+        # Rows: the F faces, then (for the mirrored inputs) their F mirror
+        # images; one blank row when there is no face.
+        count = len(faces)
+        chips = np.zeros((2 * count or 1, 3, CHIP_SIZE, CHIP_SIZE), dtype=np.float32)
+        age_chips = np.zeros((count or 1, 3, AGE_CHIP_SIZE, AGE_CHIP_SIZE), dtype=np.float32)
+        crops = np.zeros((2 * count or 1, 3, CROP_SIZE, CROP_SIZE), dtype=np.float32)
+        meta = np.zeros((count, 15), dtype=np.float32)
         for i, (clipped, face_box, points, score) in enumerate(faces):
             shape = self.landmarks(rgb, landmark_box(face_box))
             chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-            chips[i] = ((chip.astype(np.float32) - MEANS) / 256.0).transpose(2, 0, 1)
+            chips[i] = planar(chip)
+            chips[count + i] = planar(chip[:, ::-1])
+            age_chip = dlib.get_face_chip(rgb, shape, size=AGE_CHIP_SIZE, padding=CHIP_PADDING)
+            age_chips[i] = planar(age_chip)
+            crop = square_crop(rgb, face_box, CROP_SIZE)
+            crops[i] = planar(crop)
+            crops[count + i] = planar(crop[:, ::-1])
             meta[i, :4] = clipped
             meta[i, 4:14] = np.array(points, dtype=np.float32).reshape(-1)
             meta[i, 14] = score
         size = np.array([rgb.shape[1], rgb.shape[0]], dtype=np.int32)
-        return chips, meta, size
+        return chips, age_chips, crops, meta, size
 
     def execute(self, requests):
         responses = []
@@ -181,7 +220,7 @@ class TritonPythonModel:
             try:
                 if data.size != 1:
                     raise BadImage(f"send one image per request, got {data.size}")
-                chips, meta, size = self.prepare(bytes(data.reshape(-1)[0]))
+                chips, age_chips, crops, meta, size = self.prepare(bytes(data.reshape(-1)[0]))
             except BadImage as exc:
                 responses.append(
                     pb_utils.InferenceResponse(
@@ -193,6 +232,8 @@ class TritonPythonModel:
                 pb_utils.InferenceResponse(
                     output_tensors=[
                         pb_utils.Tensor("IMAGE_TENSOR", chips),
+                        pb_utils.Tensor("AGE_TENSOR", age_chips),
+                        pb_utils.Tensor("FACEAPI_TENSOR", crops),
                         pb_utils.Tensor("FACE_META", meta),
                         pb_utils.Tensor("IMAGE_SIZE", size),
                     ]
