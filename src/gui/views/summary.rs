@@ -104,7 +104,8 @@ fn age_range(ui: &mut Ui, view: &mut ViewState) {
                     } else {
                         format!("{n:.0} y")
                     }
-                }),
+                })
+                .custom_parser(parse_age_limit),
         )
         .labelled_by(to.id)
         .on_hover_text("oldest age shown");
@@ -117,6 +118,18 @@ fn age_range(ui: &mut Ui, view: &mut ViewState) {
     if filter.age_from > filter.age_to {
         filter.age_to = filter.age_from;
     }
+}
+
+/// What a person types into the top of the age range: "35", "35 y", or
+/// "any" (no upper end). The field shows "any" when open, and typing after
+/// it gives "any35", which means 35.
+fn parse_age_limit(text: &str) -> Option<f64> {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        let open = text.trim().eq_ignore_ascii_case("any");
+        return open.then_some(f64::from(AGE_FILTER_MAX));
+    }
+    digits.parse::<f64>().ok()
 }
 
 /// Faces per bin as bars, female and male side by side in each bin.
@@ -149,4 +162,19 @@ fn histogram<const N: usize>(
             plot.bar_chart(BarChart::new(Gender::Male.as_str(), bars(male)).color(MALE));
         })
         .response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_top_of_the_age_range_reads_what_its_field_shows() {
+        assert_eq!(parse_age_limit("59"), Some(59.0));
+        assert_eq!(parse_age_limit(" 59 y "), Some(59.0));
+        assert_eq!(parse_age_limit("Any"), Some(f64::from(AGE_FILTER_MAX)));
+        assert_eq!(parse_age_limit("any59"), Some(59.0));
+        assert_eq!(parse_age_limit("old"), None);
+        assert_eq!(parse_age_limit(""), None);
+    }
 }
