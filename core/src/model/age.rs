@@ -1,25 +1,28 @@
 //! dlib's age-v1 over a batch of aligned 64 px chips: probabilities over
 //! whole years, turned into the expected age.
 
-use anyhow::{Context, Result};
-use ort::AsPointer;
+use anyhow::Result;
 use ort::session::Session;
 
-use super::{output_rows, run_on_chips};
+use super::{ChipSession, output_rows};
 use crate::manifest::AgeSpec;
 
 pub struct AgeEstimator {
-    session: Session,
+    session: ChipSession,
     spec: AgeSpec,
 }
 
 impl AgeEstimator {
     pub fn new(session: Session, spec: AgeSpec) -> Self {
-        Self { session, spec }
+        let doing = "running the age model";
+        Self {
+            session: ChipSession::new(session, &spec.input, spec.chip.size, doing),
+            spec,
+        }
     }
 
     pub fn session_id(&self) -> usize {
-        self.session.ptr() as usize
+        self.session.id()
     }
 
     pub fn spec(&self) -> &AgeSpec {
@@ -33,14 +36,7 @@ impl AgeEstimator {
         }
         let spec = &self.spec;
         let classes = spec.age_weights.len();
-        let outputs = run_on_chips(
-            &mut self.session,
-            &spec.input.name,
-            chips,
-            spec.chip.size as usize,
-            &spec.input.normalization,
-        )
-        .context("running the age model")?;
+        let outputs = self.session.run(chips)?;
         let values = output_rows(
             &outputs,
             &spec.output.name,

@@ -1,16 +1,15 @@
 //! face-api.js's AgeGenderNet over a batch of 112 px square crops: gender
 //! probabilities and an age from one run.
 
-use anyhow::{Context, Result};
-use ort::AsPointer;
+use anyhow::Result;
 use ort::session::Session;
 
-use super::{FaceApiVote, output_rows, run_on_chips};
+use super::{ChipSession, FaceApiVote, output_rows};
 use crate::labels::Labels;
 use crate::manifest::FaceApiSpec;
 
 pub struct FaceApiNet {
-    session: Session,
+    session: ChipSession,
     spec: FaceApiSpec,
     labels: Labels,
 }
@@ -18,15 +17,16 @@ pub struct FaceApiNet {
 impl FaceApiNet {
     pub fn new(session: Session, spec: FaceApiSpec) -> Result<Self> {
         let labels = Labels::from_manifest(&spec.gender_labels)?;
+        let doing = "running face-api's age and gender model";
         Ok(Self {
-            session,
+            session: ChipSession::new(session, &spec.input, spec.crop.size, doing),
             spec,
             labels,
         })
     }
 
     pub fn session_id(&self) -> usize {
-        self.session.ptr() as usize
+        self.session.id()
     }
 
     pub fn spec(&self) -> &FaceApiSpec {
@@ -39,14 +39,7 @@ impl FaceApiNet {
             return Ok(Vec::new());
         }
         let spec = &self.spec;
-        let outputs = run_on_chips(
-            &mut self.session,
-            &spec.input.name,
-            crops,
-            spec.crop.size as usize,
-            &spec.input.normalization,
-        )
-        .context("running face-api's age and gender model")?;
+        let outputs = self.session.run(crops)?;
         let n = crops.len();
         let gender = output_rows(&outputs, &spec.outputs.gender, n, 2, &spec.name)?;
         let age = output_rows(&outputs, &spec.outputs.age, n, 1, &spec.name)?;

@@ -1,15 +1,14 @@
 //! dlib's gender-v1 over a batch of aligned chips, one ONNX Runtime run per batch.
 
-use anyhow::{Context, Result};
-use ort::AsPointer;
+use anyhow::Result;
 use ort::session::Session;
 
-use super::{output_rows, run_on_chips};
+use super::{ChipSession, output_rows};
 use crate::labels::Labels;
 use crate::manifest::ClassifierSpec;
 
 pub struct GenderClassifier {
-    session: Session,
+    session: ChipSession,
     spec: ClassifierSpec,
     labels: Labels,
 }
@@ -17,8 +16,9 @@ pub struct GenderClassifier {
 impl GenderClassifier {
     pub fn new(session: Session, spec: ClassifierSpec) -> Result<Self> {
         let labels = Labels::from_manifest(&spec.labels)?;
+        let doing = "running the gender classifier";
         Ok(Self {
-            session,
+            session: ChipSession::new(session, &spec.input, spec.chip.size, doing),
             spec,
             labels,
         })
@@ -26,7 +26,7 @@ impl GenderClassifier {
 
     /// Tells this classifier's session apart from any other while both live.
     pub fn session_id(&self) -> usize {
-        self.session.ptr() as usize
+        self.session.id()
     }
 
     pub fn spec(&self) -> &ClassifierSpec {
@@ -39,14 +39,7 @@ impl GenderClassifier {
             return Ok(Vec::new());
         }
         let spec = &self.spec;
-        let outputs = run_on_chips(
-            &mut self.session,
-            &spec.input.name,
-            chips,
-            spec.chip.size as usize,
-            &spec.input.normalization,
-        )
-        .context("running the gender classifier")?;
+        let outputs = self.session.run(chips)?;
         let values = output_rows(&outputs, &spec.output.name, chips.len(), 2, &spec.name)?;
         Ok(values.chunks_exact(2).map(|p| [p[0], p[1]]).collect())
     }

@@ -13,7 +13,8 @@ pub mod age;
 pub mod faceapi;
 pub mod gender;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use ort::AsPointer;
 use ort::session::{Session, SessionOutputs};
 use ort::value::TensorRef;
 
@@ -21,7 +22,7 @@ pub use age::AgeEstimator;
 pub use faceapi::FaceApiNet;
 pub use gender::GenderClassifier;
 
-use crate::manifest::Normalization;
+use crate::manifest::{ClassifierInput, Normalization};
 use crate::preprocess::FaceInputs;
 use crate::settings::ModelChoice;
 
@@ -73,13 +74,7 @@ impl FaceModels {
             let chips = inputs_of(faces, |f| f.chip.as_deref(), "aligned chip")?;
             let size = gender.spec().chip.size as usize;
             let p = if needs.mirrored_gender_chip {
-                let mirrors: Vec<Vec<u8>> = chips.iter().map(|c| mirrored(c, size)).collect();
-                let all: Vec<&[u8]> = chips
-                    .iter()
-                    .copied()
-                    .chain(mirrors.iter().map(Vec::as_slice))
-                    .collect();
-                gender.p_male(&all)?
+                gender.p_male(&as_slices(&originals_then_mirrors(&chips, size)))?
             } else {
                 gender.p_male(&chips)?
             };
@@ -97,13 +92,7 @@ impl FaceModels {
         if let Some(faceapi) = self.faceapi.as_mut() {
             let crops = inputs_of(faces, |f| f.crop.as_deref(), "square crop")?;
             let size = faceapi.spec().crop.size as usize;
-            let mirrors: Vec<Vec<u8>> = crops.iter().map(|c| mirrored(c, size)).collect();
-            let all: Vec<&[u8]> = crops
-                .iter()
-                .copied()
-                .chain(mirrors.iter().map(Vec::as_slice))
-                .collect();
-            let answers = faceapi.run(&all)?;
+            let answers = faceapi.run(&as_slices(&originals_then_mirrors(&crops, size)))?;
             for (i, face) in votes.iter_mut().enumerate() {
                 face.faceapi = Some([answers[i], answers[faces.len() + i]]);
             }
@@ -121,6 +110,18 @@ fn inputs_of<'a>(
         .iter()
         .map(|f| pick(f).ok_or_else(|| anyhow::anyhow!("a face has no {what}")))
         .collect()
+}
+
+/// Every chip, then every chip's mirror image in the same order, so one run
+/// answers for both and face `i`'s mirror is row `n + i`.
+fn originals_then_mirrors(chips: &[&[u8]], size: usize) -> Vec<Vec<u8>> {
+    let originals = chips.iter().map(|c| c.to_vec());
+    let mirrors = chips.iter().map(|c| mirrored(c, size));
+    originals.chain(mirrors).collect()
+}
+
+fn as_slices(chips: &[Vec<u8>]) -> Vec<&[u8]> {
+    chips.iter().map(Vec::as_slice).collect()
 }
 
 /// The chip seen in a mirror: each row reversed, pixels kept whole.
@@ -153,17 +154,45 @@ pub fn normalise_chips(chips: &[&[u8]], size: usize, norm: &Normalization) -> Re
     Ok(input)
 }
 
-/// Runs `session` on normalised chips fed to `input`.
-pub(crate) fn run_on_chips<'s>(
-    session: &'s mut Session,
-    input: &str,
-    chips: &[&[u8]],
+/// A session whose one input is a batch of normalised square chips.
+pub(crate) struct ChipSession {
+    session: Session,
+    input: String,
     size: usize,
-    norm: &Normalization,
-) -> Result<SessionOutputs<'s>> {
-    let values = normalise_chips(chips, size, norm)?;
-    let tensor = TensorRef::from_array_view(([chips.len(), 3, size, size], values.as_slice()))?;
-    Ok(session.run(ort::inputs![input => tensor])?)
+    norm: Normalization,
+    /// What the model is called in an error ("running the age model").
+    doing: &'static str,
+}
+
+impl ChipSession {
+    pub(crate) fn new(
+        session: Session,
+        input: &ClassifierInput,
+        size: u32,
+        doing: &'static str,
+    ) -> Self {
+        Self {
+            session,
+            input: input.name.clone(),
+            size: size as usize,
+            norm: input.normalization.clone(),
+            doing,
+        }
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.session.ptr() as usize
+    }
+
+    pub(crate) fn run(&mut self, chips: &[&[u8]]) -> Result<SessionOutputs<'_>> {
+        let values = normalise_chips(chips, self.size, &self.norm)?;
+        let shape = [chips.len(), 3, self.size, self.size];
+        let tensor = TensorRef::from_array_view((shape, values.as_slice()))?;
+        self.session
+            .run(ort::inputs![self.input.as_str() => tensor])
+            .map_err(anyhow::Error::from)
+            .context(self.doing)
+    }
 }
 
 /// One output as `[rows, width]` f32 values, refusing any other shape.
