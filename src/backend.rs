@@ -63,11 +63,25 @@ impl Backend {
 
     /// Classifies everything under `paths` in the background.
     pub fn start(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
+        self.start_with(paths, notify, Arc::default())
+    }
+
+    /// Like [`Backend::start`], under a control made beforehand.
+    pub fn start_with(
+        &self,
+        paths: Vec<PathBuf>,
+        notify: Option<Notify>,
+        control: Arc<crate::batch::BatchControl>,
+    ) -> BatchHandle {
         match self {
-            Self::Local(local) => local.engine.start(paths, notify),
-            Self::Remote(remote) => {
-                crate::remote::batch::start(remote.remote.clone(), paths, &remote.settings, notify)
-            }
+            Self::Local(local) => local.engine.start_with(paths, notify, control),
+            Self::Remote(remote) => crate::remote::batch::start_with(
+                remote.remote.clone(),
+                paths,
+                &remote.settings,
+                notify,
+                control,
+            ),
         }
     }
 

@@ -350,12 +350,15 @@ impl Host {
         };
         self.provenance = backend.provenance();
         let paths = self.begin_run();
-        let handle = backend.start(paths, Some(notify));
+        // Held from its first moment while listings still run: set after the
+        // start, a batch of one quick photo could run dry and close first.
+        let control = Arc::new(crate::batch::BatchControl::default());
+        control.set_held(self.listings > 0);
+        let handle = backend.start_with(paths, Some(notify), control);
         self.batch = Some(RunningBatch {
             handle,
             closed: false,
         });
-        self.hold_batch();
     }
 
     fn begin_run(&mut self) -> Vec<PathBuf> {

@@ -91,13 +91,26 @@ pub fn start(
     settings: &crate::settings::EngineSettings,
     notify: Option<batch::Notify>,
 ) -> batch::BatchHandle {
+    let control = Arc::new(batch::BatchControl::default());
+    start_with(remote, paths, settings, notify, control)
+}
+
+/// Like [`start`], under a control made beforehand.
+pub fn start_with(
+    remote: Arc<Remote>,
+    paths: Vec<std::path::PathBuf>,
+    settings: &crate::settings::EngineSettings,
+    notify: Option<batch::Notify>,
+    control: Arc<batch::BatchControl>,
+) -> batch::BatchHandle {
     let max_file_bytes = settings.max_file_bytes();
-    batch::start(
+    batch::start_with(
         batch::Source::Paths {
             paths,
             follow_symlinks: settings.follow_symlinks,
         },
         Box::new(RemoteStages::new(remote, max_file_bytes)),
         notify,
+        control,
     )
 }

@@ -177,7 +177,12 @@ fn doctor_reports_the_runtime_and_where_each_model_runs() {
             .ends_with("models")
     );
     let sessions = report["sessions"].as_array().unwrap();
-    assert_eq!(sessions.len(), 2);
+    let models: Vec<_> = sessions.iter().map(|s| s["model"].clone()).collect();
+    assert_eq!(
+        models,
+        ["centerface", "gender-v1", "age-v1", "faceapi-agegender"],
+        "every model the app may run is checked"
+    );
     for s in sessions {
         assert_eq!(s["ok"], true, "{s}");
         let nodes = &s["assignment"]["nodes_by_provider"];

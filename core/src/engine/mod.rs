@@ -110,6 +110,17 @@ impl Engine {
     pub fn start_paused(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
         let control = Arc::new(batch::BatchControl::default());
         control.set_paused(true);
+        self.start_with(paths, notify, control)
+    }
+
+    /// Like [`Engine::start`], under a control made beforehand (one already
+    /// held, say, so the batch cannot run dry before its owner adds more).
+    pub fn start_with(
+        &self,
+        paths: Vec<PathBuf>,
+        notify: Option<Notify>,
+        control: Arc<batch::BatchControl>,
+    ) -> BatchHandle {
         batch::start_with(self.source(paths), self.stages(), notify, control)
     }
 

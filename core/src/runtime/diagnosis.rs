@@ -57,9 +57,12 @@ fn model_sessions(
     bundle: &ModelBundle,
     settings: &EngineSettings,
 ) -> Vec<Result<SessionReport, String>> {
+    // Every model the app may run, whichever --model is chosen now.
     let models = [
         ModelToLoad::detector(bundle, settings),
         ModelToLoad::classifier(bundle, settings),
+        ModelToLoad::age(bundle, settings),
+        ModelToLoad::faceapi(bundle, settings),
     ];
     models
         .iter()
