@@ -503,7 +503,7 @@ impl eframe::App for GenderLensApp {
             )
         });
         if escape {
-            self.view.selected = None;
+            self.view.close_topmost();
         }
         if quit {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);

@@ -310,18 +310,7 @@ impl AppState {
             EngineEvent::Image(_) => {}
             EngineEvent::Progress(progress) => self.batch.progress = Some(progress),
             EngineEvent::Finished(summary) => {
-                self.log.push(
-                    Level::Info,
-                    format!(
-                        "Batch finished: {} photos, {} faces, {} without a face, {} failed{} in {:.1} s",
-                        summary.total,
-                        summary.faces,
-                        summary.no_face,
-                        summary.failed,
-                        if summary.cancelled { " (cancelled)" } else { "" },
-                        summary.elapsed.as_secs_f64()
-                    ),
-                );
+                self.log.push(Level::Info, finished_line(&summary));
                 self.last_summary = Some(summary);
             }
             EngineEvent::Failed(message) => {
@@ -339,5 +328,58 @@ impl AppState {
                 format!("Skipped {}: {}", s.path.display(), s.reason),
             );
         }
+    }
+}
+
+/// The log line for a finished batch. A cancelled batch counts what was
+/// done, out of what was listed, not the listed total as if all were done.
+pub fn finished_line(summary: &crate::batch::Summary) -> String {
+    let done = summary.ok + summary.no_face + summary.failed;
+    let counts = format!(
+        "{} faces, {} without a face, {} failed in {:.1} s",
+        summary.faces,
+        summary.no_face,
+        summary.failed,
+        summary.elapsed.as_secs_f64()
+    );
+    if summary.cancelled {
+        format!(
+            "Batch cancelled: {done} of {} photos done, {counts}",
+            summary.total
+        )
+    } else {
+        format!("Batch finished: {done} photos, {counts}")
+    }
+}
+
+#[cfg(test)]
+mod finished_line_tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_batch_counts_what_was_done() {
+        let summary = crate::batch::Summary {
+            total: 600,
+            ok: 130,
+            no_face: 10,
+            failed: 2,
+            faces: 150,
+            cancelled: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            finished_line(&summary),
+            "Batch cancelled: 142 of 600 photos done, 150 faces, 10 without a face, 2 failed in 0.0 s"
+        );
+        let done = crate::batch::Summary {
+            total: 8,
+            ok: 8,
+            faces: 8,
+            ..Default::default()
+        };
+        assert_eq!(
+            finished_line(&done),
+            "Batch finished: 8 photos, 8 faces, 0 without a face, 0 failed in 0.0 s"
+        );
     }
 }

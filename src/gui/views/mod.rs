@@ -85,6 +85,20 @@ impl Default for ViewState {
     }
 }
 
+impl ViewState {
+    /// What Esc closes: the window on top (About, then Settings), else the
+    /// detail view.
+    pub fn close_topmost(&mut self) {
+        if self.about_open {
+            self.about_open = false;
+        } else if self.settings_open {
+            self.settings_open = false;
+        } else {
+            self.selected = None;
+        }
+    }
+}
+
 pub const FEMALE: Color32 = Color32::from_rgb(214, 84, 170);
 pub const MALE: Color32 = Color32::from_rgb(52, 140, 230);
 pub const UNCERTAIN: Color32 = Color32::from_rgb(232, 160, 32);

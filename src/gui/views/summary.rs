@@ -132,7 +132,8 @@ fn parse_age_limit(text: &str) -> Option<f64> {
     digits.parse::<f64>().ok()
 }
 
-/// Faces per bin as bars, female and male side by side in each bin.
+/// Faces per bin as bars, male stacked on female in each bin, so a bin
+/// with both shows both.
 fn histogram<const N: usize>(
     ui: &mut Ui,
     id: &str,
@@ -140,12 +141,18 @@ fn histogram<const N: usize>(
     male: &[u32; N],
     width: f64,
 ) -> egui::Response {
-    let bars = |counts: &[u32; N]| -> Vec<Bar> {
+    let bars = |counts: &[u32; N], below: Option<&[u32; N]>| -> Vec<Bar> {
         counts
             .iter()
             .enumerate()
             .filter(|(_, n)| **n > 0)
-            .map(|(i, n)| Bar::new((i as f64 + 0.5) * width, f64::from(*n)).width(width * 0.9))
+            .map(|(i, n)| {
+                let bar = Bar::new((i as f64 + 0.5) * width, f64::from(*n)).width(width * 0.9);
+                match below {
+                    Some(below) => bar.base_offset(f64::from(below[i])),
+                    None => bar,
+                }
+            })
             .collect()
     };
     Plot::new(id)
@@ -158,8 +165,10 @@ fn histogram<const N: usize>(
         .include_x(width * N as f64)
         .include_y(0.0)
         .show(ui, |plot| {
-            plot.bar_chart(BarChart::new(Gender::Female.as_str(), bars(female)).color(FEMALE));
-            plot.bar_chart(BarChart::new(Gender::Male.as_str(), bars(male)).color(MALE));
+            let female_bars = bars(female, None);
+            let male_bars = bars(male, Some(female));
+            plot.bar_chart(BarChart::new(Gender::Female.as_str(), female_bars).color(FEMALE));
+            plot.bar_chart(BarChart::new(Gender::Male.as_str(), male_bars).color(MALE));
         })
         .response
 }

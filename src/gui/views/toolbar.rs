@@ -64,11 +64,12 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         ui.selectable_value(&mut view.tab, Tab::Gallery, "Gallery");
         ui.selectable_value(&mut view.tab, Tab::Table, "Table");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("About").clicked() {
-                view.about_open = true;
+            // Each button opens its window, and closes it when it is open.
+            if ui.selectable_label(view.about_open, "About").clicked() {
+                view.about_open = !view.about_open;
             }
-            if ui.button("Settings").clicked() {
-                view.settings_open = true;
+            if ui.selectable_label(view.settings_open, "Settings").clicked() {
+                view.settings_open = !view.settings_open;
             }
             backend_badge(ui, state);
         });
