@@ -353,7 +353,7 @@ impl GenderLensApp {
             ui.add_space(2.0);
             if let Some(warning) = self.state.settings_warning.clone() {
                 ui.horizontal(|ui| {
-                    ui.colored_label(views::UNCERTAIN, warning.as_str());
+                    views::coloured(ui, views::UNCERTAIN, warning.as_str());
                     if ui.small_button("Dismiss").clicked() {
                         self.state.settings_warning = None;
                     }
@@ -361,7 +361,8 @@ impl GenderLensApp {
             }
             if let super::state::EngineStatus::Unavailable(error) = &self.state.engine {
                 ui.horizontal(|ui| {
-                    ui.colored_label(
+                    views::coloured(
+                        ui,
                         views::ERROR,
                         format!("The classifier cannot start: {error}"),
                     );

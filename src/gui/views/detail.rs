@@ -45,7 +45,7 @@ pub fn show(
         }
     });
     if let Some(error) = &result.error {
-        ui.colored_label(super::ERROR, format!("Error: {error}"));
+        super::coloured(ui, super::ERROR, format!("Error: {error}"));
     }
     ui.separator();
     egui::ScrollArea::vertical()
@@ -70,7 +70,8 @@ pub fn show(
                 None => {
                     match textures.failure(id, ImageKind::Detail) {
                         Some(reason) => {
-                            ui.colored_label(
+                            super::coloured(
+                                ui,
                                 super::ERROR,
                                 format!("Cannot show this photo: {reason}"),
                             );
@@ -117,7 +118,8 @@ fn faces(
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
                     ui.strong(format!("Face {}", n + 1));
-                    ui.colored_label(
+                    super::coloured(
+                        ui,
                         face_colour(face),
                         format!("{} {:.3}", face.gender, face.score),
                     );
@@ -125,7 +127,7 @@ fn faces(
                         ui.label(format!("age {age:.1}"));
                     }
                     if face.uncertain {
-                        ui.colored_label(super::UNCERTAIN, "uncertain");
+                        super::coloured(ui, super::UNCERTAIN, "uncertain");
                     }
                 });
                 ui.label(format!(

@@ -16,8 +16,8 @@ pub fn show(ui: &mut Ui, log: &Log) {
                 let text = egui::RichText::new(&line.text).small().monospace();
                 match line.level {
                     Level::Info => ui.label(text),
-                    Level::Warning => ui.colored_label(UNCERTAIN, text),
-                    Level::Error => ui.colored_label(ERROR, text),
+                    Level::Warning => super::coloured(ui, UNCERTAIN, text),
+                    Level::Error => super::coloured(ui, ERROR, text),
                 };
             }
         });
@@ -38,8 +38,8 @@ pub fn status_line(ui: &mut Ui, log: &Log, open: &mut bool) {
         let text = egui::RichText::new(&last.text).small();
         match last.level {
             Level::Info => ui.label(text),
-            Level::Warning => ui.colored_label(UNCERTAIN, text),
-            Level::Error => ui.colored_label(ERROR, text),
+            Level::Warning => super::coloured(ui, UNCERTAIN, text),
+            Level::Error => super::coloured(ui, ERROR, text),
         };
     }
 }

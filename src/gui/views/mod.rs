@@ -107,6 +107,56 @@ pub const NO_FACE: Color32 = Color32::from_rgb(140, 140, 140);
 pub const WARNING: Color32 = Color32::from_rgb(226, 132, 20);
 pub const OK: Color32 = Color32::from_rgb(60, 160, 80);
 
+/// Coloured text that stays readable: the colour is darkened on a light
+/// background, or lightened on a dark one, until it reaches WCAG's 4.5:1
+/// contrast for normal text.
+pub fn coloured(
+    ui: &mut egui::Ui,
+    colour: Color32,
+    text: impl Into<egui::RichText>,
+) -> egui::Response {
+    let readable = readable_on(ui.visuals().panel_fill, colour);
+    ui.colored_label(readable, text)
+}
+
+pub const MIN_TEXT_CONTRAST: f32 = 4.5;
+
+/// `colour`, moved toward black or white in small steps until its contrast
+/// with `background` reaches [`MIN_TEXT_CONTRAST`].
+pub fn readable_on(background: Color32, colour: Color32) -> Color32 {
+    let target = if relative_luminance(background) > 0.5 {
+        Color32::BLACK
+    } else {
+        Color32::WHITE
+    };
+    let mut shade = colour;
+    for step in 1..=20 {
+        if contrast(background, shade) >= MIN_TEXT_CONTRAST {
+            break;
+        }
+        shade = colour.lerp_to_gamma(target, step as f32 / 20.0);
+    }
+    shade
+}
+
+/// WCAG 2 contrast ratio, 1 to 21.
+pub fn contrast(a: Color32, b: Color32) -> f32 {
+    let (la, lb) = (relative_luminance(a), relative_luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+fn relative_luminance(colour: Color32) -> f32 {
+    let linear = |c: u8| {
+        let c = f32::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * linear(colour.r()) + 0.7152 * linear(colour.g()) + 0.0722 * linear(colour.b())
+}
+
 pub fn label_colour(gender: Gender) -> Color32 {
     match gender {
         Gender::Male => MALE,
@@ -191,4 +241,28 @@ fn paint_faces(
 pub fn fit(size: egui::Vec2, available: egui::Vec2) -> egui::Vec2 {
     let scale = (available.x / size.x).min(available.y / size.y);
     size * scale
+}
+
+#[cfg(test)]
+mod contrast_tests {
+    use super::*;
+
+    #[test]
+    fn every_text_colour_is_readable_in_both_themes() {
+        for visuals in [egui::Visuals::light(), egui::Visuals::dark()] {
+            let background = visuals.panel_fill;
+            for colour in [FEMALE, MALE, UNCERTAIN, ERROR, NO_FACE, WARNING, OK] {
+                let shown = readable_on(background, colour);
+                let ratio = contrast(background, shown);
+                assert!(
+                    ratio >= MIN_TEXT_CONTRAST,
+                    "{colour:?} as {shown:?} on {background:?}: {ratio:.2}:1"
+                );
+            }
+        }
+        // The light theme is where the raw colours fail: amber on white.
+        let white = egui::Visuals::light().panel_fill;
+        assert!(contrast(white, UNCERTAIN) < MIN_TEXT_CONTRAST);
+        assert_eq!(readable_on(egui::Visuals::dark().panel_fill, MALE), MALE);
+    }
 }

@@ -110,7 +110,7 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         });
 
         if let Some(error) = &view.settings_error {
-            ui.colored_label(super::ERROR, error);
+            super::coloured(ui, super::ERROR, error);
         }
         ui.add_space(6.0);
         ui.horizontal(|ui| {
@@ -140,7 +140,8 @@ fn remote_settings(
     state: &AppState,
     actions: &mut Vec<Action>,
 ) {
-    ui.colored_label(
+    super::coloured(
+        ui,
         super::WARNING,
         "Photos are sent to this server to be classified.",
     );
@@ -209,11 +210,15 @@ fn remote_settings(
                     } else {
                         ("Failed", super::ERROR)
                     };
-                    ui.colored_label(colour, format!("{mark}: {}: {}", check.name, check.message));
+                    super::coloured(
+                        ui,
+                        colour,
+                        format!("{mark}: {}: {}", check.name, check.message),
+                    );
                 }
             }
             Err(problem) => {
-                ui.colored_label(super::ERROR, format!("Failed: {url}: {problem}"));
+                super::coloured(ui, super::ERROR, format!("Failed: {url}: {problem}"));
             }
         }
     }
@@ -250,7 +255,7 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
         EngineStatus::NotLoaded => ui.label("Not loaded yet: it loads with the first batch."),
         EngineStatus::Loading(step) => ui.label(format!("Loading: {step}")),
         EngineStatus::Ready(runtime) => ui.label(runtime),
-        EngineStatus::Unavailable(error) => ui.colored_label(super::ERROR, error),
+        EngineStatus::Unavailable(error) => super::coloured(ui, super::ERROR, error),
     };
     for report in state.sessions.values() {
         ui.label(format!("{}: {}", report.model, report.assignment));
@@ -296,7 +301,7 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
             }
             Err(e) => {
                 ui.label("ONNX Runtime");
-                ui.colored_label(super::ERROR, e);
+                super::coloured(ui, super::ERROR, e);
                 ui.end_row();
             }
         }
@@ -307,7 +312,7 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
             }
             Err(e) => {
                 ui.label("Models");
-                ui.colored_label(super::ERROR, e);
+                super::coloured(ui, super::ERROR, e);
             }
         }
         ui.end_row();
@@ -319,7 +324,7 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
                 }
                 Err(e) => {
                     ui.label("Model");
-                    ui.colored_label(super::ERROR, e);
+                    super::coloured(ui, super::ERROR, e);
                 }
             }
             ui.end_row();

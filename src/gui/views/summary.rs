@@ -27,7 +27,7 @@ pub fn show(ui: &mut Ui, store: &ResultStore, view: &mut ViewState) {
                 ("Errors", c.errors, Some(ERROR)),
             ] {
                 match colour {
-                    Some(colour) => ui.colored_label(colour, label),
+                    Some(colour) => super::coloured(ui, colour, label),
                     None => ui.label(label),
                 };
                 ui.label(value.to_string());

@@ -78,7 +78,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 });
                 row.col(|ui| {
                     if let Some(g) = values.gender {
-                        ui.colored_label(label_colour(g), g.as_str());
+                        super::coloured(ui, label_colour(g), g.as_str());
                     }
                 });
                 row.col(|ui| {
@@ -92,7 +92,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 });
                 row.col(|ui| {
                     if uncertain == Some(true) {
-                        ui.colored_label(super::UNCERTAIN, "uncertain");
+                        super::coloured(ui, super::UNCERTAIN, "uncertain");
                     }
                 });
                 row.col(|ui| {
@@ -101,11 +101,11 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                         Status::NoFace => (super::NO_FACE, "no face"),
                         Status::Error => (super::ERROR, error_wording(image.error_kind)),
                     };
-                    ui.colored_label(colour, words);
+                    super::coloured(ui, colour, words);
                 });
                 row.col(|ui| {
                     if let Some(error) = &image.error {
-                        ui.colored_label(super::ERROR, error).on_hover_text(error);
+                        super::coloured(ui, super::ERROR, error).on_hover_text(error);
                     }
                 });
                 if row.response().clicked() {

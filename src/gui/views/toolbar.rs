@@ -79,7 +79,8 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
 /// Which backend classifies the photos, always in view.
 fn backend_badge(ui: &mut Ui, state: &AppState) {
     if let Some(remote) = state.settings.active_remote() {
-        ui.colored_label(
+        super::coloured(
+            ui,
             super::WARNING,
             egui::RichText::new(format!("Remote · {}", remote.url)).strong(),
         )
