@@ -12,7 +12,7 @@ use super::engine_host::{EngineCommand, EngineHost};
 use super::events::{DialogPurpose, UiEvent, UiSender};
 use super::frame_stats::FrameStats;
 use super::images::{ImageLoader, ImageRequest};
-use super::state::{AppState, ConnectionTest, Level};
+use super::state::{AppState, BatchState, ConnectionTest, Level};
 use super::tasks;
 use super::textures::TextureCache;
 use super::views::{self, Action, Tab, ViewState};
@@ -66,6 +66,8 @@ pub struct GenderLensApp {
     frames_since_settled: u32,
     /// Consecutive frames drawn with everything settled.
     settled_frames: u32,
+    /// The window title last asked for, so it is sent only when it changes.
+    title: String,
 }
 
 /// Frames drawn after everything is shown before `exit_when_done` closes.
@@ -122,6 +124,7 @@ impl GenderLensApp {
             exit_when_done: config.exit_when_done,
             applied_theme: None,
             pictures_settled: false,
+            title: views::progress::window_title(&BatchState::default()),
             announced_ready: 0,
             frames_since_settled: 0,
             settled_frames: 0,
@@ -505,6 +508,11 @@ impl eframe::App for GenderLensApp {
         });
         if escape {
             self.view.close_topmost();
+        }
+        let title = views::progress::window_title(&self.state.batch);
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
         }
         if quit {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);

@@ -4,12 +4,15 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Default)]
 pub struct BatchControl {
     cancel: AtomicBool,
     paused: Mutex<bool>,
+    /// When the current pause began, and how long earlier pauses lasted:
+    /// the rate and time left count working time only.
+    pause_clock: Mutex<(Option<Instant>, Duration)>,
     wake: Condvar,
     additions: Mutex<Additions>,
     additions_changed: Condvar,
@@ -59,7 +62,20 @@ impl BatchControl {
     /// While paused no new photo enters the pipeline; photos in flight finish.
     pub fn set_paused(&self, paused: bool) {
         *self.paused.lock().unwrap_or_else(|e| e.into_inner()) = paused;
+        let mut clock = self.pause_clock.lock().unwrap_or_else(|e| e.into_inner());
+        match (paused, clock.0) {
+            (true, None) => clock.0 = Some(Instant::now()),
+            (false, Some(since)) => *clock = (None, clock.1 + since.elapsed()),
+            _ => {}
+        }
+        drop(clock);
         self.wake.notify_all();
+    }
+
+    /// How long this batch has been paused in all, the current pause included.
+    pub fn paused_for(&self) -> Duration {
+        let clock = self.pause_clock.lock().unwrap_or_else(|e| e.into_inner());
+        clock.1 + clock.0.map_or(Duration::ZERO, |since| since.elapsed())
     }
 
     pub fn is_paused(&self) -> bool {
@@ -119,5 +135,31 @@ impl BatchControl {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paused_time_adds_up_across_pauses_and_stops_on_resume() {
+        let control = BatchControl::default();
+        assert_eq!(control.paused_for(), Duration::ZERO);
+        control.set_paused(true);
+        control.set_paused(true);
+        std::thread::sleep(Duration::from_millis(30));
+        control.set_paused(false);
+        let first = control.paused_for();
+        assert!(first >= Duration::from_millis(30), "{first:?}");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            control.paused_for(),
+            first,
+            "running time is not paused time"
+        );
+        control.set_paused(true);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(control.paused_for() >= first + Duration::from_millis(20));
     }
 }

@@ -276,7 +276,8 @@ struct Tally {
 }
 
 impl Tally {
-    fn count(&mut self, result: &ImageResult, total: usize) -> Progress {
+    fn count(&mut self, result: &ImageResult, control: &BatchControl) -> Progress {
+        let total = control.total();
         let tracker = &mut self.tracker;
         tracker.total = total;
         tracker.done += 1;
@@ -286,7 +287,7 @@ impl Tally {
             Status::NoFace => self.no_face += 1,
             Status::Ok => {}
         }
-        tracker.snapshot(Some(result.path.clone()))
+        tracker.snapshot(Some(result.path.clone()), control.paused_for())
     }
 
     fn summary(&self, control: &BatchControl, skipped: usize, batches: BatchStats) -> Summary {
@@ -360,7 +361,7 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
         if control.is_cancelled() {
             continue;
         }
-        let progress = tally.count(&result, control.total());
+        let progress = tally.count(&result, &control);
         emitter.send(EngineEvent::Image(Box::new(result)));
         emitter.send(EngineEvent::Progress(progress));
     }
