@@ -612,3 +612,26 @@ fn esc_and_the_toolbar_buttons_close_settings_and_about() {
     h.run_steps(2);
     assert!(!h.state().view.settings_open, "the button closes it again");
 }
+
+/// The detail view of a photo that failed gives its reason once, not again
+/// for the missing picture.
+#[test]
+fn a_failed_photo_shows_its_error_once_in_the_detail_view() {
+    let mut h = snapshot_harness();
+    click(&mut h, "Photo README.md");
+    wait_for(&mut h, "the detail picture to give up", |app| {
+        app.pictures_pending() == 0
+    });
+    h.run_steps(3);
+    assert_eq!(
+        h.query_all_by_label_contains("not a recognised image format")
+            .count(),
+        1,
+        "the detail view's error line, and nothing repeating it"
+    );
+    assert!(
+        h.query_by_label_contains("Cannot show this photo")
+            .is_none()
+    );
+    h.get_by_label("No preview.");
+}

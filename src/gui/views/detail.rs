@@ -69,6 +69,10 @@ pub fn show(
                 }
                 None => {
                     match textures.failure(id, ImageKind::Detail) {
+                        // A photo that failed already shows why above.
+                        Some(_) if result.error.is_some() => {
+                            ui.label(egui::RichText::new("No preview.").weak());
+                        }
                         Some(reason) => {
                             super::coloured(
                                 ui,
