@@ -439,11 +439,14 @@ impl GenderLensApp {
         let mut settings_open = self.view.settings_open;
         // Below the toolbar, under the Settings button, leaving the toolbar usable.
         let top_right = egui::pos2(ctx.content_rect().right() - 12.0, 44.0);
+        // Never wider than the window, whatever width it was left at.
+        let widest = (ctx.content_rect().width() - 24.0).max(240.0);
         egui::Window::new("Settings")
             .open(&mut settings_open)
             .pivot(egui::Align2::RIGHT_TOP)
             .default_pos(top_right)
-            .default_width(460.0)
+            .default_width(460.0_f32.min(widest))
+            .max_width(widest)
             .default_height(600.0)
             .show(&ctx, |ui| {
                 views::settings::show(ui, &self.state, &mut self.view, &mut actions)

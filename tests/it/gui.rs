@@ -635,3 +635,31 @@ fn a_failed_photo_shows_its_error_once_in_the_detail_view() {
     );
     h.get_by_label("No preview.");
 }
+
+/// "Check runtime" fills Settings with long lines (library paths, missing
+/// GPU libraries); they wrap, and the window stays inside the app's.
+#[test]
+fn settings_stay_on_screen_after_check_runtime() {
+    let config = config(None);
+    let mut h = Harness::builder()
+        .with_size([700.0, 600.0])
+        .with_max_steps(100_000)
+        .build_eframe(move |cc| GenderLensApp::new(&cc.egui_ctx, config));
+    h.run_steps(2);
+    click(&mut h, "Settings");
+    // Below the fold of a small window: scroll to it, as a person would.
+    h.get_by_label("Check runtime").scroll_to_me();
+    h.run_steps(3);
+    click(&mut h, "Check runtime");
+    wait_for(&mut h, "the runtime check", |app| {
+        app.state.diagnosis.is_some() && !app.state.diagnosing
+    });
+    h.run_steps(5);
+    let window = h.get_by_role_and_label(Role::Window, "Settings").rect();
+    let screen = h.ctx.content_rect();
+    assert!(
+        window.left() >= screen.left() && window.right() <= screen.right(),
+        "Settings {window:?} inside the window {screen:?}"
+    );
+    h.get_by_label("Providers");
+}

@@ -254,13 +254,14 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
     match &state.engine {
         EngineStatus::NotLoaded => ui.label("Not loaded yet: it loads with the first batch."),
         EngineStatus::Loading(step) => ui.label(format!("Loading: {step}")),
-        EngineStatus::Ready(runtime) => ui.label(runtime),
+        EngineStatus::Ready(runtime) => wrapped(ui, runtime),
         EngineStatus::Unavailable(error) => super::coloured(ui, super::ERROR, error),
     };
     for report in state.sessions.values() {
-        ui.label(format!("{}: {}", report.model, report.assignment));
+        wrapped(ui, format!("{}: {}", report.model, report.assignment));
         for fallback in &report.fallbacks {
-            ui.label(
+            wrapped(
+                ui,
                 egui::RichText::new(format!(
                     "    {} not used: {}",
                     fallback.provider,
@@ -290,13 +291,13 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
         match &report.runtime {
             Ok(rt) => {
                 ui.label("ONNX Runtime");
-                ui.label(format!("{} ({})", rt.version, rt.found_via));
+                wrapped(ui, format!("{} ({})", rt.version, rt.found_via));
                 ui.end_row();
                 ui.label("Library");
-                ui.label(rt.path.display().to_string());
+                wrapped(ui, rt.path.display().to_string());
                 ui.end_row();
                 ui.label("Providers");
-                ui.label(rt.compiled_providers.join(", "));
+                wrapped(ui, rt.compiled_providers.join(", "));
                 ui.end_row();
             }
             Err(e) => {
@@ -308,7 +309,7 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
         match &report.models_dir {
             Ok(dir) => {
                 ui.label("Models");
-                ui.label(dir.display().to_string());
+                wrapped(ui, dir.display().to_string());
             }
             Err(e) => {
                 ui.label("Models");
@@ -320,7 +321,7 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
             match session {
                 Ok(s) => {
                     ui.label(&s.model);
-                    ui.label(s.assignment.to_string());
+                    wrapped(ui, s.assignment.to_string());
                 }
                 Err(e) => {
                     ui.label("Model");
@@ -337,8 +338,14 @@ fn runtime_status(ui: &mut Ui, state: &AppState, actions: &mut Vec<Action>) {
             .collect();
         if !missing.is_empty() {
             ui.label("GPU libraries missing");
-            ui.label(missing.join(", "));
+            wrapped(ui, missing.join(", "));
             ui.end_row();
         }
     });
+}
+
+/// A long line (a library path, a list of missing libraries) wraps within
+/// the window instead of widening it past the screen.
+fn wrapped(ui: &mut Ui, text: impl Into<egui::WidgetText>) -> egui::Response {
+    ui.add(egui::Label::new(text).wrap())
 }
