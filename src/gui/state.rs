@@ -232,12 +232,20 @@ impl AppState {
                 self.log.push(
                     Level::Info,
                     format!(
-                        "Copied {} photos under {}: {}{}",
+                        "Copied {} photos under {}: {}{}{}",
                         report.total_copied(),
                         destination.display(),
                         per_folder.join(", "),
                         if report.skipped_errors > 0 {
                             format!("; {} failed photos left out", report.skipped_errors)
+                        } else {
+                            String::new()
+                        },
+                        if report.already_there > 0 {
+                            format!(
+                                "; {} already there (the same file), not copied again",
+                                report.already_there
+                            )
                         } else {
                             String::new()
                         }

@@ -523,6 +523,19 @@ fn exporting_asks_before_replacing_a_file_and_sorting_copies() {
     assert!(sorted.join("male/obama.jpg").is_file());
     assert!(common::photo("astronaut.png").is_file());
     assert!(log_text(h.state()).contains("1 failed photos left out"));
+
+    // Sorting again copies nothing and says why.
+    click(&mut h, "Export");
+    click(&mut h, "Sort copies into folders…");
+    wait_for(&mut h, "the second sort", |app| {
+        log_text(app).contains("Copied 0 photos")
+    });
+    assert!(
+        log_text(h.state()).contains("8 already there (the same file), not copied again"),
+        "{}",
+        log_text(h.state())
+    );
+    assert!(!sorted.join("female/astronaut (2).png").exists());
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! "Sort into folders": copies each photo into a folder named after its
-//! result. Originals are never moved and existing files never replaced.
+//! result. Originals are never moved and existing files never replaced; a
+//! photo already there byte for byte (an earlier sort) is not copied again.
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -45,6 +46,8 @@ fn fitting_name(stem: &str, suffix: &str) -> String {
 pub struct SortReport {
     /// Photos copied, per folder name.
     pub copied: BTreeMap<&'static str, usize>,
+    /// Photos not copied because an identical file already was there.
+    pub already_there: usize,
     /// Photos left out because classifying them failed.
     pub skipped_errors: usize,
     /// Photos that could not be copied, with the reason.
@@ -68,16 +71,26 @@ pub fn sort_into_folders<'a>(
             continue;
         };
         match copy_without_overwriting(&result.path, &destination.join(folder)) {
-            Ok(_) => *report.copied.entry(folder).or_default() += 1,
+            Ok(Copy::New(_)) => *report.copied.entry(folder).or_default() += 1,
+            Ok(Copy::AlreadyThere(_)) => report.already_there += 1,
             Err(e) => report.failures.push((result.path.clone(), e.to_string())),
         }
     }
     report
 }
 
+/// Where a photo ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Copy {
+    /// Copied to this new file.
+    New(PathBuf),
+    /// This file already holds the same bytes; nothing was written.
+    AlreadyThere(PathBuf),
+}
+
 /// Copies `source` into `folder`, adding " (2)", " (3)"… to the name when
-/// a file of that name is already there. Returns the new file's path.
-fn copy_without_overwriting(source: &Path, folder: &Path) -> std::io::Result<PathBuf> {
+/// a different file of that name is already there.
+fn copy_without_overwriting(source: &Path, folder: &Path) -> std::io::Result<Copy> {
     std::fs::create_dir_all(folder)?;
     // A label folder that is a link could send the copies anywhere.
     if std::fs::symlink_metadata(folder)?.file_type().is_symlink() {
@@ -117,13 +130,38 @@ fn copy_without_overwriting(source: &Path, folder: &Path) -> std::io::Result<Pat
                     let _ = std::fs::remove_file(&candidate);
                     return Err(e);
                 }
-                return Ok(candidate);
+                return Ok(Copy::New(candidate));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if same_contents(source, &candidate)? {
+                    return Ok(Copy::AlreadyThere(candidate));
+                }
+            }
             Err(e) => return Err(e),
         }
     }
     Err(std::io::Error::other("too many files with this name"))
+}
+
+/// Whether two files hold the same bytes: sizes first, then the contents.
+fn same_contents(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let (meta_a, meta_b) = (std::fs::metadata(a)?, std::fs::symlink_metadata(b)?);
+    if !meta_b.is_file() || meta_a.len() != meta_b.len() {
+        return Ok(false);
+    }
+    let (mut file_a, mut file_b) = (std::fs::File::open(a)?, std::fs::File::open(b)?);
+    let (mut buf_a, mut buf_b) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = file_a.read(&mut buf_a)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        file_b.read_exact(&mut buf_b[..n])?;
+        if buf_a[..n] != buf_b[..n] {
+            return Ok(false);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,7 +190,36 @@ mod tests {
         let error = copy_without_overwriting(&photo, &sorted.join("male")).unwrap_err();
         assert!(error.to_string().contains("symbolic link"), "{error}");
         assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
-        let copied = copy_without_overwriting(&photo, &sorted.join("female")).unwrap();
+        let Copy::New(copied) = copy_without_overwriting(&photo, &sorted.join("female")).unwrap()
+        else {
+            panic!("a first copy is new");
+        };
         assert_eq!(std::fs::read(copied).unwrap(), b"x");
+    }
+}
+
+#[cfg(test)]
+mod identical_tests {
+    use super::*;
+
+    #[test]
+    fn an_identical_file_is_not_copied_again_but_a_different_one_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("a.jpg");
+        std::fs::write(&photo, b"the photo").unwrap();
+        let folder = dir.path().join("male");
+        let first = copy_without_overwriting(&photo, &folder).unwrap();
+        assert_eq!(first, Copy::New(folder.join("a.jpg")));
+        let again = copy_without_overwriting(&photo, &folder).unwrap();
+        assert_eq!(again, Copy::AlreadyThere(folder.join("a.jpg")));
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
+
+        // Same name, other bytes (same length too): a numbered copy.
+        std::fs::write(&photo, b"new photo").unwrap();
+        let other = copy_without_overwriting(&photo, &folder).unwrap();
+        assert_eq!(other, Copy::New(folder.join("a (2).jpg")));
+        // And that one is found on the next run, past the first name.
+        let again = copy_without_overwriting(&photo, &folder).unwrap();
+        assert_eq!(again, Copy::AlreadyThere(folder.join("a (2).jpg")));
     }
 }

@@ -128,9 +128,20 @@ fn sorting_copies_into_label_folders_without_overwriting() {
     for r in &results {
         assert!(r.path.is_file(), "{} was moved", r.path.display());
     }
-    // A second run adds numbered copies instead of replacing the first ones.
+    // A second run finds every photo already there and copies nothing.
     let again = export::sort_into_folders(&results, dest.path());
-    assert_eq!(again.total_copied(), report.total_copied());
+    assert_eq!(again.total_copied(), 0);
+    assert_eq!(again.already_there, report.total_copied());
+    assert!(!dest.path().join("female/astronaut (2).png").exists());
+    // A different photo of the same name gets a numbered copy, and the
+    // first file is kept as it was.
+    let astronaut = results
+        .iter()
+        .find(|r| r.path.ends_with("astronaut.png"))
+        .unwrap();
+    std::fs::copy(common::photo("obama.jpg"), &astronaut.path).unwrap();
+    let changed = export::sort_into_folders([astronaut], dest.path());
+    assert_eq!(changed.total_copied(), 1, "{changed:?}");
     assert!(dest.path().join("female/astronaut (2).png").is_file());
     assert_eq!(
         std::fs::read(dest.path().join("female/astronaut.png")).unwrap(),
