@@ -324,9 +324,13 @@ impl Host {
         }
         match &mut self.batch {
             Some(batch) if !batch.closed => {
-                if !batch.handle.control().add(fresh.clone()) {
+                let control = batch.handle.control();
+                if !control.add(fresh.clone()) {
                     batch.closed = true;
                     self.waiting.extend(fresh);
+                } else if control.is_paused() {
+                    // A paused batch lists nothing, so its total cannot say so yet.
+                    self.ui.send(UiEvent::Info(paused_addition(fresh.len())));
                 }
             }
             Some(_) => self.waiting.extend(fresh),
@@ -465,4 +469,10 @@ impl Host {
         }
         self.start_waiting();
     }
+}
+
+/// What the log says when photos join a paused batch.
+fn paused_addition(photos: usize) -> String {
+    let noun = if photos == 1 { "photo" } else { "photos" };
+    format!("{photos} {noun} added to the paused batch; they are classified when you resume")
 }

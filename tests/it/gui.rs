@@ -339,12 +339,16 @@ fn a_running_batch_can_be_paused_extended_and_cancelled() {
 
     click(&mut h, "Pause");
     assert!(h.state().state.batch.paused);
-    click(&mut h, "Resume");
-    assert!(!h.state().state.batch.paused);
 
-    // A drop while the batch runs joins it: the total grows by one.
+    // A drop while paused joins the batch and is acknowledged at once; once
+    // resumed, the total grows by one.
     let total_before = h.state().state.batch.progress.as_ref().unwrap().total;
     drop_files(&mut h, std::slice::from_ref(&extra));
+    wait_for(&mut h, "the acknowledgement", |app| {
+        log_text(app).contains("1 photo added to the paused batch")
+    });
+    click(&mut h, "Resume");
+    assert!(!h.state().state.batch.paused);
     wait_for(&mut h, "the addition", |app| {
         app.state
             .batch
