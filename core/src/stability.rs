@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::combine::{ModelNames, combine};
 use crate::manifest::ModelBundle;
-use crate::model::{AgeEstimator, FaceApiNet, FaceModels, FaceVotes, GenderClassifier};
+use crate::model::{FaceModels, FaceVotes};
 use crate::preprocess::detect::{Detection, DetectorOptions, FaceDetector};
 use crate::preprocess::{Aligner, decode_limits, decode_photo};
 use crate::runtime::{ModelToLoad, Runtime};
@@ -176,21 +176,7 @@ impl StabilityProbe {
         };
         let load = |model: ModelToLoad<'_>| runtime.session(&model, &settings).map(|(s, _)| s);
         let manifest = &bundle.manifest;
-        let models = FaceModels {
-            choice: ModelChoice::Ensemble,
-            gender: Some(GenderClassifier::new(
-                load(ModelToLoad::classifier(&bundle, &settings))?,
-                manifest.classifier.clone(),
-            )?),
-            age: Some(AgeEstimator::new(
-                load(ModelToLoad::age(&bundle, &settings))?,
-                manifest.age.clone(),
-            )),
-            faceapi: Some(FaceApiNet::new(
-                load(ModelToLoad::faceapi(&bundle, &settings))?,
-                manifest.faceapi.clone(),
-            )?),
-        };
+        let models = FaceModels::load(&bundle, &settings, ModelChoice::Ensemble, load)?;
         Ok(Self {
             detector: FaceDetector::new(
                 load(ModelToLoad::detector(&bundle, &settings))?,

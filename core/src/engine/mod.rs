@@ -24,7 +24,7 @@ use crate::batch::{
 use crate::combine::ModelNames;
 use crate::error::PhotoError;
 use crate::manifest::ModelBundle;
-use crate::model::{AgeEstimator, FaceApiNet, FaceModels, GenderClassifier};
+use crate::model::FaceModels;
 use crate::postprocess::ImageResult;
 use crate::preprocess::decode::DecodeLimits;
 use crate::preprocess::detect::{DetectorOptions, FaceDetector};
@@ -204,47 +204,19 @@ impl Engine {
     }
 
     fn load_models(&self, context: &StageContext) -> Result<(FaceModels, Vec<SessionReport>)> {
-        let needs = self.settings.model.needs();
         let mut reports = Vec::new();
-        let mut load = |model: ModelToLoad<'_>| -> Result<ort::session::Session> {
-            if self.runtime.engine_build_pending(&model, &self.settings) {
+        let settings = &self.settings;
+        let models = FaceModels::load(&self.bundle, settings, settings.model, |model| {
+            if self.runtime.engine_build_pending(&model, settings) {
                 context.emitter.send(EngineEvent::Status(format!(
                     "Optimising {} for this GPU (first run only)…",
                     model.name
                 )));
             }
-            let (session, report) = self.runtime.session(&model, &self.settings)?;
+            let (session, report) = self.runtime.session(&model, settings)?;
             reports.push(report);
             Ok(session)
-        };
-        let manifest = &self.bundle.manifest;
-        let gender = match needs.gender_chip {
-            true => Some(GenderClassifier::new(
-                load(ModelToLoad::classifier(&self.bundle, &self.settings))?,
-                manifest.classifier.clone(),
-            )?),
-            false => None,
-        };
-        let age = match needs.age_chip {
-            true => Some(AgeEstimator::new(
-                load(ModelToLoad::age(&self.bundle, &self.settings))?,
-                manifest.age.clone(),
-            )),
-            false => None,
-        };
-        let faceapi = match needs.faceapi_crop {
-            true => Some(FaceApiNet::new(
-                load(ModelToLoad::faceapi(&self.bundle, &self.settings))?,
-                manifest.faceapi.clone(),
-            )?),
-            false => None,
-        };
-        let models = FaceModels {
-            choice: self.settings.model,
-            gender,
-            age,
-            faceapi,
-        };
+        })?;
         Ok((models, reports))
     }
 

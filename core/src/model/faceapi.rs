@@ -15,14 +15,14 @@ pub struct FaceApiNet {
 }
 
 impl FaceApiNet {
-    pub fn new(session: Session, spec: FaceApiSpec) -> Result<Self> {
-        let labels = Labels::from_manifest(&spec.gender_labels)?;
+    /// `labels` are the manifest's, read and checked once with the bundle.
+    pub fn new(session: Session, spec: FaceApiSpec, labels: Labels) -> Self {
         let doing = "running face-api's age and gender model";
-        Ok(Self {
+        Self {
             session: ChipSession::new(session, &spec.input, spec.crop.size, doing),
             spec,
             labels,
-        })
+        }
     }
 
     pub fn session_id(&self) -> usize {

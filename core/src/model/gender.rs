@@ -14,14 +14,14 @@ pub struct GenderClassifier {
 }
 
 impl GenderClassifier {
-    pub fn new(session: Session, spec: ClassifierSpec) -> Result<Self> {
-        let labels = Labels::from_manifest(&spec.labels)?;
+    /// `labels` are the manifest's, read and checked once with the bundle.
+    pub fn new(session: Session, spec: ClassifierSpec, labels: Labels) -> Self {
         let doing = "running the gender classifier";
-        Ok(Self {
+        Self {
             session: ChipSession::new(session, &spec.input, spec.chip.size, doing),
             spec,
             labels,
-        })
+        }
     }
 
     /// Tells this classifier's session apart from any other while both live.

@@ -22,9 +22,10 @@ pub use age::AgeEstimator;
 pub use faceapi::FaceApiNet;
 pub use gender::GenderClassifier;
 
-use crate::manifest::{ClassifierInput, Normalization};
+use crate::manifest::{ClassifierInput, ModelBundle, Normalization};
 use crate::preprocess::FaceInputs;
-use crate::settings::ModelChoice;
+use crate::runtime::ModelToLoad;
+use crate::settings::{EngineSettings, ModelChoice};
 
 /// What every model said about one face, before they are combined.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -54,6 +55,41 @@ pub struct FaceModels {
 }
 
 impl FaceModels {
+    /// Loads the models `choice` needs from `bundle`, each session made by
+    /// `session` (which may report progress or keep the runtime's report).
+    pub fn load(
+        bundle: &ModelBundle,
+        settings: &EngineSettings,
+        choice: ModelChoice,
+        mut session: impl FnMut(ModelToLoad<'_>) -> Result<Session>,
+    ) -> Result<Self> {
+        let needs = choice.needs();
+        let manifest = &bundle.manifest;
+        let mut gender = None;
+        if needs.gender_chip {
+            let loaded = session(ModelToLoad::classifier(bundle, settings))?;
+            let spec = manifest.classifier.clone();
+            gender = Some(GenderClassifier::new(loaded, spec, bundle.labels));
+        }
+        let mut age = None;
+        if needs.age_chip {
+            let loaded = session(ModelToLoad::age(bundle, settings))?;
+            age = Some(AgeEstimator::new(loaded, manifest.age.clone()));
+        }
+        let mut faceapi = None;
+        if needs.faceapi_crop {
+            let loaded = session(ModelToLoad::faceapi(bundle, settings))?;
+            let spec = manifest.faceapi.clone();
+            faceapi = Some(FaceApiNet::new(loaded, spec, bundle.faceapi_labels));
+        }
+        Ok(Self {
+            choice,
+            gender,
+            age,
+            faceapi,
+        })
+    }
+
     /// Identifies the loaded sessions, so a test can tell reused ones from rebuilt ones.
     pub fn session_ids(&self) -> Vec<usize> {
         let gender = self.gender.as_ref().map(|m| m.session_id());

@@ -26,7 +26,7 @@ fn classifier() -> GenderClassifier {
         .session(&ModelToLoad::classifier(&bundle, &settings), &settings)
         .expect("classifier session");
     assert_eq!(report.assignment.primary(), Some("CPUExecutionProvider"));
-    GenderClassifier::new(session, spec).expect("labels are valid")
+    GenderClassifier::new(session, spec, bundle.labels)
 }
 
 #[test]
@@ -187,8 +187,8 @@ fn faceapi_on_a_fixed_crop_and_its_mirror_matches_python_onnxruntime_within_1e5(
     let mut net = FaceApiNet::new(
         model_session(ModelToLoad::faceapi(&bundle, &settings)),
         bundle.manifest.faceapi.clone(),
-    )
-    .unwrap();
+        bundle.faceapi_labels,
+    );
     let crop = fixture_rgb(&reference.file, 112);
     let mirror = mirrored(crop.as_raw(), 112);
     let got = net.run(&[crop.as_raw(), &mirror]).expect("face-api runs");
