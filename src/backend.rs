@@ -63,24 +63,24 @@ impl Backend {
 
     /// Classifies everything under `paths` in the background.
     pub fn start(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
-        self.start_with(paths, notify, Arc::default())
+        self.start_with(paths, notify, crate::batch::Setup::default())
     }
 
-    /// Like [`Backend::start`], under a control made beforehand.
+    /// Like [`Backend::start`], set up beforehand.
     pub fn start_with(
         &self,
         paths: Vec<PathBuf>,
         notify: Option<Notify>,
-        control: Arc<crate::batch::BatchControl>,
+        setup: crate::batch::Setup,
     ) -> BatchHandle {
         match self {
-            Self::Local(local) => local.engine.start_with(paths, notify, control),
+            Self::Local(local) => local.engine.start_with(paths, notify, setup),
             Self::Remote(remote) => crate::remote::batch::start_with(
                 remote.remote.clone(),
                 paths,
                 &remote.settings,
                 notify,
-                control,
+                setup,
             ),
         }
     }

@@ -18,6 +18,6 @@ pub use genderlens_core::{
     ModelBundle, ModelChoice, PhotoError, ProviderChoice, Runtime, Status, Summary,
 };
 pub use genderlens_core::{
-    batch, combine, engine, error, export, labels, manifest, memory, model, paths, postprocess,
-    preprocess, runtime, settings, stability,
+    batch, combine, engine, error, export, labels, library, manifest, memory, model, paths,
+    postprocess, preprocess, runtime, settings, stability,
 };

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod labels;
+pub mod library;
 pub mod manifest;
 pub mod memory;
 pub mod model;

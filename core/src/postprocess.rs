@@ -100,6 +100,10 @@ pub struct ImageResult {
     pub faces: Vec<FaceResult>,
     #[serde(skip)]
     pub timings: StageTimings,
+    /// Answered from the library, not classified now (the photo had not
+    /// changed since).
+    #[serde(skip)]
+    pub reused: bool,
 }
 
 impl ImageResult {
@@ -119,6 +123,7 @@ impl ImageResult {
             models: Vec::new(),
             faces: Vec::new(),
             timings: StageTimings::default(),
+            reused: false,
         }
     }
 
@@ -133,7 +138,7 @@ impl ImageResult {
 
 /// A path as JSON: text always, exact bytes too when the text had to
 /// replace some (a file name that is not UTF-8).
-mod path_field {
+pub(crate) mod path_field {
     use std::path::{Path, PathBuf};
 
     use base64::Engine as _;
@@ -174,24 +179,24 @@ mod path_field {
     }
 
     #[cfg(unix)]
-    fn raw_bytes(path: &Path) -> Vec<u8> {
+    pub(crate) fn raw_bytes(path: &Path) -> Vec<u8> {
         use std::os::unix::ffi::OsStrExt;
         path.as_os_str().as_bytes().to_vec()
     }
 
     #[cfg(not(unix))]
-    fn raw_bytes(path: &Path) -> Vec<u8> {
+    pub(crate) fn raw_bytes(path: &Path) -> Vec<u8> {
         path.to_string_lossy().into_owned().into_bytes()
     }
 
     #[cfg(unix)]
-    fn from_raw_bytes(bytes: Vec<u8>, _text: &str) -> PathBuf {
+    pub(crate) fn from_raw_bytes(bytes: Vec<u8>, _text: &str) -> PathBuf {
         use std::os::unix::ffi::OsStringExt;
         PathBuf::from(std::ffi::OsString::from_vec(bytes))
     }
 
     #[cfg(not(unix))]
-    fn from_raw_bytes(_bytes: Vec<u8>, text: &str) -> PathBuf {
+    pub(crate) fn from_raw_bytes(_bytes: Vec<u8>, text: &str) -> PathBuf {
         PathBuf::from(text)
     }
 }
@@ -255,6 +260,7 @@ pub fn image_result(
         models,
         faces,
         timings,
+        reused: false,
     }
 }
 

@@ -7,16 +7,18 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::EngineArgs;
+use super::library_args::LibraryArgs;
 use super::output::{Format, ResultWriter};
 use super::output_file::OutputFile;
 use super::remote_args::RemoteArgs;
 use crate::batch::{EngineEvent, Summary};
+use crate::library::{RunKeeper, RunState};
 use crate::postprocess::{ImageResult, Status};
 
 #[derive(Args)]
 pub struct ClassifyArgs {
     /// Image files and folders (folders are walked recursively).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "resume", value_name = "PATH")]
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -32,6 +34,8 @@ pub struct ClassifyArgs {
     engine: EngineArgs,
     #[command(flatten)]
     remote: RemoteArgs,
+    #[command(flatten)]
+    library: LibraryArgs,
 }
 
 pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
@@ -47,11 +51,12 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
         );
     }
     let mut provenance = backend.provenance();
+    let (inputs, setup) = kept_run(&args, &provenance)?;
     let output = match &args.output {
-        Some(path) => Some(OutputFile::prepare(path, &args.paths, args.force)?),
+        Some(path) => Some(OutputFile::prepare(path, &inputs, args.force)?),
         None => None,
     };
-    let batch = backend.start(args.paths, None);
+    let batch = backend.start_with(inputs, None, setup);
     let out: Box<dyn std::io::Write> = match &output {
         Some(file) => Box::new(std::io::BufWriter::new(file.writer()?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
@@ -78,6 +83,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
                 }
             }
             EngineEvent::Status(message) => bar.suspend(|| eprintln!("{message}")),
+            EngineEvent::Warning(message) => bar.suspend(|| eprintln!("warning: {message}")),
             EngineEvent::SessionReady(ref report) => {
                 if provenance.observe(&event) {
                     writer.set_provenance(provenance.clone());
@@ -129,6 +135,53 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     })
 }
 
+/// The inputs to classify and where their answers are kept: the paths
+/// given, plus with `--resume` those of the library's unfinished batch.
+fn kept_run(
+    args: &ClassifyArgs,
+    provenance: &crate::export::Provenance,
+) -> Result<(Vec<PathBuf>, crate::batch::Setup)> {
+    let mut inputs = args.paths.clone();
+    let Some(library) = args.library.open()? else {
+        return Ok((inputs, crate::batch::Setup::default()));
+    };
+    let resumed = if args.library.resume {
+        let unfinished = library.unfinished()?.with_context(|| {
+            format!(
+                "nothing to resume: {} has no batch that stopped early",
+                library.path().display()
+            )
+        })?;
+        eprintln!(
+            "resuming the batch started {} ({} photos were done; they are not classified again)",
+            unfinished.started_at, unfinished.done
+        );
+        let mut all = unfinished.inputs.clone();
+        all.extend(inputs);
+        inputs = all;
+        Some(unfinished.run)
+    } else {
+        None
+    };
+    let mut keeper = RunKeeper::begin(
+        library.clone(),
+        &inputs,
+        provenance,
+        &args.engine.settings(),
+    )?;
+    if args.library.reclassify {
+        keeper = keeper.without_reuse();
+    }
+    if let Some(run) = resumed {
+        library.set_run_state(run, RunState::Resumed)?;
+    }
+    let setup = crate::batch::Setup {
+        keeper: Some(std::sync::Arc::new(keeper)),
+        ..Default::default()
+    };
+    Ok((inputs, setup))
+}
+
 fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -158,6 +211,18 @@ fn print_summary(summary: &Summary, errors: &[ImageResult]) {
         },
         if summary.cancelled { "; cancelled" } else { "" },
     );
+    if summary.reused > 0 {
+        eprintln!(
+            "{} unchanged since they were last classified: their answers come from the library",
+            summary.reused
+        );
+    }
+    if summary.settings_changed > 0 {
+        eprintln!(
+            "{} classified again: the settings or models changed since last time",
+            summary.settings_changed
+        );
+    }
     if !errors.is_empty() {
         eprintln!("errors:");
         for e in errors {

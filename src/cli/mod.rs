@@ -3,6 +3,7 @@
 mod bench;
 mod classify;
 mod doctor;
+mod library_args;
 mod output;
 mod output_file;
 mod remote_args;

@@ -358,7 +358,11 @@ impl Host {
         // start, a batch of one quick photo could run dry and close first.
         let control = Arc::new(crate::batch::BatchControl::default());
         control.set_held(self.listings > 0);
-        let handle = backend.start_with(paths, Some(notify), control);
+        let handle = backend.start_with(
+            paths,
+            Some(notify),
+            crate::batch::Setup::with_control(control),
+        );
         self.batch = Some(RunningBatch {
             handle,
             closed: false,

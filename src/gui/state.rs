@@ -310,6 +310,7 @@ impl AppState {
                 self.log.push(Level::Info, message.clone());
                 self.batch.step = Some(message);
             }
+            EngineEvent::Warning(message) => self.log.push(Level::Warning, message),
             EngineEvent::SessionReady(report) => {
                 self.log.push(Level::Info, report.summary());
                 self.batch.step = None;

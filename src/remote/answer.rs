@@ -65,6 +65,7 @@ pub fn parse_answer(json: &[u8], index: usize, path: PathBuf) -> Result<ImageRes
         models: answer.models,
         faces: answer.faces,
         timings: StageTimings::default(),
+        reused: false,
     })
 }
 

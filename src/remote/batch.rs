@@ -91,17 +91,16 @@ pub fn start(
     settings: &crate::settings::EngineSettings,
     notify: Option<batch::Notify>,
 ) -> batch::BatchHandle {
-    let control = Arc::new(batch::BatchControl::default());
-    start_with(remote, paths, settings, notify, control)
+    start_with(remote, paths, settings, notify, batch::Setup::default())
 }
 
-/// Like [`start`], under a control made beforehand.
+/// Like [`start`], set up beforehand.
 pub fn start_with(
     remote: Arc<Remote>,
     paths: Vec<std::path::PathBuf>,
     settings: &crate::settings::EngineSettings,
     notify: Option<batch::Notify>,
-    control: Arc<batch::BatchControl>,
+    setup: batch::Setup,
 ) -> batch::BatchHandle {
     let max_file_bytes = settings.max_file_bytes();
     batch::start_with(
@@ -111,6 +110,6 @@ pub fn start_with(
         },
         Box::new(RemoteStages::new(remote, max_file_bytes)),
         notify,
-        control,
+        setup,
     )
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    common::genderlens_command()
 }
 
 fn genderlens(args: &[&str]) -> Output {

@@ -9,5 +9,6 @@ mod desktop_smoke;
 mod fuzz_regressions;
 mod gateway;
 mod gui;
+mod library;
 mod remote;
 mod remote_faults;

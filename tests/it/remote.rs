@@ -133,7 +133,7 @@ fn run_ok(command: &mut Command) -> std::process::Output {
 }
 
 fn genderlens(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    common::genderlens_command()
         .args(args)
         .env_remove("GENDERLENS_REMOTE")
         .output()
@@ -555,7 +555,7 @@ fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
     ] {
         // SSL_CERT_FILE stands in for the system's trust store (rustls-native-certs reads it).
         let trusted = run_ok(
-            Command::new(env!("CARGO_BIN_EXE_genderlens"))
+            common::genderlens_command()
                 .args(["classify", "--remote", &url, "--format", "jsonl"])
                 .arg(&astronaut)
                 .env("SSL_CERT_FILE", &ca),
@@ -563,7 +563,7 @@ fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
         let result: Value = serde_json::from_slice(&trusted.stdout).unwrap();
         assert_eq!(result["gender"], "female", "{url}");
 
-        let untrusted = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        let untrusted = common::genderlens_command()
             .args([
                 "classify",
                 "--remote",

@@ -92,7 +92,7 @@ fn nothing_listening_fails_each_photo_quickly() {
         );
         assert!(took < Duration::from_secs(20), "{url}: took {took:?}");
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"))
+    let out = common::genderlens_command()
         .args([
             "doctor",
             "--remote",
@@ -476,7 +476,7 @@ fn endless_body(stream: &mut TcpStream) {
 
 /// The peak memory of `genderlens classify --remote URL` on three photos.
 fn classify_remote_peak_rss(url: &str) -> (std::process::ExitStatus, String, u64) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"));
+    let mut command = common::genderlens_command();
     command
         .args([
             "classify",

@@ -7,6 +7,7 @@
 pub mod control;
 pub mod feed;
 pub mod inputs;
+pub mod keeper;
 pub mod progress;
 pub mod service;
 
@@ -23,6 +24,7 @@ use crate::postprocess::{ImageResult, Status};
 use crate::runtime::SessionReport;
 pub use control::BatchControl;
 pub use inputs::{InputItem, Skipped};
+pub use keeper::{Earlier, Keeper};
 pub use progress::Progress;
 pub use service::{Service, ServiceError};
 
@@ -46,6 +48,9 @@ pub enum EngineEvent {
     },
     /// Something worth showing while nothing else moves (e.g. a TensorRT build).
     Status(String),
+    /// Something went wrong that costs no photo its answer, but the user
+    /// should know (answers are not being kept in the library, say).
+    Warning(String),
     /// A model's session is ready, and where it runs.
     SessionReady(SessionReport),
     Image(Box<ImageResult>),
@@ -73,6 +78,12 @@ pub struct Summary {
     pub failed: usize,
     pub faces: usize,
     pub skipped: usize,
+    /// Photos unchanged since they were last classified the same way:
+    /// their kept answers were reported instead (counted in `ok`,
+    /// `no_face` and `failed` too).
+    pub reused: usize,
+    /// Photos classified again because the settings or models changed.
+    pub settings_changed: usize,
     pub cancelled: bool,
     pub elapsed: Duration,
     pub batches: BatchStats,
@@ -241,26 +252,46 @@ impl Drop for BatchHandle {
     }
 }
 
-/// Starts a batch of `source` through `stages` in the background.
-pub fn start(source: Source, stages: Box<dyn Stages>, notify: Option<Notify>) -> BatchHandle {
-    start_with(source, stages, notify, Arc::new(BatchControl::default()))
+/// How a batch is started, beyond what it classifies.
+#[derive(Clone, Default)]
+pub struct Setup {
+    /// A control made beforehand (one already paused, say, so that not a
+    /// single photo starts before the owner resumes it).
+    pub control: Arc<BatchControl>,
+    /// Where answers are kept and earlier ones found; none for a one-off run.
+    pub keeper: Option<Arc<dyn Keeper>>,
 }
 
-/// Like [`start`], under a control made beforehand (one already paused,
-/// say, so that not a single photo starts before the owner resumes it).
+impl Setup {
+    pub fn with_control(control: Arc<BatchControl>) -> Self {
+        Self {
+            control,
+            keeper: None,
+        }
+    }
+}
+
+/// Starts a batch of `source` through `stages` in the background.
+pub fn start(source: Source, stages: Box<dyn Stages>, notify: Option<Notify>) -> BatchHandle {
+    start_with(source, stages, notify, Setup::default())
+}
+
+/// Like [`start`], set up beforehand.
 pub fn start_with(
     source: Source,
     stages: Box<dyn Stages>,
     notify: Option<Notify>,
-    control: Arc<BatchControl>,
+    setup: Setup,
 ) -> BatchHandle {
     let (tx, events) = bounded(256);
+    let control = setup.control;
     let context = StageContext {
         emitter: Emitter { tx, notify },
         control: control.clone(),
     };
+    let keeper = setup.keeper;
     let coordinator = spawn("genderlens-batch".into(), move || {
-        run(source, stages, context);
+        run(source, stages, context, keeper);
     });
     BatchHandle {
         events,
@@ -273,6 +304,7 @@ pub fn start_with(
 struct Tally {
     tracker: progress::ProgressTracker,
     no_face: usize,
+    reused: usize,
 }
 
 impl Tally {
@@ -282,6 +314,9 @@ impl Tally {
         tracker.total = total;
         tracker.done += 1;
         tracker.faces += result.faces.len();
+        if result.reused {
+            self.reused += 1;
+        }
         match result.status {
             Status::Error => tracker.failed += 1,
             Status::NoFace => self.no_face += 1,
@@ -290,7 +325,7 @@ impl Tally {
         tracker.snapshot(Some(result.path.clone()), control.paused_for())
     }
 
-    fn summary(&self, control: &BatchControl, skipped: usize, batches: BatchStats) -> Summary {
+    fn summary(&self, control: &BatchControl, fed: FeedCounts, batches: BatchStats) -> Summary {
         let tracker = &self.tracker;
         Summary {
             total: control.total(),
@@ -298,7 +333,9 @@ impl Tally {
             no_face: self.no_face,
             failed: tracker.failed,
             faces: tracker.faces,
-            skipped,
+            skipped: fed.skipped,
+            reused: self.reused,
+            settings_changed: fed.settings_changed,
             cancelled: control.is_cancelled(),
             elapsed: tracker.elapsed(),
             batches,
@@ -306,7 +343,21 @@ impl Tally {
     }
 }
 
-fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
+/// What the feed counted on its way.
+#[derive(Debug, Default, Clone, Copy)]
+struct FeedCounts {
+    /// Paths skipped as not images.
+    skipped: usize,
+    /// Photos classified again because the settings changed.
+    settings_changed: usize,
+}
+
+fn run(
+    source: Source,
+    stages: Box<dyn Stages>,
+    context: StageContext,
+    keeper: Option<Arc<dyn Keeper>>,
+) {
     let StageContext { emitter, control } = context.clone();
     let (jobs_tx, jobs_rx) = bounded::<Job>(16);
     let (results_tx, results_rx) = bounded::<ImageResult>(64);
@@ -325,10 +376,15 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
                 move || feed::list_in_background(lister, found_tx, &control, &emitter)
             });
             let (control, emitter) = (control.clone(), emitter.clone());
+            let earlier = EarlierAnswers {
+                keeper: keeper.clone(),
+                results: results_tx.clone(),
+            };
             spawn("genderlens-feed".into(), move || {
                 feed_paths(
                     feed::Feed::new(found_rx, listing),
                     &jobs_tx,
+                    &earlier,
                     &control,
                     &emitter,
                 )
@@ -342,7 +398,7 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
             let control = control.clone();
             spawn("genderlens-feed".into(), move || {
                 feed_stream(&incoming, &jobs_tx, &control);
-                0
+                FeedCounts::default()
             })
         }
     };
@@ -355,38 +411,87 @@ fn run(source: Source, stages: Box<dyn Stages>, context: StageContext) {
     let mut tally = Tally {
         tracker: progress::ProgressTracker::new(control.total()),
         no_face: 0,
+        reused: 0,
     };
+    let mut keeping_failed = false;
     for result in results_rx.iter() {
         // Photos in flight when the batch was cancelled go unreported.
         if control.is_cancelled() {
             continue;
         }
+        if let Some(keeper) = keeper.as_ref().filter(|_| !result.reused)
+            && let Err(problem) = keeper.keep(&result)
+            && !std::mem::replace(&mut keeping_failed, true)
+        {
+            emitter.send(EngineEvent::Warning(format!(
+                "Answers are not being saved to the library: {problem}"
+            )));
+        }
         let progress = tally.count(&result, &control);
         emitter.send(EngineEvent::Image(Box::new(result)));
         emitter.send(EngineEvent::Progress(progress));
     }
-    let skipped = feeder.join().unwrap_or_default();
+    let fed = feeder.join().unwrap_or_default();
     let outcome = worker
         .join()
         .unwrap_or_else(|_| Err("the batch's workers stopped unexpectedly".into()));
     crate::memory::release_freed();
     emitter.send(match outcome {
-        Ok(batches) => EngineEvent::Finished(tally.summary(&control, skipped, batches)),
+        Ok(batches) => {
+            let summary = tally.summary(&control, fed, batches);
+            if let Some(Err(problem)) = keeper.as_ref().map(|k| k.finish(&summary)) {
+                emitter.send(EngineEvent::Warning(format!(
+                    "The library could not record how the batch ended: {problem}"
+                )));
+            }
+            EngineEvent::Finished(summary)
+        }
         Err(message) => EngineEvent::Failed(message),
     });
 }
 
-/// Hands out the photos as they are listed, then any added while running.
-/// Returns how many paths were skipped as not images.
+/// The feed's way to the keeper's earlier answers: an unchanged photo's
+/// kept answer goes straight to the results, past the stages.
+struct EarlierAnswers {
+    keeper: Option<Arc<dyn Keeper>>,
+    results: Sender<ImageResult>,
+}
+
+impl EarlierAnswers {
+    /// True when the photo was answered from the keeper.
+    fn answered(&self, index: usize, path: &std::path::Path, counts: &mut FeedCounts) -> bool {
+        let Some(keeper) = &self.keeper else {
+            return false;
+        };
+        match keeper.earlier(path, index) {
+            Earlier::Unchanged(result) => {
+                // A closed channel means the batch is over; nothing to answer.
+                let _ = self.results.send(*result);
+                true
+            }
+            Earlier::SettingsChanged => {
+                counts.settings_changed += 1;
+                false
+            }
+            Earlier::Nothing => false,
+        }
+    }
+}
+
+/// Hands out the photos as they are listed, then any added while running;
+/// photos the keeper already answered go straight to the results.
 fn feed_paths(
     mut feed: feed::Feed,
     jobs: &Sender<Job>,
+    earlier: &EarlierAnswers,
     control: &BatchControl,
     emitter: &Emitter,
-) -> usize {
+) -> FeedCounts {
     let announce = |event: EngineEvent| emitter.send(event);
+    let mut counts = FeedCounts::default();
     while let Some((index, item)) = feed.next(control, &announce) {
         let sent = match item {
+            InputItem::Photo(path) if earlier.answered(index, &path, &mut counts) => true,
             InputItem::Photo(path) => jobs
                 .send(Job {
                     index,
@@ -411,7 +516,8 @@ fn feed_paths(
         }
     }
     feed.finish();
-    feed.skipped
+    counts.skipped = feed.skipped;
+    counts
 }
 
 /// Passes jobs on until the stream ends or the batch is cancelled (a model

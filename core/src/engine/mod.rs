@@ -110,18 +110,19 @@ impl Engine {
     pub fn start_paused(&self, paths: Vec<PathBuf>, notify: Option<Notify>) -> BatchHandle {
         let control = Arc::new(batch::BatchControl::default());
         control.set_paused(true);
-        self.start_with(paths, notify, control)
+        self.start_with(paths, notify, batch::Setup::with_control(control))
     }
 
-    /// Like [`Engine::start`], under a control made beforehand (one already
-    /// held, say, so the batch cannot run dry before its owner adds more).
+    /// Like [`Engine::start`], set up beforehand: under a control made
+    /// already (one held, say, so the batch cannot run dry before its owner
+    /// adds more), keeping answers in a library.
     pub fn start_with(
         &self,
         paths: Vec<PathBuf>,
         notify: Option<Notify>,
-        control: Arc<batch::BatchControl>,
+        setup: batch::Setup,
     ) -> BatchHandle {
-        batch::start_with(self.source(paths), self.stages(), notify, control)
+        batch::start_with(self.source(paths), self.stages(), notify, setup)
     }
 
     fn source(&self, paths: Vec<PathBuf>) -> Source {

@@ -125,7 +125,7 @@ fn paths_batch(paths: Vec<std::path::PathBuf>, control: Arc<BatchControl>) -> ba
         },
         Box::new(Instant),
         None,
-        control,
+        batch::Setup::with_control(control),
     )
 }
 

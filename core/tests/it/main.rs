@@ -10,6 +10,7 @@ mod engine;
 mod export;
 mod formats;
 mod landmarks;
+mod library;
 mod listing;
 mod parity;
 mod stability;

@@ -9,6 +9,25 @@ pub mod triton;
 
 pub use shared::*;
 
+/// The `genderlens` binary, keeping any answers in a library of its own
+/// (a fresh file for each command), so that no test answers from another's
+/// library, nor from the user's. A test that wants a shared library passes
+/// `--library FILE`, which takes precedence.
+pub fn genderlens_command() -> std::process::Command {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static FOLDER: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let folder = FOLDER.get_or_init(|| tempfile::tempdir().expect("a temporary folder"));
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_genderlens"));
+    command.env(
+        "GENDERLENS_LIBRARY",
+        folder.path().join(format!("library-{n}.sqlite")),
+    );
+    command
+}
+
 /// Runs `command` to its end, sampling its peak resident memory (`VmHWM`
 /// in `/proc`) while it runs; returns its status, stderr and that peak in
 /// bytes.
