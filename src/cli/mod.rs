@@ -57,6 +57,17 @@ struct AppArgs {
     /// Show the results table first instead of the gallery.
     #[arg(long)]
     table: bool,
+    /// Open this library (answers are kept in it) instead of the default one
+    /// in the data folder.
+    #[arg(long, value_name = "FILE", env = "GENDERLENS_LIBRARY")]
+    library: Option<PathBuf>,
+    /// Keep answers for this session only: no library is opened or written.
+    #[arg(long, conflicts_with = "resume")]
+    no_library: bool,
+    /// Resume the library's last batch that stopped early (cancelled, quit
+    /// or killed) as the window opens, without asking.
+    #[arg(long)]
+    resume: bool,
 }
 
 #[derive(Subcommand)]
@@ -213,6 +224,12 @@ fn run_window(app: AppArgs) -> Result<ExitCode> {
         } else {
             crate::gui::views::Tab::Gallery
         },
+        library: if app.no_library {
+            None
+        } else {
+            app.library.or_else(crate::library::Library::default_path)
+        },
+        resume: app.resume,
     })
     .map(|()| ExitCode::SUCCESS)
 }

@@ -39,6 +39,11 @@ pub struct AppConfig {
     pub exit_when_done: bool,
     /// The view shown first.
     pub start_tab: Tab,
+    /// The library to open and keep answers in; none keeps them for this
+    /// session only.
+    pub library: Option<PathBuf>,
+    /// Resume the library's batch that stopped early as soon as it opens.
+    pub resume: bool,
 }
 
 /// Most background events taken in one frame, so a flood never stalls a frame.
@@ -68,6 +73,8 @@ pub struct GenderLensApp {
     settled_frames: u32,
     /// The window title last asked for, so it is sent only when it changes.
     title: String,
+    /// The user chose how to quit during a batch: the next close goes through.
+    quitting: bool,
 }
 
 /// Frames drawn after everything is shown before `exit_when_done` closes.
@@ -80,6 +87,13 @@ impl GenderLensApp {
         let host = EngineHost::spawn(
             config.settings.engine.clone(),
             config.settings.active_remote(),
+            config
+                .library
+                .clone()
+                .map(|path| super::engine_host::OpenLibrary {
+                    path,
+                    resume: config.resume,
+                }),
             ui.clone(),
         );
         let loader = {
@@ -128,6 +142,7 @@ impl GenderLensApp {
             announced_ready: 0,
             frames_since_settled: 0,
             settled_frames: 0,
+            quitting: false,
         }
     }
 
@@ -238,11 +253,61 @@ impl GenderLensApp {
                 self.host.send(EngineCommand::Cancel);
             }
             Action::ClearResults => {
-                self.state.store.clear();
+                let cleared = std::mem::take(&mut self.state.store);
+                self.state.log.push(
+                    Level::Info,
+                    format!(
+                        "Cleared {} results; undo is possible until the next batch",
+                        cleared.len()
+                    ),
+                );
+                self.state.cleared = Some(cleared);
                 self.state.last_summary = None;
                 self.textures.clear();
                 self.view.selected = None;
-                self.host.send(EngineCommand::Forget);
+                self.host.send(EngineCommand::Clear);
+            }
+            Action::UndoClear => {
+                if let Some(cleared) = self.state.cleared.take() {
+                    // Results that came in since stay; the cleared ones return around them.
+                    let since = std::mem::replace(&mut self.state.store, cleared);
+                    self.state.store.merge(since);
+                    self.state.log.push(
+                        Level::Info,
+                        format!("Restored {} results", self.state.store.len()),
+                    );
+                    self.host.send(EngineCommand::UndoClear);
+                }
+            }
+            Action::Rerun(which) => {
+                let paths = self.rerun_paths(which);
+                if !paths.is_empty() {
+                    self.state.log.push(
+                        Level::Info,
+                        format!(
+                            "Classifying {} photos again with the current settings",
+                            paths.len()
+                        ),
+                    );
+                    self.host.send(EngineCommand::Reclassify(paths));
+                }
+            }
+            Action::ResumeUnfinished(run) => {
+                self.state.unfinished = None;
+                self.host.send(EngineCommand::ResumeUnfinished(run));
+            }
+            Action::DismissUnfinished(run) => {
+                self.state.unfinished = None;
+                self.host.send(EngineCommand::DismissUnfinished(run));
+            }
+            Action::Quit { resume_later } => {
+                let (done, answered) = crossbeam_channel::bounded(1);
+                self.host.send(EngineCommand::Quit { resume_later, done });
+                // The choice must be on disk before the process ends; the
+                // host answers at once unless the disk is very slow.
+                let _ = answered.recv_timeout(std::time::Duration::from_secs(3));
+                self.quitting = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             Action::Select(id) => self.view.selected = id,
             Action::CopyJson(id) => {
@@ -284,6 +349,36 @@ impl GenderLensApp {
                 }
             }
             Action::RetryEngine => self.host.send(EngineCommand::Retry),
+        }
+    }
+
+    /// The photos a re-run classifies again.
+    fn rerun_paths(&mut self, which: views::Rerun) -> Vec<PathBuf> {
+        let store = &mut self.state.store;
+        match which {
+            views::Rerun::Failed => store
+                .images()
+                .iter()
+                .filter(|r| r.status == crate::postprocess::Status::Error)
+                .map(|r| r.path.clone())
+                .collect(),
+            views::Rerun::All => store.images().iter().map(|r| r.path.clone()).collect(),
+            views::Rerun::One(id) => store.get(id).map(|r| r.path.clone()).into_iter().collect(),
+            views::Rerun::Shown => {
+                let rows = store
+                    .rows(self.view.row_mode, &self.view.filter, self.view.sort)
+                    .to_vec();
+                let mut paths: Vec<PathBuf> = Vec::new();
+                for row in rows {
+                    if let Some(result) = store.get(row.image)
+                        && paths.last() != Some(&result.path)
+                    {
+                        paths.push(result.path.clone());
+                    }
+                }
+                paths.dedup();
+                paths
+            }
         }
     }
 
@@ -375,6 +470,7 @@ impl GenderLensApp {
                 });
             }
             views::progress::show(ui, &self.state, &mut actions);
+            views::library::banners(ui, &self.state, &mut actions);
             ui.add_space(2.0);
         });
 
@@ -479,6 +575,8 @@ impl GenderLensApp {
             });
         }
 
+        views::library::confirmations(&ctx, &self.state, &mut self.view, &mut actions);
+
         let hovering = ctx.input(|i| i.raw.hovered_files.len());
         if hovering > 0 {
             views::drop_zone::hover_overlay(&ctx, hovering);
@@ -503,12 +601,19 @@ impl eframe::App for GenderLensApp {
                 .collect()
         });
         self.add_paths(dropped);
-        let (quit, escape) = ctx.input(|i| {
+        let (quit, escape, close_requested) = ctx.input(|i| {
             (
                 i.modifiers.command && i.key_pressed(egui::Key::Q),
                 i.key_pressed(egui::Key::Escape),
+                i.viewport().close_requested(),
             )
         });
+        // Closing during a batch asks first (the window manager's close
+        // button and Ctrl+Q alike).
+        if close_requested && self.state.batch.active && !self.quitting {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.view.confirm_quit = true;
+        }
         if escape {
             self.view.close_topmost();
         }

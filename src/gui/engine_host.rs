@@ -16,6 +16,7 @@ use crate::backend::Backend;
 use crate::batch::inputs::InputItem;
 use crate::batch::{BatchHandle, EngineEvent, Skipped};
 use crate::export::Provenance;
+use crate::library::{Library, RunId, RunKeeper, RunState};
 use crate::remote::RemoteOptions;
 use crate::settings::EngineSettings;
 
@@ -29,8 +30,22 @@ pub enum EngineCommand {
     Apply(Box<(EngineSettings, Option<RemoteOptions>)>),
     /// Run the runtime checks `genderlens doctor` runs.
     Diagnose,
-    /// The results were cleared: photos may be added again.
-    Forget,
+    /// The results were cleared: hide them in the library too, until
+    /// [`EngineCommand::UndoClear`] or the next batch.
+    Clear,
+    UndoClear,
+    /// Classify these photos again, even unchanged ones (retry failed,
+    /// re-run with the current settings).
+    Reclassify(Vec<PathBuf>),
+    /// Resume the library's batch that stopped early, or let it go.
+    ResumeUnfinished(RunId),
+    DismissUnfinished(RunId),
+    /// The window is closing during a batch: record whether the user wants
+    /// it resumed next time, then stop it; `done` hears when that is on disk.
+    Quit {
+        resume_later: bool,
+        done: Sender<()>,
+    },
     /// Try again to start the photos that waited for a failed engine.
     Retry,
 }
@@ -41,11 +56,24 @@ pub struct EngineHost {
 }
 
 impl EngineHost {
-    pub fn spawn(settings: EngineSettings, remote: Option<RemoteOptions>, ui: UiSender) -> Self {
+    /// Starts the host; it first opens `library` (when given) and reports
+    /// its photos, then takes commands.
+    pub fn spawn(
+        settings: EngineSettings,
+        remote: Option<RemoteOptions>,
+        library: Option<OpenLibrary>,
+        ui: UiSender,
+    ) -> Self {
         let (commands, rx) = unbounded();
         std::thread::Builder::new()
             .name("genderlens-engine-host".into())
-            .spawn(move || Host::new(settings, remote, ui).run(rx))
+            .spawn(move || {
+                let mut host = Host::new(settings, remote, ui);
+                if let Some(library) = library {
+                    host.open_library(library);
+                }
+                host.run(rx)
+            })
             .expect("spawning the engine thread");
         Self { commands }
     }
@@ -53,6 +81,13 @@ impl EngineHost {
     pub fn send(&self, command: EngineCommand) {
         let _ = self.commands.send(command);
     }
+}
+
+/// The library the host opens first.
+pub struct OpenLibrary {
+    pub path: PathBuf,
+    /// Resume its batch that stopped early at once, without asking.
+    pub resume: bool,
 }
 
 struct RunningBatch {
@@ -94,6 +129,12 @@ struct Host {
     /// Loading the backend failed; photos wait until the settings change or
     /// the user retries, rather than reloading for every chunk found.
     load_failed: bool,
+    /// Where answers are kept; none when it could not be opened.
+    library: Option<Arc<Library>>,
+    /// The running batch's record in the library.
+    run: Option<RunId>,
+    /// The next batch classifies every photo, even unchanged ones.
+    reclassify_next: bool,
     ui: UiSender,
 }
 
@@ -106,6 +147,9 @@ impl Host {
             generation: Arc::new(AtomicU64::new(0)),
             listings: 0,
             load_failed: false,
+            library: None,
+            run: None,
+            reclassify_next: false,
             settings,
             remote_options,
             pending_settings: None,
@@ -151,6 +195,51 @@ impl Host {
                         self.take_found(found);
                     }
                 }
+            }
+        }
+    }
+
+    fn open_library(&mut self, OpenLibrary { path, resume }: OpenLibrary) {
+        let opened = Library::open(&path).and_then(|library| {
+            let results = library.load()?;
+            let unfinished = library.unfinished()?;
+            Ok((library, results, unfinished))
+        });
+        match opened {
+            Ok((library, results, unfinished)) => {
+                self.library = Some(Arc::new(library));
+                let resume_now = unfinished.as_ref().filter(|_| resume).map(|u| u.run);
+                self.ui.send(UiEvent::LibraryOpened {
+                    path,
+                    results,
+                    unfinished: unfinished.filter(|_| !resume),
+                });
+                match resume_now {
+                    Some(run) => self.handle(EngineCommand::ResumeUnfinished(run)),
+                    None if resume => self.ui.send(UiEvent::Info(
+                        "Nothing to resume: no batch stopped early".into(),
+                    )),
+                    None => {}
+                }
+            }
+            Err(e) => self.ui.send(UiEvent::LibraryUnavailable(format!(
+                "{e}; answers are not kept this time"
+            ))),
+        }
+    }
+
+    /// Runs a library update, telling the user when it fails.
+    fn in_library<T>(
+        &self,
+        what: &str,
+        update: impl FnOnce(&Library) -> Result<T, crate::library::LibraryError>,
+    ) -> Option<T> {
+        let library = self.library.as_ref()?;
+        match update(library) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.ui.send(UiEvent::TaskFailed(format!("{what}: {e}")));
+                None
             }
         }
     }
@@ -206,9 +295,53 @@ impl Host {
                     )));
                 }
             }
-            EngineCommand::Forget => {
-                self.seen.clear();
-                self.unreported.clear();
+            EngineCommand::Clear => {
+                self.in_library("Cannot clear the library", |l| l.clear());
+            }
+            EngineCommand::UndoClear => {
+                self.in_library("Cannot undo the clear", |l| l.undo_clear());
+            }
+            EngineCommand::Reclassify(paths) => {
+                // Only between batches (the app offers it then), so that
+                // the batch it starts reclassifies exactly these.
+                if self.batch.is_none() {
+                    self.reclassify_next = true;
+                    self.queue(
+                        paths.into_iter().map(InputItem::Photo).collect(),
+                        Vec::new(),
+                    );
+                }
+            }
+            EngineCommand::ResumeUnfinished(run) => {
+                let inputs = self.in_library("Cannot resume the batch", |l| {
+                    let inputs = l.run_inputs(run)?;
+                    l.set_run_state(run, RunState::Resumed)?;
+                    Ok(inputs)
+                });
+                if let Some(inputs) = inputs {
+                    self.add(inputs);
+                }
+            }
+            EngineCommand::DismissUnfinished(run) => {
+                self.in_library("Cannot update the library", |l| {
+                    l.set_run_state(run, RunState::Dismissed)
+                });
+            }
+            EngineCommand::Quit { resume_later, done } => {
+                if let Some(run) = self.run.filter(|_| self.batch.is_some()) {
+                    let state = if resume_later {
+                        RunState::Interrupted
+                    } else {
+                        RunState::Dismissed
+                    };
+                    self.in_library("Cannot record the stopped batch", |l| {
+                        l.set_run_state(run, state)
+                    });
+                }
+                if let Some(batch) = &self.batch {
+                    batch.handle.cancel();
+                }
+                let _ = done.send(());
             }
             EngineCommand::Retry => {
                 self.load_failed = false;
@@ -312,7 +445,7 @@ impl Host {
             } else {
                 skipped.push(Skipped {
                     path,
-                    reason: "already added".into(),
+                    reason: "already queued".into(),
                 });
             }
         }
@@ -328,7 +461,16 @@ impl Host {
                 if !control.add(fresh.clone()) {
                     batch.closed = true;
                     self.waiting.extend(fresh);
-                } else if control.is_paused() {
+                    return;
+                }
+                if let (Some(library), Some(run)) = (&self.library, self.run)
+                    && let Err(e) = library.add_inputs(run, &fresh)
+                {
+                    self.ui.send(UiEvent::TaskFailed(format!(
+                        "The library cannot record the added photos for resuming: {e}"
+                    )));
+                }
+                if control.is_paused() {
                     // A paused batch lists nothing, so its total cannot say so yet.
                     self.ui.send(UiEvent::Info(paused_addition(fresh.len())));
                 }
@@ -358,15 +500,40 @@ impl Host {
         // start, a batch of one quick photo could run dry and close first.
         let control = Arc::new(crate::batch::BatchControl::default());
         control.set_held(self.listings > 0);
-        let handle = backend.start_with(
-            paths,
-            Some(notify),
-            crate::batch::Setup::with_control(control),
-        );
+        let setup = crate::batch::Setup {
+            control,
+            keeper: self.keeper(&paths),
+        };
+        let handle = backend.start_with(paths, Some(notify), setup);
         self.batch = Some(RunningBatch {
             handle,
             closed: false,
         });
+    }
+
+    /// The new batch's record in the library, once the photos cleared
+    /// before it are gone for good (Clear is undoable until now).
+    fn keeper(&mut self, paths: &[PathBuf]) -> Option<Arc<dyn crate::batch::Keeper>> {
+        let reclassify = std::mem::take(&mut self.reclassify_next);
+        let library = self.library.clone()?;
+        self.in_library("Cannot tidy the library", |l| l.forget_cleared());
+        match RunKeeper::begin(library, paths, &self.provenance, &self.settings) {
+            Ok(keeper) => {
+                self.run = Some(keeper.run());
+                Some(Arc::new(if reclassify {
+                    keeper.without_reuse()
+                } else {
+                    keeper
+                }))
+            }
+            Err(e) => {
+                self.run = None;
+                self.ui.send(UiEvent::TaskFailed(format!(
+                    "The library cannot record this batch, so its answers are not kept: {e}"
+                )));
+                None
+            }
+        }
     }
 
     fn begin_run(&mut self) -> Vec<PathBuf> {
@@ -425,7 +592,9 @@ impl Host {
     fn forward(&mut self, event: EngineEvent) {
         match event {
             EngineEvent::Image(result) => {
-                self.unreported.remove(&result.path);
+                // Answered: the photo may be added again (and is then
+                // answered from the library unless it changed).
+                self.release(&result.path);
                 self.ui
                     .send(UiEvent::Result(result, self.provenance.clone(), self.runs));
             }
@@ -452,6 +621,7 @@ impl Host {
     }
 
     fn batch_ended(&mut self) {
+        self.run = None;
         if let Some(batch) = self.batch.take() {
             let cancelled = batch.handle.is_cancelled();
             let _ = batch.handle.wait();

@@ -40,6 +40,15 @@ pub enum UiEvent {
     Result(Box<ImageResult>, Provenance, u64),
     /// The batch's event stream closed.
     BatchEnded,
+    /// The library opened at start: its photos, and a batch that stopped
+    /// early, to offer for resuming.
+    LibraryOpened {
+        path: PathBuf,
+        results: Vec<ImageResult>,
+        unfinished: Option<crate::library::Unfinished>,
+    },
+    /// No library this time (it cannot be opened): answers are not kept.
+    LibraryUnavailable(String),
     Diagnosis(Box<Diagnosis>),
     /// The outcome of "Test connection" for a remote server.
     ConnectionChecked {

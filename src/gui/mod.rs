@@ -36,6 +36,10 @@ pub struct LaunchOptions {
     pub frame_stats: Option<PathBuf>,
     pub exit_when_done: bool,
     pub start_tab: views::Tab,
+    /// The library to open; none keeps answers for this session only.
+    pub library: Option<PathBuf>,
+    /// Resume the library's batch that stopped early, without asking.
+    pub resume: bool,
 }
 
 pub fn icon() -> egui::IconData {
@@ -87,6 +91,8 @@ pub fn run(options: LaunchOptions) -> Result<()> {
         frame_stats_path: options.frame_stats,
         exit_when_done: options.exit_when_done,
         start_tab: options.start_tab,
+        library: options.library,
+        resume: options.resume,
     };
     eframe::run_native(
         "GenderLens",

@@ -127,6 +127,8 @@ impl std::fmt::Display for ResultId {
 /// batches in the order they ran, then result files in the order opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Origin {
+    /// The library, as it was when the app started.
+    Library,
     /// Batch number `n` of this session.
     Batch(u64),
     /// The `n`th results file opened.
@@ -143,6 +145,8 @@ pub struct Row {
 #[derive(Default)]
 pub struct ResultStore {
     images: Vec<ImageResult>,
+    /// Where each photo's result is, by its path.
+    by_path: std::collections::HashMap<std::path::PathBuf, usize>,
     provenance: Vec<Provenance>,
     /// (origin, position there: the input index in a batch, the line in a
     /// file): the order photos were added, whatever order results arrived in.
@@ -169,7 +173,9 @@ struct ViewKey {
 
 impl ResultStore {
     /// Adds a result from `origin`, at `position` there (the batch's input
-    /// index, or the file's line); returns its id in the store.
+    /// index, or the file's line); returns its id in the store. A photo
+    /// already held is answered anew in its place: one row per photo,
+    /// however often it is classified or opened.
     pub fn push(
         &mut self,
         result: ImageResult,
@@ -177,51 +183,66 @@ impl ResultStore {
         origin: Origin,
         position: usize,
     ) -> ResultId {
+        self.generation += 1;
+        if let Some(&n) = self.by_path.get(&result.path) {
+            let old = std::mem::replace(&mut self.images[n], result.clone());
+            self.count(&old, false);
+            self.count(&result, true);
+            self.provenance[n] = provenance;
+            return ResultId(n);
+        }
         let id = ResultId(self.images.len());
+        self.by_path.insert(result.path.clone(), id.0);
         self.added.push((origin, position));
-        self.count(&result);
+        self.count(&result, true);
         self.images.push(result);
         self.provenance.push(provenance);
-        self.generation += 1;
         id
     }
 
-    pub fn clear(&mut self) {
-        *self = Self {
-            generation: self.generation + 1,
-            ..Self::default()
-        };
+    /// Takes in another store's results, each keeping its origin and place;
+    /// where both hold a photo, `other`'s answer (the newer) wins.
+    pub fn merge(&mut self, other: ResultStore) {
+        let places = other.added.into_iter();
+        for ((result, provenance), (origin, position)) in
+            other.images.into_iter().zip(other.provenance).zip(places)
+        {
+            self.push(result, provenance, origin, position);
+        }
     }
 
-    fn count(&mut self, result: &ImageResult) {
+    /// Adds `result` to the counts and histograms, or takes it out of them.
+    fn count(&mut self, result: &ImageResult, add: bool) {
+        let step = |n: &mut usize| *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        let step32 = |n: &mut u32| *n = if add { *n + 1 } else { n.saturating_sub(1) };
         let c = &mut self.counts;
-        c.images += 1;
+        step(&mut c.images);
         match result.status {
-            Status::Error => c.errors += 1,
-            Status::NoFace => c.no_face += 1,
+            Status::Error => step(&mut c.errors),
+            Status::NoFace => step(&mut c.no_face),
             Status::Ok => {}
         }
         for face in &result.faces {
-            c.faces += 1;
+            step(&mut c.faces);
             let column = match face.gender {
                 Gender::Female => {
-                    c.female += 1;
+                    step(&mut c.female);
                     0
                 }
                 Gender::Male => {
-                    c.male += 1;
+                    step(&mut c.male);
                     1
                 }
             };
             if face.uncertain {
-                c.uncertain += 1;
+                step(&mut c.uncertain);
             }
             let bin = ((face.p_male.clamp(0.0, 1.0) * HISTOGRAM_BINS as f32) as usize)
                 .min(HISTOGRAM_BINS - 1);
-            self.histogram[column][bin] += 1;
+            step32(&mut self.histogram[column][bin]);
             if let Some(age) = face.age {
                 let bin = ((age.max(0.0) / AGE_BIN_YEARS) as usize).min(AGE_BINS - 1);
-                self.age_histogram[column][bin] += 1;
+                step32(&mut self.age_histogram[column][bin]);
             }
         }
     }
@@ -480,6 +501,34 @@ mod tests {
     use super::*;
     use crate::error::PhotoError;
     use crate::postprocess::{FaceResult, StageTimings, image_result};
+
+    #[test]
+    fn a_photo_answered_again_keeps_its_one_row_and_its_place() {
+        let mut store = store();
+        let before = store.counts();
+        let provenance = Provenance {
+            backend: "local".into(),
+            model: "m".into(),
+        };
+        // The failed photo, classified again and now with a face.
+        let again = image_result(
+            7,
+            "d.gif".into(),
+            (9, 9),
+            vec![face(Gender::Female, 0.2, 5.0, 30.0)],
+            StageTimings::default(),
+        );
+        let id = store.push(again, provenance, Origin::Batch(2), 7);
+        assert_eq!(store.len(), 4);
+        assert_eq!(store.number(id), 4, "it keeps its place");
+        let after = store.counts();
+        assert_eq!(after.errors, before.errors - 1);
+        assert_eq!(
+            (after.faces, after.female),
+            (before.faces + 1, before.female + 1)
+        );
+        assert_eq!(after.images, before.images);
+    }
 
     fn face(gender: Gender, p_male: f32, side: f32, age: f32) -> FaceResult {
         let score = match gender {

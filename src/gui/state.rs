@@ -108,6 +108,12 @@ pub struct AppState {
     /// Incremented when a batch's results are all in (for tests and automation).
     pub batches_finished: usize,
     files_opened: u64,
+    /// The library answers are kept in; none when it could not be opened.
+    pub library: Option<PathBuf>,
+    /// A batch from an earlier session that stopped early, offered for resuming.
+    pub unfinished: Option<crate::library::Unfinished>,
+    /// What Clear took away, until it is undone or the next batch starts.
+    pub cleared: Option<ResultStore>,
 }
 
 impl AppState {
@@ -136,6 +142,9 @@ impl AppState {
             skipped: 0,
             batches_finished: 0,
             files_opened: 0,
+            library: None,
+            unfinished: None,
+            cleared: None,
         }
     }
 
@@ -162,6 +171,8 @@ impl AppState {
             }
             UiEvent::Skipped(skipped) => self.log_skipped(&skipped),
             UiEvent::BatchStarting { queued } => {
+                // The library forgets cleared photos for good now.
+                self.cleared = None;
                 self.batch = BatchState {
                     active: true,
                     ..BatchState::default()
@@ -181,6 +192,36 @@ impl AppState {
                 let position = result.index;
                 self.store
                     .push(*result, provenance, Origin::Batch(run), position);
+            }
+            UiEvent::LibraryOpened {
+                path,
+                results,
+                unfinished,
+            } => {
+                let n = results.len();
+                let provenance = crate::export::Provenance {
+                    backend: "library".into(),
+                    model: String::new(),
+                };
+                for result in results {
+                    let position = result.index;
+                    self.store
+                        .push(result, provenance.clone(), Origin::Library, position);
+                }
+                if n > 0 {
+                    self.log.push(
+                        Level::Info,
+                        format!("{n} photos from the library {}", path.display()),
+                    );
+                }
+                self.library = Some(path);
+                self.unfinished = unfinished;
+            }
+            UiEvent::LibraryUnavailable(problem) => {
+                self.log.push(
+                    Level::Error,
+                    format!("The library cannot be used: {problem}"),
+                );
             }
             UiEvent::BatchEnded => {
                 self.batch = BatchState::default();
@@ -320,6 +361,9 @@ impl AppState {
             EngineEvent::Progress(progress) => self.batch.progress = Some(progress),
             EngineEvent::Finished(summary) => {
                 self.log.push(Level::Info, finished_line(&summary));
+                if let Some(line) = library_line(&summary) {
+                    self.log.push(Level::Info, line);
+                }
                 self.last_summary = Some(summary);
             }
             EngineEvent::Failed(message) => {
@@ -359,6 +403,24 @@ pub fn finished_line(summary: &crate::batch::Summary) -> String {
     } else {
         format!("Batch finished: {done} photos, {counts}")
     }
+}
+
+/// What the library spared or redid in a batch, when anything.
+pub fn library_line(summary: &crate::batch::Summary) -> Option<String> {
+    let mut parts = Vec::new();
+    if summary.reused > 0 {
+        parts.push(format!(
+            "{} unchanged photos kept their results from the library",
+            summary.reused
+        ));
+    }
+    if summary.settings_changed > 0 {
+        parts.push(format!(
+            "{} were classified again because the settings or models changed",
+            summary.settings_changed
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 #[cfg(test)]

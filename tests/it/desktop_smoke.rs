@@ -35,6 +35,10 @@ fn require(tool: &str, package: &str) {
 
 /// A display number nobody uses, and its X server, ready for clients.
 fn start_xvfb() -> (KillOnDrop, String) {
+    // Tests run in parallel: one picks a number and starts its server before
+    // the next looks, or both would take the same free number.
+    static PICKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _picking = PICKING.lock().unwrap_or_else(|e| e.into_inner());
     for number in 90..140 {
         if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
             || Path::new(&format!("/tmp/.X{number}-lock")).exists()
@@ -301,4 +305,132 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// The app under Xvfb with `home` as its home folders and its log on a channel.
+fn launch_in(
+    display: &str,
+    home: &Path,
+    args: &[&std::ffi::OsStr],
+) -> (KillOnDrop, mpsc::Receiver<String>) {
+    let runtime_dir = home.join("run");
+    std::fs::create_dir_all(&runtime_dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let settings = home.join("settings.json");
+    std::fs::write(&settings, r#"{"engine": {"provider": "cpu"}}"#).unwrap();
+    let mut app = Command::new(env!("CARGO_BIN_EXE_genderlens"))
+        .arg("--settings")
+        .arg(&settings)
+        .args(args)
+        .env("DISPLAY", display)
+        .env("XDG_RUNTIME_DIR", &runtime_dir)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("GENDERLENS_LIBRARY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("GENDERLENS_LOG", "warn,genderlens=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting genderlens");
+    let stderr = app.stderr.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (KillOnDrop(app), lines)
+}
+
+fn count(library: &Path, query: &str) -> i64 {
+    rusqlite::Connection::open(library)
+        .and_then(|c| c.query_row(query, [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
+/// Killed outright mid-batch, started again with `--resume`: every photo
+/// ends up in the library once, and none kept before the kill is classified again.
+#[test]
+fn a_killed_app_resumes_its_batch_without_losing_or_repeating_a_photo() {
+    require("Xvfb", "xvfb");
+    require("import", "imagemagick");
+    require("xdotool", "xdotool");
+    common::runtime();
+    let (_xvfb, display) = start_xvfb();
+    let home = tempfile::tempdir().unwrap();
+    let big = home.path().join("big");
+    std::fs::create_dir(&big).unwrap();
+    for copy in 0..20 {
+        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
+            let source = entry.unwrap().path();
+            let name = format!(
+                "{copy:02}-{}",
+                source.file_name().unwrap().to_string_lossy()
+            );
+            std::fs::hard_link(&source, big.join(name)).unwrap();
+        }
+    }
+    // The default library, in the data folder.
+    let library = home.path().join("data/genderlens/library.sqlite");
+
+    let (mut app, _log) = launch_in(&display, home.path(), &[big.as_os_str()]);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while count(&library, "SELECT COUNT(*) FROM photos") < 10 {
+        assert!(Instant::now() < deadline, "no answers reached the library");
+        assert!(
+            app.0.try_wait().unwrap().is_none(),
+            "the app ended by itself"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    app.0.kill().unwrap();
+    app.0.wait().unwrap();
+    let kept_before = count(&library, "SELECT COUNT(*) FROM photos");
+    assert!(kept_before < 160, "killed before the end");
+
+    let (_app, log) = launch_in(&display, home.path(), &[std::ffi::OsStr::new("--resume")]);
+    let mut seen = Vec::new();
+    loop {
+        match log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                let ready = line.contains("ready: 160 results shown");
+                seen.push(line);
+                if ready {
+                    break;
+                }
+            }
+            Err(_) => panic!(
+                "the resumed batch never finished; its log:\n{}",
+                seen.join("\n")
+            ),
+        }
+    }
+    let text = seen.join("\n");
+    assert!(
+        text.contains(&format!(
+            "{kept_before} unchanged photos kept their results"
+        )),
+        "{text}"
+    );
+    let (shot, _) = screenshot(&display, "desktop-smoke-resumed.png");
+    eprintln!("screenshot: {}", shot.display());
+    assert_eq!(count(&library, "SELECT COUNT(*) FROM photos"), 160);
+    assert_eq!(
+        count(&library, "SELECT COUNT(*) FROM photos WHERE run_id = 2"),
+        160 - kept_before,
+        "the resumed batch classified exactly what was missing"
+    );
+    assert_eq!(
+        count(
+            &library,
+            "SELECT COUNT(*) FROM runs WHERE id = 1 AND state = 'resumed'"
+        ),
+        1
+    );
 }

@@ -86,7 +86,7 @@ impl Keeper for RunKeeper {
             RunState::Finished
         };
         self.library
-            .set_run_state(self.run, state)
+            .end_run(self.run, state)
             .map_err(|e| e.to_string())
     }
 }

@@ -134,8 +134,18 @@ impl Library {
         runs::add_inputs(&mut self.conn(), run, inputs)
     }
 
+    /// The files and folders a run was given, additions included.
+    pub fn run_inputs(&self, run: RunId) -> Result<Vec<PathBuf>, LibraryError> {
+        runs::inputs(&self.conn(), run)
+    }
+
     pub fn set_run_state(&self, run: RunId, state: RunState) -> Result<(), LibraryError> {
         runs::set_state(&self.conn(), run, state)
+    }
+
+    /// Records how a batch ended, unless its state was already decided.
+    pub fn end_run(&self, run: RunId, state: RunState) -> Result<(), LibraryError> {
+        runs::end(&self.conn(), run, state)
     }
 
     pub fn run_state(&self, run: RunId) -> Result<Option<String>, LibraryError> {

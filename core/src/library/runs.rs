@@ -126,6 +126,18 @@ pub fn set_state(conn: &Connection, run: RunId, state: RunState) -> Result<(), L
     Ok(())
 }
 
+/// Records how a run ended, unless its owner already decided (a quit that
+/// asked to resume later, or not): a batch winding down after that must
+/// not overwrite it.
+pub fn end(conn: &Connection, run: RunId, state: RunState) -> Result<(), LibraryError> {
+    conn.execute(
+        "UPDATE runs SET state = ?2, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ?1 AND state = 'running'",
+        params![run.0, state.as_str()],
+    )?;
+    Ok(())
+}
+
 /// The latest run that stopped early and awaits a decision, if any. A run
 /// still marked running counts only when the process that ran it is gone.
 pub fn unfinished(conn: &Connection) -> Result<Option<Unfinished>, LibraryError> {

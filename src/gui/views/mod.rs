@@ -5,6 +5,7 @@ pub mod about;
 pub mod detail;
 pub mod drop_zone;
 pub mod gallery;
+pub mod library;
 pub mod log;
 pub mod progress;
 pub mod settings;
@@ -30,7 +31,17 @@ pub enum Action {
     Pause,
     Resume,
     Cancel,
+    /// Clear, after the user confirmed it.
     ClearResults,
+    UndoClear,
+    /// Classify photos again, even unchanged ones.
+    Rerun(Rerun),
+    ResumeUnfinished(crate::library::RunId),
+    DismissUnfinished(crate::library::RunId),
+    /// Close the window during a batch, as the user chose in the question.
+    Quit {
+        resume_later: bool,
+    },
     Select(Option<ResultId>),
     CopyJson(ResultId),
     ShowInFolder(ResultId),
@@ -41,6 +52,17 @@ pub enum Action {
     /// The answer to "replace the existing file?".
     ConfirmOverwrite(bool),
     RetryEngine,
+}
+
+/// Which photos a re-run classifies again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rerun {
+    /// Those that failed (a server that was down, a file since fixed).
+    Failed,
+    /// Those the current filter shows.
+    Shown,
+    All,
+    One(ResultId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,6 +87,10 @@ pub struct ViewState {
     pub log_open: bool,
     /// An export waiting for the user to allow replacing an existing file.
     pub confirm_overwrite: Option<(DialogPurpose, PathBuf)>,
+    /// "Clear all results?" is asked.
+    pub confirm_clear: bool,
+    /// "Quit during the batch?" is asked.
+    pub confirm_quit: bool,
 }
 
 impl Default for ViewState {
@@ -81,6 +107,8 @@ impl Default for ViewState {
             about_open: false,
             log_open: false,
             confirm_overwrite: None,
+            confirm_clear: false,
+            confirm_quit: false,
         }
     }
 }
@@ -89,7 +117,11 @@ impl ViewState {
     /// What Esc closes: the window on top (About, then Settings), else the
     /// detail view.
     pub fn close_topmost(&mut self) {
-        if self.about_open {
+        if self.confirm_clear || self.confirm_quit {
+            // Esc answers a question with its harmless choice.
+            self.confirm_clear = false;
+            self.confirm_quit = false;
+        } else if self.about_open {
             self.about_open = false;
         } else if self.settings_open {
             self.settings_open = false;

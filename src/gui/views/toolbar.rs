@@ -50,15 +50,18 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
                 actions.push(Action::Ask(DialogPurpose::OpenResults));
             }
         });
+        super::library::rerun_menu(ui, state, actions);
         if ui
             .add_enabled(
                 has_results && !state.batch.active,
                 egui::Button::new("Clear"),
             )
-            .on_hover_text("Remove all results from the window (files are not touched)")
+            .on_hover_text(
+                "Remove all results from the window and the library (photos are not touched); asks first",
+            )
             .clicked()
         {
-            actions.push(Action::ClearResults);
+            view.confirm_clear = true;
         }
         ui.separator();
         ui.selectable_value(&mut view.tab, Tab::Gallery, "Gallery");

@@ -59,6 +59,8 @@ fn config(settings_path: Option<PathBuf>) -> AppConfig {
         frame_stats_path: None,
         exit_when_done: false,
         start_tab: Default::default(),
+        library: None,
+        resume: false,
     }
 }
 
@@ -193,10 +195,11 @@ fn dropped_photos_are_classified_and_shown_with_labels() {
     let log = log_text(app);
     assert!(log.contains("readme.md: not an image file"), "{log}");
 
-    // Dropping a photo again does not queue it twice.
+    // Dropping a photo again answers it again in its own row, not a second one.
+    let batches = h.state().state.batches_finished;
     drop_files(&mut h, &[common::photo("astronaut.png")]);
-    wait_for(&mut h, "the duplicate to be noticed", |app| {
-        log_text(app).contains("already added")
+    wait_for(&mut h, "the photo to be answered again", |app| {
+        app.state.batches_finished > batches && !app.state.batch.active
     });
     assert_eq!(h.state().state.store.len(), 4);
 
@@ -680,3 +683,5 @@ fn settings_stay_on_screen_after_check_runtime() {
     );
     h.get_by_label("Providers");
 }
+
+mod library;
