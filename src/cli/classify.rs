@@ -197,13 +197,14 @@ fn progress_bar() -> ProgressBar {
 fn print_summary(summary: &Summary, errors: &[ImageResult]) {
     let seconds = summary.elapsed.as_secs_f64().max(1e-9);
     eprintln!(
-        "{} images: {} ok, {} without a face, {} errors; {} faces; {:.1} images/s{}{}",
+        "{} images: {} ok, {} without a face, {} errors; {} faces; {:.1} images/s classified{}{}",
         summary.total,
         summary.ok,
         summary.no_face,
         summary.failed,
         summary.faces,
-        (summary.ok + summary.no_face + summary.failed) as f64 / seconds,
+        // Answers from the library took no classifying.
+        (summary.ok + summary.no_face + summary.failed - summary.reused) as f64 / seconds,
         if summary.skipped > 0 {
             format!("; {} non-image files skipped", summary.skipped)
         } else {

@@ -200,6 +200,7 @@ impl Host {
     }
 
     fn open_library(&mut self, OpenLibrary { path, resume }: OpenLibrary) {
+        let started = std::time::Instant::now();
         let opened = Library::open(&path).and_then(|library| {
             let results = library.load()?;
             let unfinished = library.unfinished()?;
@@ -213,6 +214,7 @@ impl Host {
                     path,
                     results,
                     unfinished: unfinished.filter(|_| !resume),
+                    took: started.elapsed(),
                 });
                 match resume_now {
                     Some(run) => self.handle(EngineCommand::ResumeUnfinished(run)),

@@ -46,6 +46,8 @@ pub enum UiEvent {
         path: PathBuf,
         results: Vec<ImageResult>,
         unfinished: Option<crate::library::Unfinished>,
+        /// How long opening and reading it took.
+        took: std::time::Duration,
     },
     /// No library this time (it cannot be opened): answers are not kept.
     LibraryUnavailable(String),

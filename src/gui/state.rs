@@ -197,6 +197,7 @@ impl AppState {
                 path,
                 results,
                 unfinished,
+                took,
             } => {
                 let n = results.len();
                 let provenance = crate::export::Provenance {
@@ -211,8 +212,14 @@ impl AppState {
                 if n > 0 {
                     self.log.push(
                         Level::Info,
-                        format!("{n} photos from the library {}", path.display()),
+                        format!(
+                            "{n} photos from the library {} (read in {:.2} s)",
+                            path.display(),
+                            took.as_secs_f64()
+                        ),
                     );
+                    // Work shown, as for opened results (automation waits on it).
+                    self.batches_finished += 1;
                 }
                 self.library = Some(path);
                 self.unfinished = unfinished;

@@ -31,17 +31,21 @@ import json, os, sys
 work, n = sys.argv[1], int(sys.argv[2])
 base = [json.loads(l) for l in open("tests/fixtures/results.jsonl") if '"ok"' in l]
 photos = sorted(os.listdir(os.path.join(work, "photos")))
+# One file per result: the app holds one row per photo.
+os.makedirs(os.path.join(work, "many"))
 with open(os.path.join(work, "results.jsonl"), "w") as out:
     for i in range(n):
         r = dict(base[i % len(base)])
         r["index"] = i
-        r["path"] = os.path.join(work, "photos", photos[i % len(photos)])
+        name = photos[i % len(photos)]
+        r["path"] = os.path.join(work, "many", f"{i}-{name}")
+        os.link(os.path.join(work, "photos", name), r["path"])
         out.write(json.dumps(r) + "\n")
 PY
 
 run() {
     DISPLAY=$display XDG_RUNTIME_DIR=$work/run XDG_DATA_HOME=$work/data \
-        "$bin" --settings "$work/settings.json" --exit-when-done --frame-stats "$work/$1.json" "${@:2}" \
+        "$bin" --no-library --settings "$work/settings.json" --exit-when-done --frame-stats "$work/$1.json" "${@:2}" \
         2>/dev/null
     echo "== $1"
     cat "$work/$1.json"
