@@ -33,6 +33,42 @@ impl std::fmt::Display for Gender {
     }
 }
 
+/// A person's label for a face, which takes the model's place without
+/// replacing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonLabel {
+    Female,
+    Male,
+    /// The detector found something that is not a face.
+    NotAFace,
+}
+
+impl PersonLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Female => "female",
+            Self::Male => "male",
+            Self::NotAFace => "not_a_face",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Female, Self::Male, Self::NotAFace]
+            .into_iter()
+            .find(|l| l.as_str() == text)
+    }
+
+    /// The label as a gender; none for "not a face".
+    pub fn gender(self) -> Option<Gender> {
+        match self {
+            Self::Female => Some(Gender::Female),
+            Self::Male => Some(Gender::Male),
+            Self::NotAFace => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelError {
     #[error("the classifier must name exactly two labels, it names {0}")]

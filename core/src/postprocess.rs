@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::combine::ModelValues;
 use crate::combine::{Combined, is_male};
 use crate::error::{ErrorKind, PhotoError};
-use crate::labels::Gender;
+use crate::labels::{Gender, PersonLabel};
 use crate::preprocess::detect::Detection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,11 +49,65 @@ pub struct FaceResult {
     /// Each model's own answer, by model name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub models: BTreeMap<String, ModelValues>,
+    /// A person's label, where one reviewed the face; `gender`, `score` and
+    /// the rest stay as the models predicted. Written as `label_source:
+    /// "person"` and `corrected_label`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<Correction>,
+}
+
+/// A reviewed face's label, as it appears in a face's JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub label_source: LabelSource,
+    pub corrected_label: PersonLabel,
+}
+
+impl Correction {
+    pub fn by_person(label: PersonLabel) -> Self {
+        Self {
+            label_source: LabelSource::Person,
+            corrected_label: label,
+        }
+    }
+}
+
+/// Who gave a face its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelSource {
+    Model,
+    Person,
+}
+
+impl LabelSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Model => "model",
+            Self::Person => "person",
+        }
+    }
 }
 
 impl FaceResult {
     pub fn area(&self) -> f32 {
         (self.bbox[2] - self.bbox[0]) * (self.bbox[3] - self.bbox[1])
+    }
+
+    /// The label that counts: a person's where one corrected it, else the
+    /// models'. None for a face a person marked as not a face.
+    pub fn label(&self) -> Option<Gender> {
+        match self.correction {
+            Some(c) => c.corrected_label.gender(),
+            None => Some(self.gender),
+        }
+    }
+
+    pub fn label_source(&self) -> LabelSource {
+        match self.correction {
+            Some(_) => LabelSource::Person,
+            None => LabelSource::Model,
+        }
     }
 }
 
@@ -220,6 +274,7 @@ pub fn face_result(detection: &Detection, combined: Combined, uncertain_below: f
         uncertain: score < uncertain_below || combined.disagree,
         age: combined.age,
         models: combined.models,
+        correction: None,
     }
 }
 

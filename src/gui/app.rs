@@ -12,6 +12,7 @@ use super::engine_host::{EngineCommand, EngineHost};
 use super::events::{DialogPurpose, UiEvent, UiSender};
 use super::frame_stats::FrameStats;
 use super::images::{ImageLoader, ImageRequest};
+use super::results::ResultId;
 use super::state::{AppState, BatchState, ConnectionTest, Level};
 use super::tasks;
 use super::textures::TextureCache;
@@ -262,6 +263,7 @@ impl GenderLensApp {
                     ),
                 );
                 self.state.cleared = Some(cleared);
+                self.state.corrections_undo.clear();
                 self.state.last_summary = None;
                 self.textures.clear();
                 self.view.selected = None;
@@ -272,6 +274,7 @@ impl GenderLensApp {
                     // Results that came in since stay; the cleared ones return around them.
                     let since = std::mem::replace(&mut self.state.store, cleared);
                     self.state.store.merge(since);
+                    self.state.corrections_undo.clear();
                     self.state.log.push(
                         Level::Info,
                         format!("Restored {} results", self.state.store.len()),
@@ -310,6 +313,13 @@ impl GenderLensApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             Action::Select(id) => self.view.selected = id,
+            Action::Correct { id, face, label } => self.correct(id, face, label, true),
+            Action::UndoCorrection => {
+                if let Some((id, face, before)) = self.state.corrections_undo.pop() {
+                    self.correct(id, face, before, false);
+                    self.view.review.point_at(id, face);
+                }
+            }
             Action::CopyJson(id) => {
                 if let Some(result) = self.state.store.get(id) {
                     match serde_json::to_string_pretty(result) {
@@ -349,6 +359,30 @@ impl GenderLensApp {
                 }
             }
             Action::RetryEngine => self.host.send(EngineCommand::Retry),
+        }
+    }
+
+    /// Sets a person's label for a face, in the window and in the library;
+    /// `remember` keeps the label it had for Undo.
+    fn correct(
+        &mut self,
+        id: ResultId,
+        face: usize,
+        label: Option<crate::labels::PersonLabel>,
+        remember: bool,
+    ) {
+        let Some(before) = self.state.store.correct(id, face, label) else {
+            return;
+        };
+        if remember {
+            self.state.corrections_undo.push((id, face, before));
+        }
+        if let Some(result) = self.state.store.get(id) {
+            self.host.send(EngineCommand::Correct {
+                path: result.path.clone(),
+                face,
+                label,
+            });
         }
     }
 
@@ -528,6 +562,14 @@ impl GenderLensApp {
                     Tab::Table => {
                         views::table::show(ui, &mut self.state.store, &mut self.view, &mut actions)
                     }
+                    Tab::Review => views::review::show(
+                        ui,
+                        &mut self.state.store,
+                        &mut self.view,
+                        &mut self.textures,
+                        &mut wanted,
+                        &mut actions,
+                    ),
                 }
             }
         });

@@ -46,8 +46,16 @@ pub enum EngineCommand {
         resume_later: bool,
         done: Sender<()>,
     },
+    /// A person's label for a face, kept in the library.
+    Correct {
+        path: PathBuf,
+        face: usize,
+        label: Option<crate::labels::PersonLabel>,
+    },
     /// Try again to start the photos that waited for a failed engine.
     Retry,
+    /// Answers once every command before it is done.
+    Flush(Sender<()>),
 }
 
 /// The UI's handle on the host thread; dropping it ends the thread and any batch.
@@ -80,6 +88,17 @@ impl EngineHost {
 
     pub fn send(&self, command: EngineCommand) {
         let _ = self.commands.send(command);
+    }
+}
+
+impl Drop for EngineHost {
+    /// The window is closing: what the user did last (a correction, say)
+    /// reaches the library before the process ends, unless the disk hangs.
+    fn drop(&mut self) {
+        let (done, flushed) = crossbeam_channel::bounded(1);
+        if self.commands.send(EngineCommand::Flush(done)).is_ok() {
+            let _ = flushed.recv_timeout(std::time::Duration::from_secs(3));
+        }
     }
 }
 
@@ -300,6 +319,11 @@ impl Host {
             EngineCommand::Clear => {
                 self.in_library("Cannot clear the library", |l| l.clear());
             }
+            EngineCommand::Correct { path, face, label } => {
+                self.in_library("Cannot keep the correction", |l| {
+                    l.correct(&path, face, label)
+                });
+            }
             EngineCommand::UndoClear => {
                 self.in_library("Cannot undo the clear", |l| l.undo_clear());
             }
@@ -343,6 +367,9 @@ impl Host {
                 if let Some(batch) = &self.batch {
                     batch.handle.cancel();
                 }
+                let _ = done.send(());
+            }
+            EngineCommand::Flush(done) => {
                 let _ = done.send(());
             }
             EngineCommand::Retry => {

@@ -18,6 +18,8 @@ pub type Deliver = Arc<dyn Fn(ImageReady) + Send + Sync>;
 pub enum ImageKind {
     Thumbnail,
     Detail,
+    /// Only the face crops (the review); the picture itself is a token.
+    Faces,
 }
 
 /// One picture the UI wants: result `id`'s photo, in the given kind.
@@ -26,7 +28,7 @@ pub struct ImageRequest {
     pub id: ResultId,
     pub kind: ImageKind,
     pub path: PathBuf,
-    /// Face boxes to cut out as chips (detail view only), in photo pixels.
+    /// Face boxes to cut out as chips (detail view and review), in photo pixels.
     pub faces: Vec<[f32; 4]>,
 }
 
@@ -156,6 +158,7 @@ fn load(request: &ImageRequest, limits: &DecodeLimits) -> Result<LoadedImage, St
     let side = match request.kind {
         ImageKind::Thumbnail => THUMBNAIL_SIDE,
         ImageKind::Detail => DETAIL_SIDE,
+        ImageKind::Faces => 8,
     };
     let chips = request
         .faces

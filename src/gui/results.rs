@@ -34,6 +34,8 @@ pub struct Counts {
     pub uncertain: usize,
     pub no_face: usize,
     pub errors: usize,
+    /// Faces a person labelled in the review.
+    pub corrected: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -200,6 +202,25 @@ impl ResultStore {
         id
     }
 
+    /// Sets (or, with `None`, takes back) a person's label for a face;
+    /// returns the label it had before.
+    pub fn correct(
+        &mut self,
+        id: ResultId,
+        face: usize,
+        label: Option<crate::labels::PersonLabel>,
+    ) -> Option<Option<crate::labels::PersonLabel>> {
+        let mut result = self.images.get(id.0)?.clone();
+        let target = result.faces.get_mut(face)?;
+        let before = target.correction.map(|c| c.corrected_label);
+        target.correction = label.map(crate::postprocess::Correction::by_person);
+        let old = std::mem::replace(&mut self.images[id.0], result.clone());
+        self.count(&old, false);
+        self.count(&result, true);
+        self.generation += 1;
+        Some(before)
+    }
+
     /// Takes in another store's results, each keeping its origin and place;
     /// where both hold a photo, `other`'s answer (the newer) wins.
     pub fn merge(&mut self, other: ResultStore) {
@@ -223,8 +244,15 @@ impl ResultStore {
             Status::Ok => {}
         }
         for face in &result.faces {
+            if face.correction.is_some() {
+                step(&mut c.corrected);
+            }
+            // A person's label counts over the models'; "not a face" is no face.
+            let Some(label) = face.label() else {
+                continue;
+            };
             step(&mut c.faces);
-            let column = match face.gender {
+            let column = match label {
                 Gender::Female => {
                     step(&mut c.female);
                     0
@@ -234,7 +262,7 @@ impl ResultStore {
                     1
                 }
             };
-            if face.uncertain {
+            if face.uncertain && face.correction.is_none() {
                 step(&mut c.uncertain);
             }
             let bin = ((face.p_male.clamp(0.0, 1.0) * HISTOGRAM_BINS as f32) as usize)
@@ -407,7 +435,7 @@ impl ResultStore {
         };
         match face {
             Some(f) => RowValues {
-                gender: Some(f.gender),
+                gender: f.label(),
                 score: Some(f.score),
                 p_male: Some(f.p_male),
                 age: f.age,
@@ -454,12 +482,16 @@ pub struct RowValues {
     pub age: Option<f32>,
 }
 
+/// Filters go by the label that counts (a person's over the models'); a
+/// reviewed face is no longer uncertain, and "not a face" is never shown.
 fn face_matches(filter: &Filter, face: &FaceResult) -> bool {
-    let label = match face.gender {
-        Gender::Male => filter.male,
-        Gender::Female => filter.female,
+    let label = match face.label() {
+        Some(Gender::Male) => filter.male,
+        Some(Gender::Female) => filter.female,
+        None => false,
     };
-    label && (!filter.uncertain_only || face.uncertain) && filter.age_matches(face.age)
+    let uncertain = face.uncertain && face.correction.is_none();
+    label && (!filter.uncertain_only || uncertain) && filter.age_matches(face.age)
 }
 
 /// Missing values sort after present ones.
@@ -545,6 +577,7 @@ mod tests {
             uncertain: score < 0.6,
             age: Some(age),
             models: Default::default(),
+            correction: None,
         }
     }
 

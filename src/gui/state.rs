@@ -114,6 +114,12 @@ pub struct AppState {
     pub unfinished: Option<crate::library::Unfinished>,
     /// What Clear took away, until it is undone or the next batch starts.
     pub cleared: Option<ResultStore>,
+    /// Corrections in the order made, with the label each face had before.
+    pub corrections_undo: Vec<(
+        super::results::ResultId,
+        usize,
+        Option<crate::labels::PersonLabel>,
+    )>,
 }
 
 impl AppState {
@@ -145,6 +151,7 @@ impl AppState {
             library: None,
             unfinished: None,
             cleared: None,
+            corrections_undo: Vec::new(),
         }
     }
 

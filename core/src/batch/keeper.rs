@@ -22,8 +22,9 @@ pub trait Keeper: Send + Sync {
     /// in the batch.
     fn earlier(&self, path: &Path, index: usize) -> Earlier;
     /// Keeps a new answer; called before the answer is reported, so what
-    /// the user sees is already safe.
-    fn keep(&self, result: &ImageResult) -> Result<(), String>;
+    /// the user sees is already safe. The keeper may add to it what it
+    /// holds for the photo (a person's corrections).
+    fn keep(&self, result: &mut ImageResult) -> Result<(), String>;
     /// The batch ended (finished or cancelled).
     fn finish(&self, summary: &Summary) -> Result<(), String>;
 }

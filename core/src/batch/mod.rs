@@ -414,13 +414,13 @@ fn run(
         reused: 0,
     };
     let mut keeping_failed = false;
-    for result in results_rx.iter() {
+    for mut result in results_rx.iter() {
         // Photos in flight when the batch was cancelled go unreported.
         if control.is_cancelled() {
             continue;
         }
         if let Some(keeper) = keeper.as_ref().filter(|_| !result.reused)
-            && let Err(problem) = keeper.keep(&result)
+            && let Err(problem) = keeper.keep(&mut result)
             && !std::mem::replace(&mut keeping_failed, true)
         {
             emitter.send(EngineEvent::Warning(format!(

@@ -55,6 +55,11 @@ pub struct CsvRow<'a> {
     pub error_kind: Option<&'static str>,
     /// Apparent age in years, to one decimal.
     pub age: Option<f32>,
+    /// Who gave the face its label: `model`, or `person` after a review.
+    pub label_source: Option<&'static str>,
+    /// The person's label (`female`, `male`, `not_a_face`); `gender` stays
+    /// the models'.
+    pub corrected_label: Option<&'static str>,
 }
 
 pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<CsvRow<'a>> {
@@ -76,6 +81,8 @@ pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<
         model: &provenance.model,
         error_kind: result.error_kind.map(ErrorKind::as_str),
         age: None,
+        label_source: None,
+        corrected_label: None,
     };
     if result.faces.is_empty() {
         return vec![base()];
@@ -96,13 +103,15 @@ pub fn csv_rows<'a>(result: &'a ImageResult, provenance: &'a Provenance) -> Vec<
             uncertain: Some(face.uncertain),
             detection_score: Some(face.detection_score),
             age: face.age,
+            label_source: Some(face.label_source().as_str()),
+            corrected_label: face.correction.map(|c| c.corrected_label.as_str()),
             ..base()
         })
         .collect()
 }
 
 /// The CSV columns, in order (what `CsvRow` serialises to).
-pub const CSV_HEADER: [&str; 17] = [
+pub const CSV_HEADER: [&str; 19] = [
     "path",
     "face",
     "l",
@@ -120,4 +129,6 @@ pub const CSV_HEADER: [&str; 17] = [
     "model",
     "error_kind",
     "age",
+    "label_source",
+    "corrected_label",
 ];

@@ -9,19 +9,28 @@ use std::path::{Path, PathBuf};
 use crate::labels::Gender;
 use crate::postprocess::{ImageResult, Status};
 
-/// The folder a photo belongs in, or `None` for photos that failed.
+/// The folder a photo belongs in, or `None` for photos that failed. A
+/// person's corrections count over the models' labels: a corrected face is
+/// no longer uncertain, and a face marked "not a face" is left out.
 pub fn folder_for(result: &ImageResult) -> Option<&'static str> {
     match result.status {
         Status::Error => None,
         Status::NoFace => Some("no_face"),
         Status::Ok => {
-            if result.faces.iter().any(|f| f.uncertain) {
+            let labels: Vec<Gender> = result.faces.iter().filter_map(|f| f.label()).collect();
+            if labels.is_empty() {
+                Some("no_face")
+            } else if result
+                .faces
+                .iter()
+                .any(|f| f.uncertain && f.correction.is_none())
+            {
                 Some("uncertain")
             } else {
                 // One folder per label when every face agrees, named as the label is.
                 Gender::ALL
                     .into_iter()
-                    .find(|g| result.faces.iter().all(|f| f.gender == *g))
+                    .find(|g| labels.iter().all(|l| l == g))
                     .map_or(Some("mixed"), |g| Some(g.as_str()))
             }
         }

@@ -73,7 +73,7 @@ impl Keeper for RunKeeper {
         }
     }
 
-    fn keep(&self, result: &ImageResult) -> Result<(), String> {
+    fn keep(&self, result: &mut ImageResult) -> Result<(), String> {
         self.library
             .record(self.run, &self.fingerprint, result)
             .map_err(|e| e.to_string())

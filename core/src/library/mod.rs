@@ -5,6 +5,7 @@
 //!
 //! The schema is in [`schema`] and documented in the README.
 
+pub mod corrections;
 pub mod identity;
 pub mod keeper;
 pub mod photos;
@@ -43,6 +44,10 @@ pub enum LibraryError {
         "the library was written by a newer GenderLens (schema {found}; this one reads up to {supported})"
     )]
     Newer { found: i64, supported: i64 },
+    #[error("this photo has no face {face} in the library")]
+    NoSuchFace { face: usize },
+    #[error("this photo is not in the library")]
+    NoSuchPhoto,
     #[error("the library is damaged: {0}")]
     Damaged(String),
     #[error("the library: {0}")]
@@ -203,12 +208,13 @@ impl Library {
         Ok(Lookup::Unchanged(Box::new(result)))
     }
 
-    /// Keeps `result` as its photo's answer, committed before this returns.
+    /// Keeps `result` as its photo's answer, committed before this returns,
+    /// and gives its faces the person's labels that still apply to them.
     pub fn record(
         &self,
         run: RunId,
         fingerprint: &str,
-        result: &ImageResult,
+        result: &mut ImageResult,
     ) -> Result<(), LibraryError> {
         // Read before taking the lock: hashing a large photo should not
         // hold up the lookups of the photos behind it.
@@ -219,9 +225,31 @@ impl Library {
         let hash = identity::content_hash(&result.path).ok();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        photos::write(&tx, result, stamp, hash.as_deref(), run.0, fingerprint)?;
+        let id = photos::write(&tx, result, stamp, hash.as_deref(), run.0, fingerprint)?;
+        corrections::apply(&tx, id, &mut result.faces)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// A person's label for face `face` (0-based) of the photo at `path`;
+    /// `None` takes the correction back.
+    pub fn correct(
+        &self,
+        path: &Path,
+        face: usize,
+        label: Option<crate::labels::PersonLabel>,
+    ) -> Result<(), LibraryError> {
+        let conn = self.conn();
+        let id: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT id FROM photos WHERE path_key = ?1",
+            [photos::path_key(path)],
+            |row| row.get(0),
+        ))?;
+        let id = id.ok_or(LibraryError::NoSuchPhoto)?;
+        match label {
+            Some(label) => corrections::set(&conn, id, face, label),
+            None => corrections::remove(&conn, id, face),
+        }
     }
 
     /// Hides every photo, as Clear in the app does; [`Library::undo_clear`]

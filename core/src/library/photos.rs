@@ -9,9 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use super::LibraryError;
 use super::identity::FileStamp;
 use crate::error::ErrorKind;
-use crate::labels::Gender;
+use crate::labels::{Gender, PersonLabel};
 use crate::postprocess::path_field::{from_raw_bytes, raw_bytes};
-use crate::postprocess::{FaceResult, ImageResult, ModelValues, StageTimings, Status};
+use crate::postprocess::{Correction, FaceResult, ImageResult, ModelValues, StageTimings, Status};
 
 /// The key a photo is found by: its absolute path's raw bytes, so that
 /// names that are not UTF-8 stay distinct.
@@ -143,6 +143,7 @@ pub fn write(
     )?;
     tx.execute("DELETE FROM faces WHERE photo_id = ?1", [id])?;
     tx.execute("DELETE FROM errors WHERE photo_id = ?1", [id])?;
+    super::corrections::follow_faces(tx, id, &result.faces)?;
     let mut insert_face = tx.prepare_cached(
         "INSERT INTO faces (photo_id, face, left, top, right, bottom, landmarks, detection_score,
              gender, score, p_male, uncertain, age, models)
@@ -281,11 +282,12 @@ fn read_faces(
     conn: &Connection,
     photo: Option<i64>,
 ) -> Result<std::collections::HashMap<i64, Vec<FaceResult>>, LibraryError> {
-    let sql = "SELECT photo_id, left, top, right, bottom, landmarks, detection_score, gender,
-        score, p_male, uncertain, age, models FROM faces";
+    let sql = "SELECT f.photo_id, f.left, f.top, f.right, f.bottom, f.landmarks,
+        f.detection_score, f.gender, f.score, f.p_male, f.uncertain, f.age, f.models, c.label
+        FROM faces f LEFT JOIN corrections c ON c.photo_id = f.photo_id AND c.face = f.face";
     let mut statement = match photo {
-        Some(_) => conn.prepare_cached(&format!("{sql} WHERE photo_id = ?1 ORDER BY face"))?,
-        None => conn.prepare_cached(&format!("{sql} ORDER BY photo_id, face"))?,
+        Some(_) => conn.prepare_cached(&format!("{sql} WHERE f.photo_id = ?1 ORDER BY f.face"))?,
+        None => conn.prepare_cached(&format!("{sql} ORDER BY f.photo_id, f.face"))?,
     };
     let mut rows = match photo {
         Some(id) => statement.query([id])?,
@@ -297,6 +299,7 @@ fn read_faces(
         let landmarks: String = row.get(5)?;
         let gender: String = row.get(7)?;
         let models: String = row.get(12)?;
+        let correction: Option<String> = row.get(13)?;
         let face = FaceResult {
             bbox: [row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?],
             landmarks: serde_json::from_str(&landmarks)?,
@@ -307,6 +310,15 @@ fn read_faces(
             uncertain: row.get(10)?,
             age: row.get(11)?,
             models: serde_json::from_str::<BTreeMap<String, ModelValues>>(&models)?,
+            correction: correction
+                .map(|label| {
+                    PersonLabel::parse(&label)
+                        .map(Correction::by_person)
+                        .ok_or_else(|| {
+                            LibraryError::Damaged(format!("unknown correction {label:?}"))
+                        })
+                })
+                .transpose()?,
         };
         faces.entry(photo_id).or_default().push(face);
     }

@@ -82,6 +82,12 @@ CREATE TABLE IF NOT EXISTS corrections (
     label            TEXT NOT NULL,
     predicted_gender TEXT,
     predicted_p_male REAL,
+    -- The face's box when corrected: a re-classified photo's corrections
+    -- follow their faces by overlap.
+    left             REAL,
+    top              REAL,
+    right            REAL,
+    bottom           REAL,
     corrected_at     TEXT NOT NULL,
     PRIMARY KEY (photo_id, face)
 );

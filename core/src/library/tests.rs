@@ -36,6 +36,7 @@ fn face(p_male: f32, left: f32) -> FaceResult {
         uncertain: false,
         age: Some(31.4),
         models,
+        correction: None,
     }
 }
 
@@ -88,8 +89,8 @@ fn answers_come_back_exactly_even_under_names_that_are_not_utf8() {
         dir.path().join("broken.jpg"),
         crate::error::PhotoError::input("not a JPEG"),
     );
-    lib.record(run, &fp.hash, &group).unwrap();
-    lib.record(run, &fp.hash, &failed).unwrap();
+    lib.record(run, &fp.hash, &mut group.clone()).unwrap();
+    lib.record(run, &fp.hash, &mut failed.clone()).unwrap();
     let loaded = lib.load().unwrap();
     assert_eq!(loaded.len(), 2);
     assert_eq!(loaded[0], group);
@@ -118,7 +119,7 @@ fn a_photo_is_reused_only_while_it_and_the_settings_are_unchanged() {
     let run = run(&lib, &fp);
     let photo = dir.path().join("a.jpg");
     std::fs::write(&photo, b"first bytes").unwrap();
-    lib.record(run, &fp.hash, &answer(&photo, vec![face(0.8, 1.0)]))
+    lib.record(run, &fp.hash, &mut answer(&photo, vec![face(0.8, 1.0)]))
         .unwrap();
 
     let Lookup::Unchanged(kept) = lib.lookup(&photo, &fp.hash, 7).unwrap() else {
@@ -162,7 +163,7 @@ fn a_server_failure_is_asked_again_but_a_broken_photo_is_not() {
     lib.record(
         run,
         &fp.hash,
-        &error(
+        &mut error(
             &down,
             crate::error::PhotoError::upstream("connection refused"),
         ),
@@ -171,7 +172,7 @@ fn a_server_failure_is_asked_again_but_a_broken_photo_is_not() {
     lib.record(
         run,
         &fp.hash,
-        &error(&broken, crate::error::PhotoError::input("not an image")),
+        &mut error(&broken, crate::error::PhotoError::input("not an image")),
     )
     .unwrap();
     assert!(matches!(
@@ -192,7 +193,7 @@ fn clear_can_be_undone_until_the_cleared_photos_are_forgotten() {
     let run = run(&lib, &fp);
     let photo = dir.path().join("a.jpg");
     std::fs::write(&photo, b"a").unwrap();
-    lib.record(run, &fp.hash, &answer(&photo, vec![face(0.2, 1.0)]))
+    lib.record(run, &fp.hash, &mut answer(&photo, vec![face(0.2, 1.0)]))
         .unwrap();
     assert_eq!(lib.clear().unwrap(), 1);
     assert!(lib.load().unwrap().is_empty());
@@ -246,4 +247,68 @@ fn a_library_from_a_newer_version_is_refused_not_misread() {
         Library::open(&path),
         Err(LibraryError::Newer { .. })
     ));
+}
+
+#[test]
+fn corrections_sit_beside_the_prediction_and_follow_their_face_when_reclassified() {
+    use crate::labels::PersonLabel;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let fp = fingerprint();
+    let run = run(&lib, &fp);
+    let photo = dir.path().join("group.jpg");
+    std::fs::write(&photo, b"group").unwrap();
+    lib.record(
+        run,
+        &fp.hash,
+        &mut answer(&photo, vec![face(0.9, 10.0), face(0.7, 100.0)]),
+    )
+    .unwrap();
+    lib.correct(&photo, 1, Some(PersonLabel::Female)).unwrap();
+    lib.correct(&photo, 0, Some(PersonLabel::NotAFace)).unwrap();
+    assert!(matches!(
+        lib.correct(&photo, 5, Some(PersonLabel::Male)),
+        Err(LibraryError::NoSuchFace { face: 5 })
+    ));
+
+    let loaded = lib.load().unwrap().remove(0);
+    let corrected = &loaded.faces[1];
+    assert_eq!(corrected.gender, Gender::Male, "the prediction stays");
+    assert_eq!(corrected.label(), Some(Gender::Female));
+    assert_eq!(loaded.faces[0].label(), None);
+    // In JSON: the source and the person's label beside the model's, and back.
+    let json = serde_json::to_value(corrected).unwrap();
+    assert_eq!(json["label_source"], "person");
+    assert_eq!(json["corrected_label"], "female");
+    assert_eq!(json["gender"], "male");
+    let back: FaceResult = serde_json::from_value(json).unwrap();
+    assert_eq!(&back, corrected);
+    let plain = serde_json::to_value(answer(&photo, vec![face(0.9, 1.0)])).unwrap();
+    assert!(plain["faces"][0].get("label_source").is_none());
+
+    // Classified again: the faces come in the other order and a little
+    // moved, and the first one is no longer found.
+    let mut moved = face(0.6, 101.0);
+    moved.bbox[3] += 1.0;
+    let mut reclassified = answer(&photo, vec![face(0.2, 300.0), moved]);
+    lib.record(run, &fp.hash, &mut reclassified).unwrap();
+    assert_eq!(
+        reclassified.faces[1].label(),
+        Some(Gender::Female),
+        "the new answer carries the correction that still applies"
+    );
+    let again = lib.load().unwrap().remove(0);
+    assert_eq!(again.faces[0].correction, None);
+    assert_eq!(again.faces[1].label(), Some(Gender::Female));
+    let kept: i64 = lib
+        .conn()
+        .query_row("SELECT COUNT(*) FROM corrections", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        kept, 1,
+        "the correction of the face no longer found is gone"
+    );
+
+    lib.correct(&photo, 1, None).unwrap();
+    assert_eq!(lib.load().unwrap()[0].faces[1].correction, None);
 }

@@ -65,6 +65,8 @@ fn csv_has_one_row_per_face_with_the_documented_columns() {
         "{}",
         &grace[16]
     );
+    // Nobody reviewed it: the models' label, and no person's.
+    assert_eq!((&grace[17], &grace[18]), ("model", ""));
     let broken = records
         .iter()
         .find(|r| r[0].ends_with("broken.jpg"))

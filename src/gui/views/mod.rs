@@ -8,6 +8,7 @@ pub mod gallery;
 pub mod library;
 pub mod log;
 pub mod progress;
+pub mod review;
 pub mod settings;
 pub mod summary;
 pub mod table;
@@ -43,6 +44,14 @@ pub enum Action {
         resume_later: bool,
     },
     Select(Option<ResultId>),
+    /// A person's label for a face (none takes it back).
+    Correct {
+        id: ResultId,
+        face: usize,
+        label: Option<crate::labels::PersonLabel>,
+    },
+    /// Takes back the latest correction.
+    UndoCorrection,
     CopyJson(ResultId),
     ShowInFolder(ResultId),
     ApplySettings(Box<AppSettings>),
@@ -70,6 +79,7 @@ pub enum Tab {
     #[default]
     Gallery,
     Table,
+    Review,
 }
 
 /// How the results are shown: purely presentation, never saved with results.
@@ -91,6 +101,7 @@ pub struct ViewState {
     pub confirm_clear: bool,
     /// "Quit during the batch?" is asked.
     pub confirm_quit: bool,
+    pub review: review::ReviewState,
 }
 
 impl Default for ViewState {
@@ -109,6 +120,7 @@ impl Default for ViewState {
             confirm_overwrite: None,
             confirm_clear: false,
             confirm_quit: false,
+            review: review::ReviewState::default(),
         }
     }
 }
@@ -196,11 +208,13 @@ pub fn label_colour(gender: Gender) -> Color32 {
     }
 }
 
+/// A face's colour: its label's (a person's over the models'), amber while
+/// the models are unsure and nobody reviewed it, grey for "not a face".
 pub fn face_colour(face: &FaceResult) -> Color32 {
-    if face.uncertain {
-        UNCERTAIN
-    } else {
-        label_colour(face.gender)
+    match face.label() {
+        None => NO_FACE,
+        Some(_) if face.uncertain && face.correction.is_none() => UNCERTAIN,
+        Some(label) => label_colour(label),
     }
 }
 
@@ -209,7 +223,14 @@ pub fn status_badge(result: &ImageResult) -> Option<(&'static str, Color32)> {
     match result.status {
         Status::Error => Some((error_wording(result.error_kind), ERROR)),
         Status::NoFace => Some(("no face", NO_FACE)),
-        Status::Ok if result.faces.iter().any(|f| f.uncertain) => Some(("uncertain", UNCERTAIN)),
+        Status::Ok
+            if result
+                .faces
+                .iter()
+                .any(|f| f.uncertain && f.correction.is_none()) =>
+        {
+            Some(("uncertain", UNCERTAIN))
+        }
         Status::Ok => None,
     }
 }

@@ -25,6 +25,7 @@ pub fn show(ui: &mut Ui, store: &ResultStore, view: &mut ViewState) {
                 ("Uncertain", c.uncertain, Some(UNCERTAIN)),
                 ("No face", c.no_face, Some(NO_FACE)),
                 ("Errors", c.errors, Some(ERROR)),
+                ("Corrected", c.corrected, None),
             ] {
                 match colour {
                     Some(colour) => super::coloured(ui, colour, label),

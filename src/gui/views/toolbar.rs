@@ -66,6 +66,8 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         ui.separator();
         ui.selectable_value(&mut view.tab, Tab::Gallery, "Gallery");
         ui.selectable_value(&mut view.tab, Tab::Table, "Table");
+        ui.selectable_value(&mut view.tab, Tab::Review, "Review")
+            .on_hover_text("Label doubtful faces yourself, from the keyboard");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             // Each button opens its window, and closes it when it is open.
             if ui.selectable_label(view.about_open, "About").clicked() {

@@ -190,3 +190,64 @@ fn closing_during_a_batch_asks_and_can_leave_it_for_next_time() {
     assert_eq!(unfinished.state, "interrupted");
     assert!(unfinished.done >= 3);
 }
+
+#[test]
+fn faces_are_reviewed_from_the_keyboard_and_the_corrections_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let library_path = dir.path().join("library.sqlite");
+    let mut h = harness(with_library(&library_path));
+    drop_files(
+        &mut h,
+        &[
+            common::photo("obama.jpg"),
+            common::photo("astronaut.png"),
+            common::photo("biden.jpg"),
+        ],
+    );
+    finished_batches(&mut h, 1);
+    click(&mut h, "Review");
+    // The fixtures' faces are all sure: the uncertain-only review is empty.
+    h.get_by_label("No uncertain faces to review.");
+    click_checkbox(&mut h, "Uncertain faces only");
+    h.get_by_label_contains("3 faces.");
+    wait_for(&mut h, "the face crops", |app| app.pictures_pending() == 0);
+
+    let review_order: Vec<std::path::PathBuf> = {
+        let app = h.state_mut();
+        let filter = app.view.filter.clone();
+        let faces = app
+            .view
+            .review
+            .faces(&mut app.state.store, &filter)
+            .to_vec();
+        faces
+            .iter()
+            .map(|(id, _)| app.state.store.get(*id).unwrap().path.clone())
+            .collect()
+    };
+    // F on the first face, 0 on the second, then U takes the 0 back.
+    for key in [egui::Key::F, egui::Key::Num0, egui::Key::U] {
+        h.key_press(key);
+        h.run_steps(2);
+    }
+    let app = h.state();
+    assert_eq!(app.state.store.counts().corrected, 1);
+    assert_eq!(
+        app.view.review.cursor, 1,
+        "undo goes back to the face it undid"
+    );
+    h.get_by_label_contains("you: female");
+    drop(h);
+
+    // Kept in the library, beside the models' label.
+    let library = genderlens::library::Library::open(&library_path).unwrap();
+    let kept = library.load().unwrap();
+    let first = kept.iter().find(|r| r.path == review_order[0]).unwrap();
+    assert_eq!(first.faces[0].label(), Some(genderlens::Gender::Female));
+    let second = kept.iter().find(|r| r.path == review_order[1]).unwrap();
+    assert_eq!(second.faces[0].correction, None);
+    // A new window shows it, and counts it.
+    let mut h = harness(with_library(&library_path));
+    wait_for(&mut h, "the library", |app| app.state.store.len() == 3);
+    assert_eq!(h.state().state.store.counts().corrected, 1);
+}
