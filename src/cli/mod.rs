@@ -3,6 +3,7 @@
 mod bench;
 mod classify;
 mod doctor;
+mod export_cmd;
 mod library_args;
 mod output;
 mod output_file;
@@ -74,6 +75,8 @@ struct AppArgs {
 enum Command {
     /// Classify the faces in image files and folders.
     Classify(classify::ClassifyArgs),
+    /// Write the library's answers (with any corrections) as CSV or JSON Lines.
+    Export(export_cmd::ExportArgs),
     /// Show which ONNX Runtime, providers, GPU libraries and caches GenderLens uses.
     Doctor(doctor::DoctorArgs),
     /// Measure throughput and per-stage time on a folder of photos.
@@ -251,6 +254,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         None => run_window(cli.app),
         Some(Command::Classify(args)) => classify::run(args),
+        Some(Command::Export(args)) => export_cmd::run(args),
         Some(Command::Doctor(args)) => doctor::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Runtime(cmd)) => runtime_cmd::run(cmd),

@@ -200,11 +200,9 @@ impl GenderLensApp {
                     format!("Copying photos into folders under {}…", first.display()),
                 );
                 let results = self
-                    .state
-                    .store
-                    .in_added_order()
+                    .exported()
                     .into_iter()
-                    .map(|(r, _)| r.clone())
+                    .map(|(r, _)| r)
                     .collect();
                 tasks::sort_into_folders(&self.ui, first, results);
             }
@@ -217,14 +215,25 @@ impl GenderLensApp {
         } else {
             ExportFormat::Jsonl
         };
-        let results = self
-            .state
-            .store
-            .in_added_order()
+        let results = self.exported();
+        tasks::export(&self.ui, path, format, results, overwrite);
+    }
+
+    /// What Export and Sort take: every result, or those the filter shows,
+    /// as the Export menu says; in the order the photos were added.
+    fn exported(&mut self) -> Vec<(crate::postprocess::ImageResult, crate::export::Provenance)> {
+        let store = &mut self.state.store;
+        let taken = match self.view.export_scope {
+            views::ExportScope::All => store.in_added_order(),
+            views::ExportScope::Shown => {
+                let shown = store.shown(&self.view.filter);
+                store.in_added_order_where(|id| shown.contains(&id))
+            }
+        };
+        taken
             .into_iter()
             .map(|(r, p)| (r.clone(), p.clone()))
-            .collect();
-        tasks::export(&self.ui, path, format, results, overwrite);
+            .collect()
     }
 
     fn add_paths(&mut self, paths: Vec<PathBuf>) {

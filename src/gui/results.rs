@@ -314,10 +314,28 @@ impl ResultStore {
     /// Every result with its provenance, in the order the photos were added
     /// (the order exports use), whatever order the results arrived in.
     pub fn in_added_order(&self) -> Vec<(&ImageResult, &Provenance)> {
-        let mut ids: Vec<usize> = (0..self.images.len()).collect();
+        self.in_added_order_where(|_| true)
+    }
+
+    /// Like [`Self::in_added_order`], only the results `keep` lets through.
+    pub fn in_added_order_where(
+        &self,
+        keep: impl Fn(ResultId) -> bool,
+    ) -> Vec<(&ImageResult, &Provenance)> {
+        let mut ids: Vec<usize> = (0..self.images.len())
+            .filter(|&id| keep(ResultId(id)))
+            .collect();
         ids.sort_by_key(|&id| self.added[id]);
         ids.into_iter()
             .map(|id| (&self.images[id], &self.provenance[id]))
+            .collect()
+    }
+
+    /// The photos the filter shows (whatever the row mode), by id.
+    pub fn shown(&mut self, filter: &Filter) -> std::collections::HashSet<ResultId> {
+        self.rows(RowMode::PerImage, filter, Sort::default())
+            .iter()
+            .map(|row| row.image)
             .collect()
     }
 

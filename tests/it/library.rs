@@ -222,3 +222,47 @@ fn a_killed_batch_resumes_without_losing_or_repeating_a_photo() {
         1
     );
 }
+
+#[test]
+fn export_writes_the_library_with_its_corrections() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library.sqlite");
+    let astronaut = common::photo("astronaut.png");
+    classify(&library, &[astronaut.to_str().unwrap(), common::photo("obama.jpg").to_str().unwrap()]);
+    genderlens::library::Library::open(&library)
+        .unwrap()
+        .correct(&astronaut, 0, Some(genderlens::labels::PersonLabel::Male))
+        .unwrap();
+    let csv_path = dir.path().join("library.csv");
+    let out = common::genderlens_command()
+        .args(["export", "--format", "csv", "--library"])
+        .arg(&library)
+        .arg("-o")
+        .arg(&csv_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, common::DOCUMENTED_CSV_COLUMNS);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let corrected = rows.iter().find(|r| r[0].ends_with("astronaut.png")).unwrap();
+    assert_eq!(
+        (&corrected[6], &corrected[17], &corrected[18]),
+        ("female", "person", "male"),
+        "the models' label stays beside the person's"
+    );
+    assert!(corrected[13].starts_with("local"), "{:?}", &corrected[13]);
+    let other = rows.iter().find(|r| r[0].ends_with("obama.jpg")).unwrap();
+    assert_eq!((&other[17], &other[18]), ("model", ""));
+    // Never over an existing file unasked.
+    let again = common::genderlens_command()
+        .args(["export", "--library"])
+        .arg(&library)
+        .arg("-o")
+        .arg(&csv_path)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+}

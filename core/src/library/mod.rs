@@ -127,6 +127,14 @@ impl Library {
     /// Every photo in the library (except those cleared), in the order they
     /// first entered it.
     pub fn load(&self) -> Result<Vec<ImageResult>, LibraryError> {
+        Ok(self.load_with_provenance()?.into_iter().map(|(r, _)| r).collect())
+    }
+
+    /// Like [`Library::load`], each photo with where and by what models it
+    /// was classified (what exports record).
+    pub fn load_with_provenance(
+        &self,
+    ) -> Result<Vec<(ImageResult, crate::export::Provenance)>, LibraryError> {
         photos::read_all(&self.conn())
     }
 

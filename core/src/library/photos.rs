@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use super::LibraryError;
 use super::identity::FileStamp;
 use crate::error::ErrorKind;
+use crate::export::Provenance;
 use crate::labels::{Gender, PersonLabel};
 use crate::postprocess::path_field::{from_raw_bytes, raw_bytes};
 use crate::postprocess::{Correction, FaceResult, ImageResult, ModelValues, StageTimings, Status};
@@ -178,17 +179,23 @@ pub fn write(
 }
 
 /// Every photo not cleared, in the order they first entered the library,
-/// each with `index` set to that position.
-pub fn read_all(conn: &Connection) -> Result<Vec<ImageResult>, LibraryError> {
+/// each with `index` set to that position, and where and by what it was
+/// classified (its run's backend and models).
+pub fn read_all(conn: &Connection) -> Result<Vec<(ImageResult, Provenance)>, LibraryError> {
     let mut faces = read_faces(conn, None)?;
     let mut statement =
         conn.prepare(&format!("{SELECT_PHOTO} WHERE p.cleared = 0 ORDER BY p.id"))?;
     let rows = statement.query_map([], photo_row)?;
     let mut results = Vec::new();
     for (index, row) in rows.enumerate() {
-        let (id, mut result) = row?.build(index)?;
+        let row = row?;
+        let provenance = Provenance {
+            backend: row.backend.clone().unwrap_or_default(),
+            model: row.model.clone().unwrap_or_default(),
+        };
+        let (id, mut result) = row.build(index)?;
         result.faces = faces.remove(&id).unwrap_or_default();
-        results.push(result);
+        results.push((result, provenance));
     }
     Ok(results)
 }
@@ -208,8 +215,8 @@ pub fn read_one(
 }
 
 const SELECT_PHOTO: &str = "SELECT p.id, p.path, p.path_key, p.status, p.width, p.height,
-    p.gender, p.score, p.uncertain, p.age, p.models, e.kind, e.message
-    FROM photos p LEFT JOIN errors e ON e.photo_id = p.id";
+    p.gender, p.score, p.uncertain, p.age, p.models, e.kind, e.message, r.backend, r.model
+    FROM photos p LEFT JOIN errors e ON e.photo_id = p.id LEFT JOIN runs r ON r.id = p.run_id";
 
 /// A `photos` row as read, before its text is checked.
 struct PhotoRow {
@@ -226,6 +233,8 @@ struct PhotoRow {
     models: String,
     error_kind: Option<String>,
     error: Option<String>,
+    backend: Option<String>,
+    model: Option<String>,
 }
 
 fn photo_row(row: &Row) -> rusqlite::Result<PhotoRow> {
@@ -243,6 +252,8 @@ fn photo_row(row: &Row) -> rusqlite::Result<PhotoRow> {
         models: row.get(10)?,
         error_kind: row.get(11)?,
         error: row.get(12)?,
+        backend: row.get(13)?,
+        model: row.get(14)?,
     })
 }
 

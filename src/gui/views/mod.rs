@@ -63,6 +63,15 @@ pub enum Action {
     RetryEngine,
 }
 
+/// What Export and Sort take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportScope {
+    #[default]
+    All,
+    /// The photos the current filter shows.
+    Shown,
+}
+
 /// Which photos a re-run classifies again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rerun {
@@ -102,6 +111,7 @@ pub struct ViewState {
     /// "Quit during the batch?" is asked.
     pub confirm_quit: bool,
     pub review: review::ReviewState,
+    pub export_scope: ExportScope,
 }
 
 impl Default for ViewState {
@@ -121,6 +131,7 @@ impl Default for ViewState {
             confirm_clear: false,
             confirm_quit: false,
             review: review::ReviewState::default(),
+            export_scope: ExportScope::default(),
         }
     }
 }

@@ -24,6 +24,21 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         }
         let has_results = !state.store.is_empty();
         ui.menu_button("Export", |ui| {
+            let filtered = view.filter != crate::gui::results::Filter::default();
+            ui.radio_value(
+                &mut view.export_scope,
+                super::ExportScope::All,
+                format!("All {} photos", state.store.len()),
+            );
+            ui.add_enabled_ui(filtered, |ui| {
+                ui.radio_value(
+                    &mut view.export_scope,
+                    super::ExportScope::Shown,
+                    "Only the photos the filter shows",
+                )
+                .on_disabled_hover_text("The filter shows every photo");
+            });
+            ui.separator();
             if ui
                 .add_enabled(has_results, egui::Button::new("CSV (one row per face)…"))
                 .clicked()

@@ -685,3 +685,37 @@ fn settings_stay_on_screen_after_check_runtime() {
 }
 
 mod library;
+
+#[test]
+fn export_takes_all_photos_or_only_those_the_filter_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("shown.csv");
+    let mut config = config(None);
+    config.open_results = Some(PathBuf::from("tests/fixtures/results.jsonl"));
+    config.dialogs = Arc::new(Answer(vec![csv_path.clone()]));
+    let mut h = harness(config);
+    wait_for(&mut h, "the saved results", |app| {
+        app.state.store.len() == 9
+    });
+    // Only the female faces shown: one photo.
+    click_checkbox(&mut h, "Male");
+    click_checkbox(&mut h, "No face");
+    click_checkbox(&mut h, "Errors");
+    click(&mut h, "Export");
+    click(&mut h, "Only the photos the filter shows");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the export", |app| {
+        log_text(app).contains("Exported 1 rows")
+    });
+    let shown = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(shown.lines().count(), 2, "{shown}");
+    assert!(shown.lines().nth(1).unwrap().contains("astronaut.png"));
+
+    std::fs::remove_file(&csv_path).unwrap();
+    click(&mut h, "Export");
+    click(&mut h, "All 9 photos");
+    click(&mut h, "CSV (one row per face)…");
+    wait_for(&mut h, "the second export", |app| {
+        log_text(app).contains("Exported 9 rows")
+    });
+}
