@@ -33,7 +33,8 @@ pub struct ExportArgs {
 pub fn run(args: ExportArgs) -> Result<ExitCode> {
     let path = match args.library {
         Some(path) => path,
-        None => Library::default_path().context("this system has no per-user data folder; use --library FILE")?,
+        None => Library::default_path()
+            .context("this system has no per-user data folder; use --library FILE")?,
     };
     if !path.exists() {
         anyhow::bail!("there is no library at {}", path.display());

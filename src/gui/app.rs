@@ -175,6 +175,13 @@ impl GenderLensApp {
                 } => self.dialog_answered(purpose, paths, exists),
                 other => self.state.apply(other),
             }
+            // A photo answered anew: its pictures and its undo entries are stale.
+            for id in self.state.store.take_replaced() {
+                self.textures.forget(id);
+                self.state
+                    .corrections_undo
+                    .retain(|(undo, _, _)| *undo != id);
+            }
         }
         // More are waiting: come back next frame rather than stall this one.
         ctx.request_repaint();
@@ -199,11 +206,7 @@ impl GenderLensApp {
                     Level::Info,
                     format!("Copying photos into folders under {}…", first.display()),
                 );
-                let results = self
-                    .exported()
-                    .into_iter()
-                    .map(|(r, _)| r)
-                    .collect();
+                let results = self.exported().into_iter().map(|(r, _)| r).collect();
                 tasks::sort_into_folders(&self.ui, first, results);
             }
         }
@@ -283,7 +286,10 @@ impl GenderLensApp {
                     // Results that came in since stay; the cleared ones return around them.
                     let since = std::mem::replace(&mut self.state.store, cleared);
                     self.state.store.merge(since);
+                    self.state.store.take_replaced();
                     self.state.corrections_undo.clear();
+                    // Ids of the results that came in since are others now.
+                    self.textures.clear();
                     self.state.log.push(
                         Level::Info,
                         format!("Restored {} results", self.state.store.len()),
@@ -386,7 +392,13 @@ impl GenderLensApp {
         if remember {
             self.state.corrections_undo.push((id, face, before));
         }
-        if let Some(result) = self.state.store.get(id) {
+        // An answer from an opened file is not the library's: its faces
+        // may differ, so its corrections stay in the window.
+        let from_file = matches!(
+            self.state.store.origin(id),
+            Some(super::results::Origin::File(_))
+        );
+        if let Some(result) = self.state.store.get(id).filter(|_| !from_file) {
             self.host.send(EngineCommand::Correct {
                 path: result.path.clone(),
                 face,

@@ -154,6 +154,12 @@ struct Host {
     run: Option<RunId>,
     /// The next batch classifies every photo, even unchanged ones.
     reclassify_next: bool,
+    /// Files and folders dropped since the last batch began: what the next
+    /// one records as its inputs, so a resume lists them again whole.
+    roots: Vec<PathBuf>,
+    /// The stopped batch the next one resumes; marked resumed only once the
+    /// new one is recorded, so a failure to start loses nothing.
+    resuming: Option<RunId>,
     ui: UiSender,
 }
 
@@ -169,6 +175,8 @@ impl Host {
             library: None,
             run: None,
             reclassify_next: false,
+            roots: Vec::new(),
+            resuming: None,
             settings,
             remote_options,
             pending_settings: None,
@@ -221,7 +229,7 @@ impl Host {
     fn open_library(&mut self, OpenLibrary { path, resume }: OpenLibrary) {
         let started = std::time::Instant::now();
         let opened = Library::open(&path).and_then(|library| {
-            let results = library.load()?;
+            let results = library.load_with_provenance()?;
             let unfinished = library.unfinished()?;
             Ok((library, results, unfinished))
         });
@@ -290,6 +298,7 @@ impl Host {
                 for path in std::mem::take(&mut self.waiting) {
                     self.release(&path);
                 }
+                self.roots.clear();
                 if let Some(batch) = &self.batch {
                     batch.handle.cancel();
                 }
@@ -339,12 +348,10 @@ impl Host {
                 }
             }
             EngineCommand::ResumeUnfinished(run) => {
-                let inputs = self.in_library("Cannot resume the batch", |l| {
-                    let inputs = l.run_inputs(run)?;
-                    l.set_run_state(run, RunState::Resumed)?;
-                    Ok(inputs)
-                });
-                if let Some(inputs) = inputs {
+                if let Some(inputs) =
+                    self.in_library("Cannot resume the batch", |l| l.run_inputs(run))
+                {
+                    self.resuming = Some(run);
                     self.add(inputs);
                 }
             }
@@ -360,9 +367,7 @@ impl Host {
                     } else {
                         RunState::Dismissed
                     };
-                    self.in_library("Cannot record the stopped batch", |l| {
-                        l.set_run_state(run, state)
-                    });
+                    self.in_library("Cannot record the stopped batch", |l| l.end_run(run, state));
                 }
                 if let Some(batch) = &self.batch {
                     batch.handle.cancel();
@@ -398,6 +403,19 @@ impl Host {
     /// Lists the new paths on a thread of their own; what it finds arrives
     /// at [`Self::take_found`] in chunks.
     fn add(&mut self, paths: Vec<PathBuf>) {
+        // Recorded as given (folders whole), before listing them, so a batch
+        // stopped mid-listing still resumes everything that was dropped.
+        let running = self.batch.as_ref().is_some_and(|b| !b.closed);
+        match (&self.library, self.run) {
+            (Some(library), Some(run)) if running => {
+                if let Err(e) = library.add_inputs(run, &paths) {
+                    self.ui.send(UiEvent::TaskFailed(format!(
+                        "The library cannot record the added photos for resuming: {e}"
+                    )));
+                }
+            }
+            _ => self.roots.extend(paths.iter().cloned()),
+        }
         let found = self.found_tx.clone();
         let current = self.generation.clone();
         let generation = current.load(Ordering::SeqCst);
@@ -492,13 +510,6 @@ impl Host {
                     self.waiting.extend(fresh);
                     return;
                 }
-                if let (Some(library), Some(run)) = (&self.library, self.run)
-                    && let Err(e) = library.add_inputs(run, &fresh)
-                {
-                    self.ui.send(UiEvent::TaskFailed(format!(
-                        "The library cannot record the added photos for resuming: {e}"
-                    )));
-                }
                 if control.is_paused() {
                     // A paused batch lists nothing, so its total cannot say so yet.
                     self.ui.send(UiEvent::Info(paused_addition(fresh.len())));
@@ -544,11 +555,20 @@ impl Host {
     /// before it are gone for good (Clear is undoable until now).
     fn keeper(&mut self, paths: &[PathBuf]) -> Option<Arc<dyn crate::batch::Keeper>> {
         let reclassify = std::mem::take(&mut self.reclassify_next);
+        // What was dropped, or (a re-run) the photos themselves.
+        let roots = std::mem::take(&mut self.roots);
+        let inputs = if roots.is_empty() { paths } else { &roots };
+        let resuming = self.resuming.take();
         let library = self.library.clone()?;
         self.in_library("Cannot tidy the library", |l| l.forget_cleared());
-        match RunKeeper::begin(library, paths, &self.provenance, &self.settings) {
+        match RunKeeper::begin(library, inputs, &self.provenance, &self.settings) {
             Ok(keeper) => {
                 self.run = Some(keeper.run());
+                if let Some(old) = resuming {
+                    self.in_library("Cannot update the library", |l| {
+                        l.set_run_state(old, RunState::Resumed)
+                    });
+                }
                 Some(Arc::new(if reclassify {
                     keeper.without_reuse()
                 } else {

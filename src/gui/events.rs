@@ -44,7 +44,8 @@ pub enum UiEvent {
     /// early, to offer for resuming.
     LibraryOpened {
         path: PathBuf,
-        results: Vec<ImageResult>,
+        /// Each photo with the backend and models that classified it.
+        results: Vec<(ImageResult, Provenance)>,
         unfinished: Option<crate::library::Unfinished>,
         /// How long opening and reading it took.
         took: std::time::Duration,

@@ -160,6 +160,15 @@ pub struct ResultStore {
     age_histogram: [[u32; AGE_BINS]; 2],
     generation: u64,
     view: Option<(ViewKey, Vec<Row>)>,
+    /// Where each result's current answer came from (its place in `added`
+    /// stays where it was first added).
+    answered_by: Vec<Origin>,
+    /// Bumped when results come in (new or answered anew), not when a
+    /// person relabels a face: what the review's face list depends on.
+    arrivals: u64,
+    /// Results answered anew in their place since last asked: their
+    /// pictures and undo entries are stale.
+    replaced: Vec<ResultId>,
     /// Each result's number, 1-based, in the order photos were added; made
     /// again when the store changes.
     numbers: Option<(u64, Vec<usize>)>,
@@ -186,20 +195,42 @@ impl ResultStore {
         position: usize,
     ) -> ResultId {
         self.generation += 1;
+        self.arrivals += 1;
         if let Some(&n) = self.by_path.get(&result.path) {
             let old = std::mem::replace(&mut self.images[n], result.clone());
             self.count(&old, false);
             self.count(&result, true);
             self.provenance[n] = provenance;
+            self.answered_by[n] = origin;
+            // The same answer again (from the library) leaves its pictures be.
+            if old.faces != result.faces || old.status != result.status {
+                self.replaced.push(ResultId(n));
+            }
             return ResultId(n);
         }
         let id = ResultId(self.images.len());
         self.by_path.insert(result.path.clone(), id.0);
         self.added.push((origin, position));
+        self.answered_by.push(origin);
         self.count(&result, true);
         self.images.push(result);
         self.provenance.push(provenance);
         id
+    }
+
+    /// Counts results coming in, not relabelled faces.
+    pub fn arrivals(&self) -> u64 {
+        self.arrivals
+    }
+
+    /// Results answered anew in their place since the last call.
+    pub fn take_replaced(&mut self) -> Vec<ResultId> {
+        std::mem::take(&mut self.replaced)
+    }
+
+    /// Where a result came from: the library, a batch, or an opened file.
+    pub fn origin(&self, id: ResultId) -> Option<Origin> {
+        self.answered_by.get(id.0).copied()
     }
 
     /// Sets (or, with `None`, takes back) a person's label for a face;

@@ -207,14 +207,10 @@ impl AppState {
                 took,
             } => {
                 let n = results.len();
-                let provenance = crate::export::Provenance {
-                    backend: "library".into(),
-                    model: String::new(),
-                };
-                for result in results {
+                for (result, provenance) in results {
                     let position = result.index;
                     self.store
-                        .push(result, provenance.clone(), Origin::Library, position);
+                        .push(result, provenance, Origin::Library, position);
                 }
                 if n > 0 {
                     self.log.push(

@@ -92,6 +92,12 @@ impl TextureCache {
         self.entries.is_empty()
     }
 
+    /// Drops every picture of one result (it was answered anew).
+    pub fn forget(&mut self, id: ResultId) {
+        self.entries.retain(|(entry, _), _| *entry != id);
+        self.failed.retain(|(entry, _), _| *entry != id);
+    }
+
     pub fn clear(&mut self) {
         self.entries.clear();
         self.failed.clear();

@@ -228,7 +228,13 @@ fn export_writes_the_library_with_its_corrections() {
     let dir = tempfile::tempdir().unwrap();
     let library = dir.path().join("library.sqlite");
     let astronaut = common::photo("astronaut.png");
-    classify(&library, &[astronaut.to_str().unwrap(), common::photo("obama.jpg").to_str().unwrap()]);
+    classify(
+        &library,
+        &[
+            astronaut.to_str().unwrap(),
+            common::photo("obama.jpg").to_str().unwrap(),
+        ],
+    );
     genderlens::library::Library::open(&library)
         .unwrap()
         .correct(&astronaut, 0, Some(genderlens::labels::PersonLabel::Male))
@@ -247,7 +253,10 @@ fn export_writes_the_library_with_its_corrections() {
     assert_eq!(header, common::DOCUMENTED_CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
-    let corrected = rows.iter().find(|r| r[0].ends_with("astronaut.png")).unwrap();
+    let corrected = rows
+        .iter()
+        .find(|r| r[0].ends_with("astronaut.png"))
+        .unwrap();
     assert_eq!(
         (&corrected[6], &corrected[17], &corrected[18]),
         ("female", "person", "male"),

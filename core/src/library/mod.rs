@@ -127,7 +127,11 @@ impl Library {
     /// Every photo in the library (except those cleared), in the order they
     /// first entered it.
     pub fn load(&self) -> Result<Vec<ImageResult>, LibraryError> {
-        Ok(self.load_with_provenance()?.into_iter().map(|(r, _)| r).collect())
+        Ok(self
+            .load_with_provenance()?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect())
     }
 
     /// Like [`Library::load`], each photo with where and by what models it
@@ -232,6 +236,18 @@ impl Library {
         });
         let hash = identity::content_hash(&result.path).ok();
         let mut conn = self.conn();
+        // A server that failed says nothing about the photo: an answer kept
+        // from before is worth more than the failure.
+        if result.status == Status::Error && result.error_kind != Some(ErrorKind::Input) {
+            let answered: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+                "SELECT status FROM photos WHERE path_key = ?1 AND cleared = 0",
+                [photos::path_key(&result.path)],
+                |row| row.get(0),
+            ))?;
+            if answered.is_some_and(|status| status != "error") {
+                return Ok(());
+            }
+        }
         let tx = conn.transaction()?;
         let id = photos::write(&tx, result, stamp, hash.as_deref(), run.0, fingerprint)?;
         corrections::apply(&tx, id, &mut result.faces)?;

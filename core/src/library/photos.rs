@@ -99,6 +99,19 @@ pub fn write(
         .unwrap_or_else(|_| result.path.clone())
         .to_string_lossy()
         .into_owned();
+    // A different file now at this path: the old corrections labelled other faces.
+    let before: Option<(i64, Option<String>)> = tx
+        .query_row(
+            "SELECT id, content_hash FROM photos WHERE path_key = ?1",
+            [&key],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    if let Some((id, Some(old_hash))) = &before
+        && content_hash.is_some_and(|new| new != old_hash)
+    {
+        tx.execute("DELETE FROM corrections WHERE photo_id = ?1", [id])?;
+    }
     let count = |g: Gender| result.faces.iter().filter(|f| f.gender == g).count() as i64;
     let uncertain_faces = result.faces.iter().filter(|f| f.uncertain).count() as i64;
     let id: i64 = tx.query_row(
@@ -144,7 +157,11 @@ pub fn write(
     )?;
     tx.execute("DELETE FROM faces WHERE photo_id = ?1", [id])?;
     tx.execute("DELETE FROM errors WHERE photo_id = ?1", [id])?;
-    super::corrections::follow_faces(tx, id, &result.faces)?;
+    // A failure has no faces to follow: the corrections wait, as they were,
+    // for the next answer with faces.
+    if result.status != Status::Error {
+        super::corrections::follow_faces(tx, id, &result.faces)?;
+    }
     let mut insert_face = tx.prepare_cached(
         "INSERT INTO faces (photo_id, face, left, top, right, bottom, landmarks, detection_score,
              gender, score, p_male, uncertain, age, models)

@@ -196,7 +196,20 @@ fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }
-    cfg!(target_os = "linux") && std::path::Path::new(&format!("/proc/{pid}")).exists()
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        let found = unsafe { libc::kill(pid, 0) } == 0;
+        // EPERM: it exists, under another user.
+        found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }
 
 /// The latest run's state, for tests and diagnostics.

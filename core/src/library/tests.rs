@@ -312,3 +312,32 @@ fn corrections_sit_beside_the_prediction_and_follow_their_face_when_reclassified
     lib.correct(&photo, 1, None).unwrap();
     assert_eq!(lib.load().unwrap()[0].faces[1].correction, None);
 }
+
+#[test]
+fn a_server_failure_keeps_the_earlier_answer_and_its_corrections() {
+    use crate::labels::PersonLabel;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let fp = fingerprint();
+    let run = run(&lib, &fp);
+    let photo = dir.path().join("a.jpg");
+    std::fs::write(&photo, b"a photo").unwrap();
+    lib.record(run, &fp.hash, &mut answer(&photo, vec![face(0.8, 1.0)]))
+        .unwrap();
+    lib.correct(&photo, 0, Some(PersonLabel::Female)).unwrap();
+    let mut down = ImageResult::failed(
+        0,
+        photo.clone(),
+        crate::error::PhotoError::upstream("connection refused"),
+    );
+    lib.record(run, &fp.hash, &mut down).unwrap();
+    let kept = lib.load().unwrap().remove(0);
+    assert_eq!(kept.status, crate::postprocess::Status::Ok);
+    assert_eq!(kept.faces[0].label(), Some(Gender::Female));
+
+    // A different file at the same path: its faces are other faces.
+    std::fs::write(&photo, b"another photo").unwrap();
+    lib.record(run, &fp.hash, &mut answer(&photo, vec![face(0.8, 1.0)]))
+        .unwrap();
+    assert_eq!(lib.load().unwrap()[0].faces[0].correction, None);
+}

@@ -24,7 +24,7 @@ pub struct ReviewState {
     /// face stays where it was), made again when the filter or the results
     /// change.
     faces: Vec<(ResultId, usize)>,
-    made_for: Option<(Filter, bool, usize)>,
+    made_for: Option<(Filter, bool, u64)>,
 }
 
 impl Default for ReviewState {
@@ -41,8 +41,10 @@ impl Default for ReviewState {
 impl ReviewState {
     /// The faces to review, made again only when what they depend on changed.
     pub fn faces(&mut self, store: &mut ResultStore, filter: &Filter) -> &[(ResultId, usize)] {
-        let key = (filter.clone(), self.uncertain_only, store.len());
+        let key = (filter.clone(), self.uncertain_only, store.arrivals());
         if self.made_for.as_ref() != Some(&key) {
+            // The face under the cursor stays under it, wherever it moves.
+            let current = self.faces.get(self.cursor).copied();
             let filter = Filter {
                 uncertain_only: self.uncertain_only,
                 ..filter.clone()
@@ -52,6 +54,9 @@ impl ReviewState {
                 .iter()
                 .filter_map(|row| Some((row.image, row.face?)))
                 .collect();
+            if let Some((id, face)) = current {
+                self.point_at(id, face);
+            }
             self.cursor = self.cursor.min(self.faces.len().saturating_sub(1));
             self.made_for = Some(key);
         }

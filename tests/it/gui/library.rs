@@ -189,6 +189,8 @@ fn closing_during_a_batch_asks_and_can_leave_it_for_next_time() {
     let unfinished = library.unfinished().unwrap().expect("offered next time");
     assert_eq!(unfinished.state, "interrupted");
     assert!(unfinished.done >= 3);
+    // The folder as dropped, so a resume lists it whole again.
+    assert_eq!(unfinished.inputs, vec![big]);
 }
 
 #[test]

@@ -703,6 +703,8 @@ fn export_takes_all_photos_or_only_those_the_filter_shows() {
     click_checkbox(&mut h, "Errors");
     click(&mut h, "Export");
     click(&mut h, "Only the photos the filter shows");
+    // The choice stays for every export after it.
+    click(&mut h, "Export");
     click(&mut h, "CSV (one row per face)…");
     wait_for(&mut h, "the export", |app| {
         log_text(app).contains("Exported 1 rows")
@@ -714,6 +716,7 @@ fn export_takes_all_photos_or_only_those_the_filter_shows() {
     std::fs::remove_file(&csv_path).unwrap();
     click(&mut h, "Export");
     click(&mut h, "All 9 photos");
+    click(&mut h, "Export");
     click(&mut h, "CSV (one row per face)…");
     wait_for(&mut h, "the second export", |app| {
         log_text(app).contains("Exported 9 rows")
