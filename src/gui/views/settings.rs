@@ -7,7 +7,7 @@ use super::{Action, ViewState};
 use crate::gui::state::{AppState, ConnectionTest, EngineStatus};
 use crate::remote::RemoteOptions;
 use crate::remote::address::SCHEMES;
-use crate::settings::{ModelChoice, ProviderChoice};
+use crate::settings::{ModelChoice, ProviderChoice, SettingsError};
 use crate::settings_store::{AppSettings, BackendChoice, ThemeChoice};
 
 pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
@@ -72,28 +72,37 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
                 setting(ui, "Batch size", |ui| {
                     ui.add(egui::DragValue::new(&mut engine.max_batch).range(1..=512))
                 });
+                // Typed values are kept as typed (not clamped behind the
+                // user's back) and checked here, beside their field.
+                let problem = engine.validate().err();
                 setting(ui, "Detector size (px)", |ui| {
-                    ui.add(
-                        egui::DragValue::new(&mut engine.detector_size)
-                            .range(128..=2048)
-                            .speed(32.0),
+                    checked(
+                        ui,
+                        egui::DragValue::new(&mut engine.detector_size).speed(32.0),
+                        problem
+                            .as_ref()
+                            .filter(|p| matches!(p, SettingsError::DetectorSize(_))),
                     )
                 });
                 setting(ui, "Minimum face (px)", |ui| {
                     ui.add(egui::DragValue::new(&mut engine.min_face_px).range(0.0..=1000.0))
                 });
                 setting(ui, "Detection threshold", |ui| {
-                    ui.add(
-                        egui::DragValue::new(&mut engine.detection_threshold)
-                            .range(0.05..=0.99)
-                            .speed(0.01),
+                    checked(
+                        ui,
+                        egui::DragValue::new(&mut engine.detection_threshold).speed(0.01),
+                        problem
+                            .as_ref()
+                            .filter(|p| matches!(p, SettingsError::DetectionThreshold(_))),
                     )
                 });
                 setting(ui, "Uncertain below", |ui| {
-                    ui.add(
-                        egui::DragValue::new(&mut engine.uncertain_below)
-                            .range(0.5..=1.0)
-                            .speed(0.01),
+                    checked(
+                        ui,
+                        egui::DragValue::new(&mut engine.uncertain_below).speed(0.01),
+                        problem
+                            .as_ref()
+                            .filter(|p| matches!(p, SettingsError::UncertainBelow(_))),
                     )
                     .on_hover_text(
                         "Faces whose label probability is below this are marked uncertain",
@@ -115,8 +124,9 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             let changed = *draft != state.settings;
+            let valid = draft.engine.validate().is_ok();
             if ui
-                .add_enabled(changed, egui::Button::new("Apply"))
+                .add_enabled(changed && valid, egui::Button::new("Apply"))
                 .clicked()
             {
                 actions.push(Action::ApplySettings(Box::new(draft.clone())));
@@ -226,6 +236,22 @@ fn remote_settings(
 
 /// One labelled row of the settings grid; the label names the control for
 /// screen readers too.
+/// A number field with its problem, when it has one, beside it.
+fn checked(
+    ui: &mut Ui,
+    field: egui::DragValue<'_>,
+    problem: Option<&SettingsError>,
+) -> egui::Response {
+    ui.horizontal(|ui| {
+        let response = ui.add(field);
+        if let Some(problem) = problem {
+            super::coloured(ui, super::ERROR, problem.to_string());
+        }
+        response
+    })
+    .inner
+}
+
 fn setting(ui: &mut Ui, label: &str, control: impl FnOnce(&mut Ui) -> egui::Response) {
     let label = ui.label(label);
     control(ui).labelled_by(label.id);

@@ -58,8 +58,13 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 let face = r.face.and_then(|n| image.faces.get(n));
                 let values = store.row_values(r);
                 let uncertain = match face {
-                    Some(f) => Some(f.uncertain),
-                    None => image.uncertain,
+                    Some(f) => Some(f.uncertain && f.correction.is_none()),
+                    None => Some(
+                        image
+                            .faces
+                            .iter()
+                            .any(|f| f.uncertain && f.correction.is_none()),
+                    ),
                 };
                 row.col(|ui| {
                     ui.label(number.to_string());
@@ -73,12 +78,29 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                         label.on_hover_text(&path);
                     }
                 });
-                row.col(|ui| {
-                    ui.label(r.face.map(|n| n.to_string()).unwrap_or_default());
+                // A photo's row speaks for all its faces: how many, of which
+                // label, and "mixed" when they differ (not the largest one's).
+                let group = match r.face {
+                    None if image.faces.len() > 1 => Some(GroupCounts::of(image)),
+                    _ => None,
+                };
+                row.col(|ui| match (r.face, &group) {
+                    (Some(n), _) => {
+                        ui.label(n.to_string());
+                    }
+                    (None, Some(group)) => {
+                        ui.label(group.faces_text());
+                    }
+                    (None, None) => {}
                 });
-                row.col(|ui| {
-                    if let Some(g) = values.gender {
-                        super::coloured(ui, label_colour(g), g.as_str());
+                row.col(|ui| match group.as_ref().and_then(GroupCounts::mixed) {
+                    Some(text) => {
+                        ui.label(text);
+                    }
+                    None => {
+                        if let Some(g) = values.gender {
+                            super::coloured(ui, label_colour(g), g.as_str());
+                        }
                     }
                 });
                 row.col(|ui| {
@@ -113,6 +135,34 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 }
             });
         });
+}
+
+/// A group photo's faces by the label that counts.
+#[derive(Debug, PartialEq)]
+struct GroupCounts {
+    faces: usize,
+    female: usize,
+    male: usize,
+}
+
+impl GroupCounts {
+    fn of(image: &crate::postprocess::ImageResult) -> Self {
+        let count = |g| image.faces.iter().filter(|f| f.label() == Some(g)).count();
+        Self {
+            faces: image.faces.len(),
+            female: count(crate::labels::Gender::Female),
+            male: count(crate::labels::Gender::Male),
+        }
+    }
+
+    fn faces_text(&self) -> String {
+        format!("{} ({} f, {} m)", self.faces, self.female, self.male)
+    }
+
+    /// "mixed" when both labels are among the faces.
+    fn mixed(&self) -> Option<&'static str> {
+        (self.female > 0 && self.male > 0).then_some("mixed")
+    }
 }
 
 fn sort_header(ui: &mut Ui, title: &str, column: SortColumn, view: &mut ViewState) {
@@ -197,7 +247,45 @@ pub fn elide_middle(text: &str, width: f32, measure: impl Fn(&str) -> f32) -> St
 
 #[cfg(test)]
 mod tests {
-    use super::elide_middle;
+    use super::{GroupCounts, elide_middle};
+
+    #[test]
+    fn a_group_photo_counts_its_faces_and_is_mixed_when_they_differ() {
+        use crate::labels::{Gender, PersonLabel};
+        use crate::postprocess::{Correction, FaceResult, StageTimings, image_result};
+        let face = |gender: Gender, side: f32| FaceResult {
+            bbox: [0.0, 0.0, side, side],
+            landmarks: [[0.0; 2]; 5],
+            detection_score: 0.9,
+            gender,
+            score: 0.99,
+            p_male: if gender == Gender::Male { 0.99 } else { 0.01 },
+            uncertain: false,
+            age: None,
+            models: Default::default(),
+            correction: None,
+        };
+        // Four women and two men; the largest face is a man's.
+        let mut faces: Vec<FaceResult> = (0..4).map(|_| face(Gender::Female, 10.0)).collect();
+        faces.push(face(Gender::Male, 90.0));
+        faces.push(face(Gender::Male, 10.0));
+        let mut group = image_result(0, "g.jpg".into(), (99, 99), faces, StageTimings::default());
+        assert_eq!(
+            group.gender,
+            Some(Gender::Male),
+            "the top level stays the largest face's"
+        );
+        let counts = GroupCounts::of(&group);
+        assert_eq!(
+            (counts.faces_text(), counts.mixed()),
+            ("6 (4 f, 2 m)".into(), Some("mixed"))
+        );
+        // Relabelled by a person, the men are women: no longer mixed.
+        for n in [4, 5] {
+            group.faces[n].correction = Some(Correction::by_person(PersonLabel::Female));
+        }
+        assert_eq!(GroupCounts::of(&group).mixed(), None);
+    }
 
     #[test]
     fn long_paths_lose_their_middle_and_keep_the_file_name() {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use genderlens::gui::events::DialogPurpose;
 use genderlens::gui::results::{Filter, RowMode, Sort};
 use genderlens::gui::{AppConfig, GenderLensApp, dialogs::FileDialogs};
@@ -721,4 +721,39 @@ fn export_takes_all_photos_or_only_those_the_filter_shows() {
     wait_for(&mut h, "the second export", |app| {
         log_text(app).contains("Exported 9 rows")
     });
+}
+
+#[test]
+fn a_setting_out_of_range_is_named_beside_its_field_and_not_applied() {
+    let mut h = harness(config(None));
+    h.run_steps(2);
+    click(&mut h, "Settings");
+    h.run_steps(2);
+    // As typed: 33 stays 33 (not silently 128) and is refused with the reason.
+    h.state_mut()
+        .view
+        .settings_draft
+        .as_mut()
+        .expect("the settings being edited")
+        .engine
+        .detector_size = 33;
+    h.run_steps(2);
+    h.get_by_label("detector size must be a positive multiple of 32, got 33");
+    assert!(
+        h.get_by_label("Apply").accesskit_node().is_disabled(),
+        "an invalid setting cannot be applied"
+    );
+    h.state_mut()
+        .view
+        .settings_draft
+        .as_mut()
+        .unwrap()
+        .engine
+        .detector_size = 320;
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("detector size must be a positive multiple of 32, got 33")
+            .is_none()
+    );
+    assert!(!h.get_by_label("Apply").accesskit_node().is_disabled());
 }
