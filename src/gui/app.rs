@@ -297,6 +297,12 @@ impl GenderLensApp {
                     self.host.send(EngineCommand::UndoClear);
                 }
             }
+            Action::Rerun(_) if self.state.batch.active => {
+                self.state.log.push(
+                    Level::Warning,
+                    "Re-classifying waits until the running batch ends",
+                );
+            }
             Action::Rerun(which) => {
                 let paths = self.rerun_paths(which);
                 if !paths.is_empty() {

@@ -235,16 +235,7 @@ fn the_auto_provider_falls_back_to_the_cpu_and_says_why() {
 fn ctrl_c_stops_the_batch_but_keeps_finished_rows_and_the_summary() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    for copy in 0..20 {
-        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
-            let source = entry.unwrap().path();
-            let name = format!(
-                "{copy:02}-{}",
-                source.file_name().unwrap().to_string_lossy()
-            );
-            std::fs::hard_link(&source, dir.path().join(name)).unwrap();
-        }
-    }
+    common::link_fixture_copies(dir.path(), 20);
     let out_file = dir.path().join("partial.csv");
     let mut child = bin()
         .args([

@@ -217,25 +217,11 @@ fn the_app_opens_classifies_a_folder_and_shows_the_results() {
     let drop = xdnd(&display, &id, &[]).wait_with_output().unwrap();
     assert!(drop.status.success(), "the drop failed");
 
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(remaining) {
-            Ok(line) => {
-                let ready = line.contains("ready: 8 results shown, 8 pictures cached");
-                seen.push(line);
-                if ready {
-                    break;
-                }
-            }
-            Err(_) => panic!(
-                "the app never reported its results as shown; its log:\n{}",
-                seen.join("\n")
-            ),
-        }
-    }
-    let log = seen.join("\n");
+    let log = wait_for_line(
+        &lines,
+        "ready: 8 results shown, 8 pictures cached",
+        Instant::now() + Duration::from_secs(240),
+    );
     assert!(log.contains("Batch finished: 8 photos, 8 faces"), "{log}");
 
     let (shot, image) = screenshot(&display, "desktop-smoke.png");
@@ -348,6 +334,27 @@ fn launch_in(
     (KillOnDrop(app), lines)
 }
 
+/// The app's log up to the first line containing `needle`; fails with the
+/// log when the line does not come by `deadline`.
+fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, deadline: Instant) -> String {
+    let mut seen = Vec::new();
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return seen.join("\n");
+                }
+            }
+            Err(_) => panic!(
+                "the app never logged {needle:?}; its log:\n{}",
+                seen.join("\n")
+            ),
+        }
+    }
+}
+
 fn count(library: &Path, query: &str) -> i64 {
     rusqlite::Connection::open(library)
         .and_then(|c| c.query_row(query, [], |r| r.get(0)))
@@ -366,16 +373,7 @@ fn a_killed_app_resumes_its_batch_without_losing_or_repeating_a_photo() {
     let home = tempfile::tempdir().unwrap();
     let big = home.path().join("big");
     std::fs::create_dir(&big).unwrap();
-    for copy in 0..20 {
-        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
-            let source = entry.unwrap().path();
-            let name = format!(
-                "{copy:02}-{}",
-                source.file_name().unwrap().to_string_lossy()
-            );
-            std::fs::hard_link(&source, big.join(name)).unwrap();
-        }
-    }
+    common::link_fixture_copies(&big, 20);
     // The default library, in the data folder.
     let library = home.path().join("data/genderlens/library.sqlite");
 
@@ -395,23 +393,8 @@ fn a_killed_app_resumes_its_batch_without_losing_or_repeating_a_photo() {
     assert!(kept_before < 160, "killed before the end");
 
     let (_app, log) = launch_in(&display, home.path(), &[std::ffi::OsStr::new("--resume")]);
-    let mut seen = Vec::new();
-    loop {
-        match log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => {
-                let ready = line.contains("ready: 160 results shown");
-                seen.push(line);
-                if ready {
-                    break;
-                }
-            }
-            Err(_) => panic!(
-                "the resumed batch never finished; its log:\n{}",
-                seen.join("\n")
-            ),
-        }
-    }
-    let text = seen.join("\n");
+    let text = wait_for_line(&log, "ready: 160 results shown", deadline);
+
     assert!(
         text.contains(&format!(
             "{kept_before} unchanged photos kept their results"

@@ -42,20 +42,6 @@ fn answers(out: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// `copies` hard links to each fixture photo in `dir`.
-fn linked_photos(dir: &Path, copies: usize) {
-    for copy in 0..copies {
-        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
-            let source = entry.unwrap().path();
-            let name = format!(
-                "{copy:02}-{}",
-                source.file_name().unwrap().to_string_lossy()
-            );
-            std::fs::hard_link(&source, dir.join(name)).unwrap();
-        }
-    }
-}
-
 fn sql_count(library: &Path, query: &str) -> i64 {
     let conn = rusqlite::Connection::open(library).unwrap();
     conn.query_row(query, [], |row| row.get(0)).unwrap()
@@ -66,7 +52,7 @@ fn a_rerun_answers_unchanged_photos_from_the_library_until_the_settings_change()
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
     std::fs::create_dir(&photos).unwrap();
-    linked_photos(&photos, 1);
+    common::link_fixture_copies(&photos, 1);
     let library = dir.path().join("library.sqlite");
     let photos_arg = photos.to_str().unwrap();
 
@@ -148,7 +134,7 @@ fn a_killed_batch_resumes_without_losing_or_repeating_a_photo() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
     std::fs::create_dir(&photos).unwrap();
-    linked_photos(&photos, 20);
+    common::link_fixture_copies(&photos, 20);
     let library = dir.path().join("library.sqlite");
     let mut child = common::genderlens_command()
         .args([

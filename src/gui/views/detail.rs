@@ -43,6 +43,13 @@ pub fn show(
         if ui.button("Open containing folder").clicked() {
             actions.push(Action::ShowInFolder(id));
         }
+        if ui
+            .button("Re-classify")
+            .on_hover_text("Classify this photo again with the current settings")
+            .clicked()
+        {
+            actions.push(Action::Rerun(super::Rerun::One(id)));
+        }
     });
     if let Some(error) = &result.error {
         super::coloured(ui, super::ERROR, format!("Error: {error}"));

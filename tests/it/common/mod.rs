@@ -28,6 +28,21 @@ pub fn genderlens_command() -> std::process::Command {
     command
 }
 
+/// `copies` hard links to each fixture photo in `dir`, named `NN-name`:
+/// a big folder of real photos that costs no disk.
+pub fn link_fixture_copies(dir: &std::path::Path, copies: usize) {
+    for copy in 0..copies {
+        for entry in std::fs::read_dir(photos_dir()).unwrap() {
+            let source = entry.unwrap().path();
+            let name = format!(
+                "{copy:02}-{}",
+                source.file_name().unwrap().to_string_lossy()
+            );
+            std::fs::hard_link(&source, dir.join(name)).unwrap();
+        }
+    }
+}
+
 /// Runs `command` to its end, sampling its peak resident memory (`VmHWM`
 /// in `/proc`) while it runs; returns its status, stderr and that peak in
 /// bytes.

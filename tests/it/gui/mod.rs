@@ -467,17 +467,24 @@ fn harness_for_empty_snapshot() -> Harness<'static, GenderLensApp> {
     h
 }
 
-#[test]
-fn exporting_asks_before_replacing_a_file_and_sorting_copies() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv_path = dir.path().join("results.csv");
+/// A window showing `tests/fixtures/results.jsonl` (9 photos), whose file
+/// dialogs answer `path`.
+fn with_saved_results(path: &Path) -> Harness<'static, GenderLensApp> {
     let mut config = config(None);
     config.open_results = Some(PathBuf::from("tests/fixtures/results.jsonl"));
-    config.dialogs = Arc::new(Answer(vec![csv_path.clone()]));
+    config.dialogs = Arc::new(Answer(vec![path.to_path_buf()]));
     let mut h = harness(config);
     wait_for(&mut h, "the saved results", |app| {
         app.state.store.len() == 9
     });
+    h
+}
+
+#[test]
+fn exporting_asks_before_replacing_a_file_and_sorting_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("results.csv");
+    let mut h = with_saved_results(&csv_path);
 
     click(&mut h, "Export");
     click(&mut h, "CSV (one row per face)…");
@@ -690,13 +697,7 @@ mod library;
 fn export_takes_all_photos_or_only_those_the_filter_shows() {
     let dir = tempfile::tempdir().unwrap();
     let csv_path = dir.path().join("shown.csv");
-    let mut config = config(None);
-    config.open_results = Some(PathBuf::from("tests/fixtures/results.jsonl"));
-    config.dialogs = Arc::new(Answer(vec![csv_path.clone()]));
-    let mut h = harness(config);
-    wait_for(&mut h, "the saved results", |app| {
-        app.state.store.len() == 9
-    });
+    let mut h = with_saved_results(&csv_path);
     // Only the female faces shown: one photo.
     click_checkbox(&mut h, "Male");
     click_checkbox(&mut h, "No face");
