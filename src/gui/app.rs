@@ -559,9 +559,12 @@ impl GenderLensApp {
                 });
         }
         if let Some(id) = self.view.selected {
+            // Never so wide that the gallery or table beside it is squeezed out.
+            let widest = (ctx.content_rect().width() - 480.0).max(220.0);
             egui::Panel::right("detail")
                 .resizable(true)
-                .default_size(380.0)
+                .default_size(380.0_f32.min(widest))
+                .max_size(widest)
                 .show(ui, |ui| {
                     views::detail::show(
                         ui,
@@ -574,7 +577,9 @@ impl GenderLensApp {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            if !has_results {
+            if !has_results && self.state.batch.active {
+                views::drop_zone::working(ui, &self.state.batch);
+            } else if !has_results {
                 views::drop_zone::empty(ui, &mut actions);
             } else {
                 match self.view.tab {
@@ -627,6 +632,9 @@ impl GenderLensApp {
             .collapsible(false)
             .resizable(false)
             .default_width(420.0)
+            // Below the toolbar, which stays usable.
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(egui::pos2(ctx.content_rect().center().x, 48.0))
             .show(&ctx, views::about::show);
 
         if let Some((_, path)) = &self.view.confirm_overwrite {

@@ -35,14 +35,23 @@ pub struct Log {
 
 impl Log {
     pub fn push(&mut self, level: Level, text: impl Into<String>) {
-        let text = text.into();
+        if level == Level::Error {
+            self.errors += 1;
+        }
+        self.record(level, text.into());
+    }
+
+    /// A photo's failure: listed as an error, but not counted among the
+    /// app's own (the summary counts failed photos, and Clear resets them).
+    pub fn push_photo_error(&mut self, text: impl Into<String>) {
+        self.record(Level::Error, text.into());
+    }
+
+    fn record(&mut self, level: Level, text: String) {
         match level {
             Level::Info => tracing::info!("{text}"),
             Level::Warning => tracing::warn!("{text}"),
-            Level::Error => {
-                self.errors += 1;
-                tracing::error!("{text}")
-            }
+            Level::Error => tracing::error!("{text}"),
         }
         if self.lines.len() == LOG_CAPACITY {
             self.lines.pop_front();
@@ -191,10 +200,10 @@ impl AppState {
             UiEvent::Result(result, provenance, run) => {
                 if let Some(error) = &result.error {
                     let wording = super::results::error_wording(result.error_kind);
-                    self.log.push(
-                        Level::Error,
-                        format!("{} ({wording}): {error}", result.path.display()),
-                    );
+                    self.log.push_photo_error(format!(
+                        "{} ({wording}): {error}",
+                        result.path.display()
+                    ));
                 }
                 let position = result.index;
                 self.store

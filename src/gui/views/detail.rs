@@ -3,7 +3,7 @@
 
 use egui::Ui;
 
-use super::{Action, face_colour, file_name, paint_photo_with_faces};
+use super::{Action, FaceMarks, face_colour, file_name, paint_photo_with_faces};
 use crate::gui::images::{ImageKind, ImageRequest};
 use crate::gui::results::{ResultId, ResultStore};
 use crate::gui::textures::TextureCache;
@@ -66,7 +66,16 @@ pub fn show(
                     let shown = super::fit(size, egui::vec2(width, width * 1.5));
                     let (rect, _) = ui.allocate_exact_size(shown, egui::Sense::hover());
                     let painter = ui.painter_at(rect);
-                    paint_photo_with_faces(&painter, rect, cached, &result.faces, 13.0);
+                    // The face the pointer is on in the list below (last frame's).
+                    let highlight = ui.data(|d| d.get_temp::<usize>(highlight_id()));
+                    paint_photo_with_faces(
+                        &painter,
+                        rect,
+                        cached,
+                        &result.faces,
+                        13.0,
+                        FaceMarks::Numbered { highlight },
+                    );
                     let chips: Vec<_> = cached
                         .chips
                         .iter()
@@ -120,9 +129,10 @@ fn faces(
         ui.label("No face found in this photo.");
         return;
     }
+    let mut hovered = None;
     for (n, face) in result.faces.iter().enumerate() {
         ui.separator();
-        ui.horizontal(|ui| {
+        let entry = ui.horizontal(|ui| {
             if let Some((texture, _)) = chips.get(n) {
                 ui.add(egui::Image::new((*texture, egui::vec2(72.0, 72.0))));
             }
@@ -169,5 +179,23 @@ fn faces(
                 );
             });
         });
+        if entry.response.contains_pointer() {
+            hovered = Some(n);
+        }
     }
+    // Read by the picture above on the next frame; repaint once it changes.
+    let id = highlight_id();
+    if ui.data(|d| d.get_temp::<usize>(id)) != hovered {
+        ui.data_mut(|d| match hovered {
+            Some(n) => {
+                d.insert_temp(id, n);
+            }
+            None => d.remove::<usize>(id),
+        });
+        ui.ctx().request_repaint();
+    }
+}
+
+fn highlight_id() -> egui::Id {
+    egui::Id::unique("detail_face_highlight")
 }

@@ -30,6 +30,22 @@ pub fn empty(ui: &mut Ui, actions: &mut Vec<Action>) {
     });
 }
 
+/// The central area while the first photos are being listed and classified:
+/// not an invitation to drop what was just dropped.
+pub fn working(ui: &mut Ui, batch: &crate::gui::state::BatchState) {
+    ui.vertical_centered(|ui| {
+        ui.add_space((ui.available_height() / 2.0 - 40.0).max(0.0));
+        ui.spinner();
+        let total = batch.progress.as_ref().map_or(0, |p| p.total);
+        let text = match (&batch.step, total) {
+            (Some(step), _) => step.clone(),
+            (None, 0) => "Getting the photos ready…".to_string(),
+            (None, n) => format!("Classifying {n} photos; the first results appear here"),
+        };
+        ui.label(egui::RichText::new(text).size(18.0));
+    });
+}
+
 /// Covers the window while files are dragged over it.
 pub fn hover_overlay(ctx: &egui::Context, count: usize) {
     let rect = ctx.content_rect();

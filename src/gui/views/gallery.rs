@@ -4,7 +4,7 @@
 
 use egui::{Color32, Sense, Ui, vec2};
 
-use super::{Action, ViewState, file_name, paint_photo_with_faces, status_badge};
+use super::{Action, FaceMarks, ViewState, file_name, paint_photo_with_faces, status_badge};
 use crate::gui::images::{ImageKind, ImageRequest};
 use crate::gui::results::{ResultId, ResultStore, RowMode};
 use crate::gui::textures::TextureCache;
@@ -30,23 +30,61 @@ pub fn show(
     }
     let per_line = (((ui.available_width() + GAP) / (TILE + GAP)).floor() as usize).max(1);
     let lines = rows.len().div_ceil(per_line);
-    egui::ScrollArea::vertical().auto_shrink(false).show_rows(
-        ui,
-        TILE + CAPTION + GAP,
-        lines,
-        |ui, visible| {
-            for line in visible {
-                ui.horizontal(|ui| {
-                    ui.spacing_mut().item_spacing.x = GAP;
-                    let start = line * per_line;
-                    for row in &rows[start..(start + per_line).min(rows.len())] {
-                        tile(ui, store, row.image, view, textures, wanted, actions);
-                    }
-                });
-                ui.add_space(GAP);
-            }
-        },
-    );
+    let line_height = TILE + CAPTION + GAP;
+    let mut area = egui::ScrollArea::vertical().auto_shrink(false);
+    let ids: Vec<ResultId> = rows.iter().map(|r| r.image).collect();
+    if let Some(n) = arrow_keys(ui, &ids, view.selected, per_line) {
+        actions.push(Action::Select(Some(ids[n])));
+        // The newly selected tile's line in sight.
+        let line = (n / per_line) as f32;
+        let target = (line * line_height - ui.available_height() / 2.0 + line_height).max(0.0);
+        area = area.vertical_scroll_offset(target);
+    }
+    area.show_rows(ui, TILE + CAPTION + GAP, lines, |ui, visible| {
+        for line in visible {
+            ui.horizontal(|ui| {
+                ui.spacing_mut().item_spacing.x = GAP;
+                let start = line * per_line;
+                for row in &rows[start..(start + per_line).min(rows.len())] {
+                    tile(ui, store, row.image, view, textures, wanted, actions);
+                }
+            });
+            ui.add_space(GAP);
+        }
+    });
+}
+
+/// The arrow keys move the selection through the tiles (the first key
+/// selects the first photo); returns the tile to select.
+fn arrow_keys(
+    ui: &Ui,
+    ids: &[ResultId],
+    selected: Option<ResultId>,
+    per_line: usize,
+) -> Option<usize> {
+    if ui.ctx().egui_wants_keyboard_input() || ids.is_empty() {
+        return None;
+    }
+    let last = ids.len() - 1;
+    let current = selected.and_then(|id| ids.iter().position(|i| *i == id));
+    let pressed = |key| ui.input(|i| i.key_pressed(key));
+    let step = |forward: bool, by: usize| match current {
+        None => Some(0),
+        Some(n) if forward => Some((n + by).min(last)),
+        Some(n) => Some(n.saturating_sub(by)),
+    };
+    if pressed(egui::Key::ArrowRight) {
+        step(true, 1)
+    } else if pressed(egui::Key::ArrowLeft) {
+        step(false, 1)
+    } else if pressed(egui::Key::ArrowDown) {
+        step(true, per_line)
+    } else if pressed(egui::Key::ArrowUp) {
+        step(false, per_line)
+    } else {
+        None
+    }
+    .filter(|n| Some(*n) != current)
 }
 
 fn tile(
@@ -106,7 +144,27 @@ fn tile(
             let size = cached.texture.size_vec2();
             let shown = super::fit(size, picture_area.shrink(4.0).size());
             let picture = egui::Rect::from_center_size(picture_area.center(), shown);
-            paint_photo_with_faces(&painter, picture, cached, &result.faces, 11.0);
+            // A group photo's labels would pile up over its faces: boxes
+            // and a count here, each face's label in the tooltip.
+            let marks = if result.faces.len() > 1 {
+                FaceMarks::Boxes
+            } else {
+                FaceMarks::Labels
+            };
+            paint_photo_with_faces(&painter, picture, cached, &result.faces, 11.0, marks);
+            if result.faces.len() > 1 {
+                let galley = painter.layout_no_wrap(
+                    format!("{} faces", result.faces.len()),
+                    egui::FontId::proportional(11.0),
+                    Color32::WHITE,
+                );
+                let badge = egui::Rect::from_min_size(
+                    picture_area.left_bottom() + vec2(4.0, -galley.size().y - 6.0),
+                    galley.size() + vec2(6.0, 2.0),
+                );
+                painter.rect_filled(badge, 6.0, Color32::from_black_alpha(200));
+                painter.galley(badge.min + vec2(3.0, 1.0), galley, Color32::WHITE);
+            }
         }
         None => {
             let text = match textures.failure(id, ImageKind::Thumbnail) {

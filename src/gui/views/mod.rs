@@ -254,41 +254,61 @@ pub fn file_name(result: &ImageResult) -> String {
         .unwrap_or_else(|| result.path.display().to_string())
 }
 
-/// Draws a photo filling `rect`, then its faces' boxes with label and score.
+/// How faces are marked on a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaceMarks {
+    /// Each box with its label and score (a one-face tile).
+    Labels,
+    /// Each box with its number, as the detail view's list numbers them;
+    /// `highlight` (0-based) is drawn bolder.
+    Numbered { highlight: Option<usize> },
+    /// Boxes only (a group photo's tile: labels would cover the faces).
+    Boxes,
+}
+
+/// Draws a photo filling `rect`, then its faces' boxes marked as asked.
 pub fn paint_photo_with_faces(
     painter: &egui::Painter,
     rect: egui::Rect,
     photo: &crate::gui::textures::CachedImage,
     faces: &[FaceResult],
     font_size: f32,
+    marks: FaceMarks,
 ) {
     let whole = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
     painter.image(photo.texture.id(), rect, whole, Color32::WHITE);
-    paint_faces(painter, rect, photo.source_size, faces, font_size);
+    paint_faces(painter, rect, photo.source_size, faces, font_size, marks);
 }
 
-/// Draws face boxes with their label and score over a picture drawn in `rect`.
+/// Draws face boxes, with what `marks` asks for, over a picture drawn in `rect`.
 fn paint_faces(
     painter: &egui::Painter,
     rect: egui::Rect,
     source_size: [u32; 2],
     faces: &[FaceResult],
     font_size: f32,
+    marks: FaceMarks,
 ) {
     let scale = rect.width() / source_size[0].max(1) as f32;
-    for face in faces {
+    for (n, face) in faces.iter().enumerate() {
         let colour = face_colour(face);
         let b = egui::Rect::from_min_max(
             rect.min + egui::vec2(face.bbox[0], face.bbox[1]) * scale,
             rect.min + egui::vec2(face.bbox[2], face.bbox[3]) * scale,
         );
+        let highlighted = matches!(marks, FaceMarks::Numbered { highlight: Some(h) } if h == n);
+        let width = if highlighted { 4.0 } else { 2.0 };
         painter.rect_stroke(
             b,
             2.0,
-            egui::Stroke::new(2.0, colour),
+            egui::Stroke::new(width, colour),
             egui::StrokeKind::Outside,
         );
-        let text = format!("{} {:.2}", face.gender, face.score);
+        let text = match marks {
+            FaceMarks::Boxes => continue,
+            FaceMarks::Labels => format!("{} {:.2}", face.gender, face.score),
+            FaceMarks::Numbered { .. } => (n + 1).to_string(),
+        };
         let galley =
             painter.layout_no_wrap(text, egui::FontId::proportional(font_size), Color32::WHITE);
         let label_min = egui::pos2(

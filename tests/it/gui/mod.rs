@@ -758,3 +758,39 @@ fn a_setting_out_of_range_is_named_beside_its_field_and_not_applied() {
     );
     assert!(!h.get_by_label("Apply").accesskit_node().is_disabled());
 }
+
+#[test]
+fn the_arrow_keys_move_through_the_gallery_and_esc_closes_the_photo() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = with_saved_results(&dir.path().join("unused"));
+    h.run_steps(2);
+    let order: Vec<genderlens::gui::results::ResultId> = {
+        let app = h.state_mut();
+        let (filter, sort) = (app.view.filter.clone(), app.view.sort);
+        app.state
+            .store
+            .rows(RowMode::PerImage, &filter, sort)
+            .iter()
+            .map(|r| r.image)
+            .collect()
+    };
+    let press = |h: &mut Harness<'static, GenderLensApp>, key| {
+        h.key_press(key);
+        h.run_steps(2);
+        h.state().view.selected
+    };
+    assert_eq!(
+        press(&mut h, egui::Key::ArrowRight),
+        Some(order[0]),
+        "the first key selects the first photo"
+    );
+    assert_eq!(press(&mut h, egui::Key::ArrowRight), Some(order[1]));
+    assert_eq!(press(&mut h, egui::Key::ArrowLeft), Some(order[0]));
+    let below = press(&mut h, egui::Key::ArrowDown).unwrap();
+    assert!(
+        order.iter().position(|id| *id == below).unwrap() > 1,
+        "a line down"
+    );
+    assert_eq!(press(&mut h, egui::Key::ArrowUp), Some(order[0]));
+    assert_eq!(press(&mut h, egui::Key::Escape), None);
+}
