@@ -173,6 +173,16 @@ impl GenderLensApp {
                     paths,
                     exists,
                 } => self.dialog_answered(purpose, paths, exists),
+                UiEvent::DialogUnavailable { purpose, problem } => {
+                    self.state
+                        .log
+                        .push(Level::Warning, format!("{problem}; type the path instead"));
+                    self.view.path_prompt = Some(views::PathPrompt {
+                        purpose,
+                        problem,
+                        text: String::new(),
+                    });
+                }
                 other => self.state.apply(other),
             }
             // A photo answered anew: its pictures and its undo entries are stale.
@@ -380,6 +390,9 @@ impl GenderLensApp {
                 }
             }
             Action::RetryEngine => self.host.send(EngineCommand::Retry),
+            Action::TypedPath(purpose, path) => {
+                super::dialogs::typed_in_background(purpose, path, self.ui.clone());
+            }
         }
     }
 
@@ -653,6 +666,7 @@ impl GenderLensApp {
         }
 
         views::library::confirmations(&ctx, &self.state, &mut self.view, &mut actions);
+        views::path_prompt::show(&ctx, &mut self.view, &mut actions);
 
         let hovering = ctx.input(|i| i.raw.hovered_files.len());
         if hovering > 0 {

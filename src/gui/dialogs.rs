@@ -7,10 +7,20 @@ use std::sync::Arc;
 use super::events::{DialogPurpose, UiEvent, UiSender};
 
 pub trait FileDialogs: Send + Sync {
-    /// The user's choice, or an empty list when they cancelled (or no dialog
-    /// could be shown).
-    fn ask(&self, purpose: DialogPurpose) -> Vec<PathBuf>;
+    /// The user's choice (empty when they cancelled), or why no dialog
+    /// could be shown.
+    fn ask(&self, purpose: DialogPurpose) -> Result<Vec<PathBuf>, String>;
+
+    /// True when the dialog itself already asked before replacing a file
+    /// (the system's save dialogs do), so the app does not ask again.
+    fn confirms_overwrite(&self) -> bool {
+        false
+    }
 }
+
+/// No dialog a person answers comes back this fast: an answer sooner is
+/// the dialog failing to open (no desktop portal and no zenity).
+const FASTEST_ANSWER: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// The system's dialogs through rfd (the desktop portal, or zenity).
 pub struct NativeDialogs;
@@ -18,7 +28,25 @@ pub struct NativeDialogs;
 const IMAGE_EXTENSIONS: &[&str] = crate::batch::inputs::IMAGE_EXTENSIONS;
 
 impl FileDialogs for NativeDialogs {
-    fn ask(&self, purpose: DialogPurpose) -> Vec<PathBuf> {
+    fn ask(&self, purpose: DialogPurpose) -> Result<Vec<PathBuf>, String> {
+        let started = std::time::Instant::now();
+        let chosen = Self::show(purpose);
+        if chosen.is_empty() && started.elapsed() < FASTEST_ANSWER {
+            return Err(
+                "no file dialog could be shown (it needs the desktop portal, xdg-desktop-portal, or zenity)"
+                    .into(),
+            );
+        }
+        Ok(chosen)
+    }
+
+    fn confirms_overwrite(&self) -> bool {
+        true
+    }
+}
+
+impl NativeDialogs {
+    fn show(purpose: DialogPurpose) -> Vec<PathBuf> {
         let dialog = rfd::FileDialog::new();
         match purpose {
             DialogPurpose::AddFiles => dialog
@@ -61,22 +89,39 @@ impl FileDialogs for NativeDialogs {
 
 /// Shows a dialog on its own thread and reports the answer to the UI.
 pub fn ask_in_background(dialogs: Arc<dyn FileDialogs>, purpose: DialogPurpose, ui: UiSender) {
+    on_dialog_thread(ui, move |ui| match dialogs.ask(purpose) {
+        Ok(paths) => answered(ui, purpose, paths, dialogs.confirms_overwrite()),
+        Err(problem) => ui.send(UiEvent::DialogUnavailable { purpose, problem }),
+    });
+}
+
+/// A path the user typed where no dialog could be shown, answered as a
+/// dialog's would be (checked off the UI thread).
+pub fn typed_in_background(purpose: DialogPurpose, path: PathBuf, ui: UiSender) {
+    on_dialog_thread(ui, move |ui| answered(ui, purpose, vec![path], false));
+}
+
+fn answered(ui: &UiSender, purpose: DialogPurpose, paths: Vec<PathBuf>, dialog_asked: bool) {
+    // A save dialog that already asked "replace?" is not asked again.
+    let exists = !dialog_asked
+        && matches!(
+            purpose,
+            DialogPurpose::ExportCsv | DialogPurpose::ExportJsonl
+        )
+        && paths.first().is_some_and(|p| p.exists());
+    ui.send(UiEvent::DialogClosed {
+        purpose,
+        paths,
+        exists,
+    });
+}
+
+fn on_dialog_thread(ui: UiSender, work: impl FnOnce(&UiSender) + Send + 'static) {
     let spawned = std::thread::Builder::new()
         .name("genderlens-dialog".into())
         .spawn({
             let ui = ui.clone();
-            move || {
-                let paths = dialogs.ask(purpose);
-                let exists = matches!(
-                    purpose,
-                    DialogPurpose::ExportCsv | DialogPurpose::ExportJsonl
-                ) && paths.first().is_some_and(|p| p.exists());
-                ui.send(UiEvent::DialogClosed {
-                    purpose,
-                    paths,
-                    exists,
-                });
-            }
+            move || work(&ui)
         });
     if let Err(e) = spawned {
         ui.send(UiEvent::TaskFailed(format!("cannot open the dialog: {e}")));

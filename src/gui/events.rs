@@ -64,6 +64,11 @@ pub enum UiEvent {
         /// A save dialog's choice names a file that is already there.
         exists: bool,
     },
+    /// No file dialog could be shown: the app asks for a typed path instead.
+    DialogUnavailable {
+        purpose: DialogPurpose,
+        problem: String,
+    },
     SettingsSaved(PathBuf),
     Exported {
         path: PathBuf,

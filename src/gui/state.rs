@@ -345,7 +345,9 @@ impl AppState {
             }
             UiEvent::Info(text) => self.log.push(Level::Info, text),
             UiEvent::TaskFailed(message) => self.log.push(Level::Error, message),
-            UiEvent::DialogClosed { .. } | UiEvent::Image(_) => {}
+            UiEvent::DialogClosed { .. }
+            | UiEvent::DialogUnavailable { .. }
+            | UiEvent::Image(_) => {}
         }
     }
 

@@ -7,6 +7,7 @@ pub mod drop_zone;
 pub mod gallery;
 pub mod library;
 pub mod log;
+pub mod path_prompt;
 pub mod progress;
 pub mod review;
 pub mod settings;
@@ -60,7 +61,17 @@ pub enum Action {
     TestConnection(Box<crate::remote::RemoteOptions>),
     /// The answer to "replace the existing file?".
     ConfirmOverwrite(bool),
+    /// A path typed where no file dialog could be shown.
+    TypedPath(DialogPurpose, PathBuf),
     RetryEngine,
+}
+
+/// The in-app stand-in for a file dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathPrompt {
+    pub purpose: DialogPurpose,
+    pub problem: String,
+    pub text: String,
 }
 
 /// What Export and Sort take.
@@ -108,6 +119,8 @@ pub struct ViewState {
     pub confirm_overwrite: Option<(DialogPurpose, PathBuf)>,
     /// "Clear all results?" is asked.
     pub confirm_clear: bool,
+    /// No file dialog could be shown: the path is typed here instead.
+    pub path_prompt: Option<PathPrompt>,
     /// "Quit during the batch?" is asked.
     pub confirm_quit: bool,
     pub review: review::ReviewState,
@@ -129,6 +142,7 @@ impl Default for ViewState {
             log_open: false,
             confirm_overwrite: None,
             confirm_clear: false,
+            path_prompt: None,
             confirm_quit: false,
             review: review::ReviewState::default(),
             export_scope: ExportScope::default(),
@@ -140,10 +154,11 @@ impl ViewState {
     /// What Esc closes: the window on top (About, then Settings), else the
     /// detail view.
     pub fn close_topmost(&mut self) {
-        if self.confirm_clear || self.confirm_quit {
+        if self.confirm_clear || self.confirm_quit || self.path_prompt.is_some() {
             // Esc answers a question with its harmless choice.
             self.confirm_clear = false;
             self.confirm_quit = false;
+            self.path_prompt = None;
         } else if self.about_open {
             self.about_open = false;
         } else if self.settings_open {

@@ -33,8 +33,17 @@ impl egui::DroppedFile for Dropped {
 struct Answer(Vec<PathBuf>);
 
 impl FileDialogs for Answer {
-    fn ask(&self, _purpose: DialogPurpose) -> Vec<PathBuf> {
-        self.0.clone()
+    fn ask(&self, _purpose: DialogPurpose) -> Result<Vec<PathBuf>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A desktop where no file dialog can be shown.
+struct NoDialogs;
+
+impl FileDialogs for NoDialogs {
+    fn ask(&self, _purpose: DialogPurpose) -> Result<Vec<PathBuf>, String> {
+        Err("no file dialog could be shown".into())
     }
 }
 
@@ -793,4 +802,29 @@ fn the_arrow_keys_move_through_the_gallery_and_esc_closes_the_photo() {
     );
     assert_eq!(press(&mut h, egui::Key::ArrowUp), Some(order[0]));
     assert_eq!(press(&mut h, egui::Key::Escape), None);
+}
+
+#[test]
+fn without_a_file_dialog_the_path_is_typed_in_the_window() {
+    let mut config = config(None);
+    config.dialogs = Arc::new(NoDialogs);
+    let mut h = harness(config);
+    h.run_steps(2);
+    // The toolbar's button (the empty window has one more).
+    h.get_all_by_label("Add files…").next().unwrap().click();
+    h.run_steps(3);
+    wait_for(&mut h, "the typed-path question", |app| {
+        app.view.path_prompt.is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label("no file dialog could be shown.");
+    h.state_mut().view.path_prompt.as_mut().unwrap().text =
+        common::photo("obama.jpg").display().to_string();
+    h.run_steps(2);
+    click(&mut h, "OK");
+    wait_for(&mut h, "the typed photo's result", |app| {
+        app.state.store.len() == 1 && !app.state.batch.active
+    });
+    assert!(h.state().view.path_prompt.is_none());
+    assert!(log_text(h.state()).contains("type the path instead"));
 }
