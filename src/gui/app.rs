@@ -470,6 +470,12 @@ impl GenderLensApp {
         if let Some(path) = &self.state.settings_path {
             tasks::save_settings(&self.ui, path.clone(), settings.clone());
         }
+        // Another backend (a server, or this computer again): what the
+        // Runtime section said about the old one no longer holds.
+        if settings.active_remote() != self.state.settings.active_remote() {
+            self.state.engine = super::state::EngineStatus::NotLoaded;
+            self.state.sessions.clear();
+        }
         self.state.settings = settings;
     }
 

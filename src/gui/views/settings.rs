@@ -211,7 +211,11 @@ fn remote_settings(
             ui.spinner();
         }
     });
-    if let Some(ConnectionTest::Done { url, outcome }) = &state.connection {
+    // A result is about the address it tested: once the address is edited,
+    // it no longer speaks for what is in the field.
+    if let Some(ConnectionTest::Done { url, outcome }) = &state.connection
+        && *url == remote.url
+    {
         match outcome {
             Ok(checks) => {
                 for check in checks {

@@ -598,6 +598,35 @@ fn remote_backend_is_shown_tested_and_used_for_dropped_photos() {
     let result = &h.state().state.store.images()[0];
     assert_eq!(result.gender, Some(genderlens::Gender::Female));
     assert!(triton.inference_count("gender_ensemble") >= 1);
+
+    // Another address typed: the old test result no longer speaks for it.
+    let draft = |h: &mut Harness<'static, GenderLensApp>| {
+        h.state_mut()
+            .view
+            .settings_draft
+            .clone()
+            .expect("settings open")
+    };
+    let mut edited = draft(&mut h);
+    edited.remote.url = "triton-grpc://elsewhere:8001".into();
+    h.state_mut().view.settings_draft = Some(edited);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("Passed: model ready: model gender_ensemble is ready")
+            .is_none()
+    );
+    // Back to this computer: the Runtime section forgets the server.
+    let mut local = draft(&mut h);
+    local.backend = settings_store::BackendChoice::Local;
+    local.remote.url = url.clone();
+    h.state_mut().view.settings_draft = Some(local);
+    h.run_steps(2);
+    click(&mut h, "Apply");
+    assert_eq!(
+        h.state().state.engine,
+        genderlens::gui::state::EngineStatus::NotLoaded
+    );
+    h.get_by_label("Not loaded yet: it loads with the first batch.");
 }
 
 #[test]
