@@ -367,7 +367,14 @@ impl AppState {
                 }
                 self.log_skipped(&skipped)
             }
-            EngineEvent::Added { skipped, .. } => self.log_skipped(&skipped),
+            EngineEvent::Added { total, skipped } => {
+                // The bar's total grows as soon as photos join, not at the
+                // next result.
+                if let Some(progress) = self.batch.progress.as_mut() {
+                    progress.total = progress.total.max(total);
+                }
+                self.log_skipped(&skipped)
+            }
             EngineEvent::Status(message) => {
                 self.log.push(Level::Info, message.clone());
                 self.batch.step = Some(message);
@@ -447,6 +454,28 @@ pub fn library_line(summary: &crate::batch::Summary) -> Option<String> {
 #[cfg(test)]
 mod finished_line_tests {
     use super::*;
+
+    #[test]
+    fn photos_added_mid_run_grow_the_total_at_once() {
+        let mut state = AppState::new(Default::default(), None, None);
+        state.apply(UiEvent::Engine(EngineEvent::Progress(
+            crate::batch::Progress {
+                done: 5,
+                total: 10,
+                failed: 0,
+                faces: 5,
+                images_per_second: 1.0,
+                eta: None,
+                current: None,
+            },
+        )));
+        state.apply(UiEvent::Engine(EngineEvent::Added {
+            total: 14,
+            skipped: Vec::new(),
+        }));
+        let progress = state.batch.progress.as_ref().unwrap();
+        assert_eq!((progress.done, progress.total), (5, 14));
+    }
 
     #[test]
     fn a_cancelled_batch_counts_what_was_done() {

@@ -149,39 +149,7 @@ fn the_app_opens_classifies_a_folder_and_shows_the_results() {
 
     let (_xvfb, display) = start_xvfb();
     let home = tempfile::tempdir().unwrap();
-    let runtime_dir = home.path().join("run");
-    std::fs::create_dir(&runtime_dir).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    let settings = home.path().join("settings.json");
-    std::fs::write(&settings, r#"{"engine": {"provider": "cpu"}}"#).unwrap();
-
-    let mut app = Command::new(env!("CARGO_BIN_EXE_genderlens"))
-        .arg("--settings")
-        .arg(&settings)
-        .env("DISPLAY", &display)
-        .env("XDG_RUNTIME_DIR", &runtime_dir)
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .env_remove("WAYLAND_DISPLAY")
-        .env("GENDERLENS_LOG", "warn,genderlens=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting genderlens");
-    let stderr = app.stderr.take().unwrap();
-    let mut app = KillOnDrop(app);
-
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut app, lines) = launch_in(&display, home.path(), &[]);
     let id = find_window(&display);
 
     // Files dragged over the window: the drop zone lights up.
