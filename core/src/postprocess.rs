@@ -255,6 +255,25 @@ pub(crate) mod path_field {
     }
 }
 
+/// A photo's label as a whole, from its faces' labels: theirs when they
+/// agree, `mixed` when they do not, none without faces. The library, the
+/// table and sort-into-folders all name group photos this way.
+pub fn photo_label(labels: impl IntoIterator<Item = Gender>) -> Option<&'static str> {
+    let (mut female, mut male) = (false, false);
+    for label in labels {
+        match label {
+            Gender::Female => female = true,
+            Gender::Male => male = true,
+        }
+    }
+    match (female, male) {
+        (true, true) => Some("mixed"),
+        (true, false) => Some(Gender::Female.as_str()),
+        (false, true) => Some(Gender::Male.as_str()),
+        (false, false) => None,
+    }
+}
+
 /// One face's answer from its combined votes. It is uncertain when its
 /// label's probability is below `uncertain_below`, or when the models
 /// disagree on the label.

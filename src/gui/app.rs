@@ -439,19 +439,12 @@ impl GenderLensApp {
             views::Rerun::All => store.images().iter().map(|r| r.path.clone()).collect(),
             views::Rerun::One(id) => store.get(id).map(|r| r.path.clone()).into_iter().collect(),
             views::Rerun::Shown => {
-                let rows = store
-                    .rows(self.view.row_mode, &self.view.filter, self.view.sort)
-                    .to_vec();
-                let mut paths: Vec<PathBuf> = Vec::new();
-                for row in rows {
-                    if let Some(result) = store.get(row.image)
-                        && paths.last() != Some(&result.path)
-                    {
-                        paths.push(result.path.clone());
-                    }
-                }
-                paths.dedup();
-                paths
+                let shown = store.shown(&self.view.filter);
+                store
+                    .in_added_order_where(|id| shown.contains(&id))
+                    .into_iter()
+                    .map(|(r, _)| r.path.clone())
+                    .collect()
             }
         }
     }

@@ -28,10 +28,7 @@ pub fn folder_for(result: &ImageResult) -> Option<&'static str> {
                 Some("uncertain")
             } else {
                 // One folder per label when every face agrees, named as the label is.
-                Gender::ALL
-                    .into_iter()
-                    .find(|g| labels.iter().all(|l| l == g))
-                    .map_or(Some("mixed"), |g| Some(g.as_str()))
+                crate::postprocess::photo_label(labels)
             }
         }
     }

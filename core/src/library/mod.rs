@@ -228,6 +228,14 @@ impl Library {
         fingerprint: &str,
         result: &mut ImageResult,
     ) -> Result<(), LibraryError> {
+        // A server that failed says nothing about the photo: an answer kept
+        // from before is worth more than the failure.
+        if result.status == Status::Error && result.error_kind != Some(ErrorKind::Input) {
+            let kept = photos::stamp_of(&self.conn(), &photos::path_key(&result.path))?;
+            if kept.is_some_and(|stored| stored.status != Status::Error) {
+                return Ok(());
+            }
+        }
         // Read before taking the lock: hashing a large photo should not
         // hold up the lookups of the photos behind it.
         let stamp = FileStamp::of(&result.path).unwrap_or(FileStamp {
@@ -236,18 +244,6 @@ impl Library {
         });
         let hash = identity::content_hash(&result.path).ok();
         let mut conn = self.conn();
-        // A server that failed says nothing about the photo: an answer kept
-        // from before is worth more than the failure.
-        if result.status == Status::Error && result.error_kind != Some(ErrorKind::Input) {
-            let answered: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
-                "SELECT status FROM photos WHERE path_key = ?1 AND cleared = 0",
-                [photos::path_key(&result.path)],
-                |row| row.get(0),
-            ))?;
-            if answered.is_some_and(|status| status != "error") {
-                return Ok(());
-            }
-        }
         let tx = conn.transaction()?;
         let id = photos::write(&tx, result, stamp, hash.as_deref(), run.0, fingerprint)?;
         corrections::apply(&tx, id, &mut result.faces)?;
@@ -264,12 +260,9 @@ impl Library {
         label: Option<crate::labels::PersonLabel>,
     ) -> Result<(), LibraryError> {
         let conn = self.conn();
-        let id: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
-            "SELECT id FROM photos WHERE path_key = ?1",
-            [photos::path_key(path)],
-            |row| row.get(0),
-        ))?;
-        let id = id.ok_or(LibraryError::NoSuchPhoto)?;
+        let id = photos::stamp_of(&conn, &photos::path_key(path))?
+            .ok_or(LibraryError::NoSuchPhoto)?
+            .id;
         match label {
             Some(label) => corrections::set(&conn, id, face, label),
             None => corrections::remove(&conn, id, face),

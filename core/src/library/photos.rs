@@ -24,19 +24,6 @@ pub fn path_from_key(key: Vec<u8>, text: &str) -> PathBuf {
     from_raw_bytes(key, text)
 }
 
-/// A photo's label as a whole: its faces' labels when they agree, `mixed`
-/// when they do not, none without faces.
-pub fn photo_label(faces: &[FaceResult]) -> Option<&'static str> {
-    let female = faces.iter().any(|f| f.gender == Gender::Female);
-    let male = faces.iter().any(|f| f.gender == Gender::Male);
-    match (female, male) {
-        (true, true) => Some("mixed"),
-        (true, false) => Some("female"),
-        (false, true) => Some("male"),
-        (false, false) => None,
-    }
-}
-
 /// What the library holds about a photo's file and answer, without the answer.
 pub struct StoredStamp {
     pub id: i64,
@@ -146,7 +133,7 @@ pub fn write(
             count(Gender::Female),
             count(Gender::Male),
             uncertain_faces,
-            photo_label(&result.faces),
+            crate::postprocess::photo_label(result.faces.iter().map(|f| f.gender)),
             result.gender.map(|g| g.as_str()),
             result.score,
             result.uncertain,

@@ -143,6 +143,7 @@ struct GroupCounts {
     faces: usize,
     female: usize,
     male: usize,
+    label: Option<&'static str>,
 }
 
 impl GroupCounts {
@@ -152,6 +153,7 @@ impl GroupCounts {
             faces: image.faces.len(),
             female: count(crate::labels::Gender::Female),
             male: count(crate::labels::Gender::Male),
+            label: crate::postprocess::photo_label(image.faces.iter().filter_map(|f| f.label())),
         }
     }
 
@@ -161,7 +163,7 @@ impl GroupCounts {
 
     /// "mixed" when both labels are among the faces.
     fn mixed(&self) -> Option<&'static str> {
-        (self.female > 0 && self.male > 0).then_some("mixed")
+        self.label.filter(|label| *label == "mixed")
     }
 }
 
