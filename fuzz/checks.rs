@@ -26,6 +26,7 @@ pub fn decode(data: &[u8]) {
         max_megapixels: 4.0,
         max_file_bytes: 8 << 20,
         budget: Some(MemoryBudget::new(64 << 20)),
+        show_truncated: false,
     };
     if let Ok(decoded) = decode_bytes(data, &limits) {
         let (width, height) = decoded.rgb.dimensions();

@@ -255,6 +255,37 @@ pub(crate) mod path_field {
     }
 }
 
+/// A photo's faces counted by the label that counts, a person's correction
+/// over the models': what the table shows and the exports carry per photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PhotoCounts {
+    pub faces: usize,
+    pub female: usize,
+    pub male: usize,
+    /// Faces still in doubt: uncertain and not reviewed by a person.
+    pub uncertain: usize,
+    /// `female`, `male` or `mixed`; none without a labelled face.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<&'static str>,
+}
+
+impl ImageResult {
+    pub fn counts(&self) -> PhotoCounts {
+        let count = |g| self.faces.iter().filter(|f| f.label() == Some(g)).count();
+        PhotoCounts {
+            faces: self.faces.len(),
+            female: count(Gender::Female),
+            male: count(Gender::Male),
+            uncertain: self
+                .faces
+                .iter()
+                .filter(|f| f.uncertain && f.correction.is_none())
+                .count(),
+            label: photo_label(self.faces.iter().filter_map(|f| f.label())),
+        }
+    }
+}
+
 /// A photo's label as a whole, from its faces' labels: theirs when they
 /// agree, `mixed` when they do not, none without faces. The library, the
 /// table and sort-into-folders all name group photos this way.

@@ -199,15 +199,20 @@ impl StabilityProbe {
     pub fn photo(&mut self, path: &Path) -> Result<Vec<ModelProbes>> {
         let limits = decode_limits(&self.settings, None);
         let decoded = decode_photo(path, &limits, &self.settings, &self.bundle.manifest)?;
-        let size = decoded.rgb.dimensions();
-        let detections = self.detector.detect(&decoded.detector_input, size)?;
+        let detections = self
+            .detector
+            .detect(&decoded.detector_input, decoded.full_size)?;
+        let source = crate::preprocess::source_for_chips(decoded, &detections, &self.aligner);
         let per_face = 1 + VARIANTS.len();
         let inputs: Vec<_> = detections
             .iter()
             .flat_map(|d| {
                 std::iter::once(d.clone()).chain(VARIANTS.iter().map(|&change| moved(d, change)))
             })
-            .map(|d| self.aligner.inputs(&decoded.rgb, &d))
+            .map(|d| {
+                self.aligner
+                    .inputs(&source.rgb, &d.scaled(source.reduction))
+            })
             .collect();
         let refs: Vec<_> = inputs.iter().collect();
         let votes = self.models.run(&refs)?;

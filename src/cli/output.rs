@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use crate::export::rows::{Provenance, csv_rows};
+use crate::export::rows::{JsonLine, Provenance, csv_rows};
 use crate::postprocess::{ImageResult, Status};
 use anyhow::Result;
 
@@ -85,14 +85,14 @@ impl ResultWriter {
     fn write_one(&mut self, result: &ImageResult) -> Result<()> {
         match self.format {
             Format::Jsonl => {
-                serde_json::to_writer(&mut self.out, result)?;
+                serde_json::to_writer(&mut self.out, &JsonLine::of(result))?;
                 self.out.write_all(b"\n")?;
             }
             Format::Json => {
                 if self.json_items > 0 {
                     self.out.write_all(b",\n")?;
                 }
-                serde_json::to_writer_pretty(&mut self.out, result)?;
+                serde_json::to_writer_pretty(&mut self.out, &JsonLine::of(result))?;
                 self.json_items += 1;
             }
             Format::Csv => {

@@ -104,7 +104,12 @@ impl GenderLensApp {
             let budget = crate::preprocess::memory_budget::MemoryBudget::new(
                 engine.max_decode_memory_bytes() / 2,
             );
-            let limits = crate::preprocess::decode_limits(engine, Some(budget));
+            let limits = crate::preprocess::decode::DecodeLimits {
+                // A cut-off JPEG shows as far as it goes, so the user can see
+                // which photo it is; the engine still refuses it.
+                show_truncated: true,
+                ..crate::preprocess::decode_limits(engine, Some(budget))
+            };
             ImageLoader::spawn(
                 2,
                 limits,
@@ -277,7 +282,7 @@ impl GenderLensApp {
             }
             Action::ClearResults => {
                 let cleared = std::mem::take(&mut self.state.store);
-                self.state.log.push(
+                self.state.announce(
                     Level::Info,
                     format!(
                         "Cleared {} results; undo is possible until the next batch",
@@ -300,7 +305,7 @@ impl GenderLensApp {
                     self.state.corrections_undo.clear();
                     // Ids of the results that came in since are others now.
                     self.textures.clear();
-                    self.state.log.push(
+                    self.state.announce(
                         Level::Info,
                         format!("Restored {} results", self.state.store.len()),
                     );
@@ -356,21 +361,25 @@ impl GenderLensApp {
                     match serde_json::to_string_pretty(result) {
                         Ok(json) => {
                             ctx.copy_text(json);
-                            self.state.log.push(
+                            self.state.announce(
                                 Level::Info,
                                 format!("Copied the result for {} as JSON", result.path.display()),
                             );
                         }
                         Err(e) => self
                             .state
-                            .log
-                            .push(Level::Error, format!("Cannot copy: {e}")),
+                            .announce(Level::Error, format!("Cannot copy: {e}")),
                     }
                 }
             }
             Action::ShowInFolder(id) => {
                 if let Some(result) = self.state.store.get(id) {
                     tasks::show_in_folder(&self.ui, &result.path);
+                }
+            }
+            Action::OpenPhoto(id) => {
+                if let Some(result) = self.state.store.get(id) {
+                    tasks::open_photo(&self.ui, &result.path);
                 }
             }
             Action::ApplySettings(settings) => self.apply_settings(*settings),
@@ -666,6 +675,7 @@ impl GenderLensApp {
 
         views::library::confirmations(&ctx, &self.state, &mut self.view, &mut actions);
         views::path_prompt::show(&ctx, &mut self.view, &mut actions);
+        views::notices::show(&ctx, &mut self.state.notices);
 
         let hovering = ctx.input(|i| i.raw.hovered_files.len());
         if hovering > 0 {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use image::RgbImage;
 
 use super::results::ResultId;
-use crate::preprocess::decode::{DecodeLimits, decode_file};
+use crate::preprocess::decode::{DecodeLimits, decode_file_at_least};
 
 /// Where a loader thread hands each finished picture (to the UI's channel).
 pub type Deliver = Arc<dyn Fn(ImageReady) + Send + Sync>;
@@ -151,15 +151,20 @@ fn worker(shared: &(Mutex<Queue>, Condvar), limits: DecodeLimits, deliver: &Deli
 }
 
 fn load(request: &ImageRequest, limits: &DecodeLimits) -> Result<LoadedImage, String> {
-    let photo = decode_file(&request.path, limits)
-        .map_err(|e| e.to_string())?
-        .rgb;
-    let source_size = [photo.width(), photo.height()];
     let side = match request.kind {
         ImageKind::Thumbnail => THUMBNAIL_SIDE,
         ImageKind::Detail => DETAIL_SIDE,
         ImageKind::Faces => 8,
     };
+    // A picture needs no more pixels than it shows; a face's chip, its own.
+    let long_side = if request.faces.is_empty() {
+        Some(side)
+    } else {
+        None
+    };
+    let decoded =
+        decode_file_at_least(&request.path, limits, long_side).map_err(|e| e.to_string())?;
+    let photo = decoded.rgb;
     let chips = request
         .faces
         .iter()
@@ -167,7 +172,7 @@ fn load(request: &ImageRequest, limits: &DecodeLimits) -> Result<LoadedImage, St
         .collect();
     Ok(LoadedImage {
         image: to_color_image(&fit_within(&photo, side)),
-        source_size,
+        source_size: [decoded.full_size.0, decoded.full_size.1],
         chips,
     })
 }

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use super::events::UiEvent;
 use super::results::{Origin, ResultStore};
@@ -68,6 +69,67 @@ impl Log {
     }
 }
 
+/// How long an outcome stays in the notification area unless it is an
+/// error, which stays until dismissed.
+pub const NOTICE_LIFETIME: Duration = Duration::from_secs(8);
+const MOST_NOTICES: usize = 4;
+
+/// The outcome of something the user did or started (a batch finished, an
+/// export written, a copy made), shown large enough to be read.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub level: Level,
+    pub text: String,
+    pub since: Instant,
+}
+
+impl Notice {
+    /// True once an info or warning notice has been up long enough.
+    pub fn expired(&self, now: Instant) -> bool {
+        self.level != Level::Error && now.duration_since(self.since) >= NOTICE_LIFETIME
+    }
+}
+
+/// The newest few notices, oldest first.
+#[derive(Default)]
+pub struct Notices {
+    items: VecDeque<Notice>,
+}
+
+impl Notices {
+    pub fn push(&mut self, level: Level, text: String) {
+        if self.items.len() == MOST_NOTICES {
+            self.items.pop_front();
+        }
+        self.items.push_back(Notice {
+            level,
+            text,
+            since: Instant::now(),
+        });
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Notice> {
+        self.items.iter()
+    }
+
+    pub fn dismiss(&mut self, n: usize) {
+        self.items.remove(n);
+    }
+
+    pub fn forget_expired(&mut self, now: Instant) {
+        self.items.retain(|notice| !notice.expired(now));
+    }
+
+    /// When the next notice goes, so the window repaints then.
+    pub fn next_expiry(&self, now: Instant) -> Option<Duration> {
+        self.items
+            .iter()
+            .filter(|n| n.level != Level::Error)
+            .map(|n| NOTICE_LIFETIME.saturating_sub(now.duration_since(n.since)))
+            .min()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineStatus {
     /// Loaded on the first batch, so the window opens at once.
@@ -113,6 +175,7 @@ pub struct AppState {
     /// The latest "Test connection" of a remote server.
     pub connection: Option<ConnectionTest>,
     pub log: Log,
+    pub notices: Notices,
     pub skipped: usize,
     /// Incremented when a batch's results are all in (for tests and automation).
     pub batches_finished: usize,
@@ -154,6 +217,7 @@ impl AppState {
             connection: None,
             diagnosing: false,
             log,
+            notices: Notices::default(),
             skipped: 0,
             batches_finished: 0,
             files_opened: 0,
@@ -162,6 +226,13 @@ impl AppState {
             cleared: None,
             corrections_undo: Vec::new(),
         }
+    }
+
+    /// Logs the outcome of an action and shows it in the notification area.
+    pub fn announce(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        self.notices.push(level, text.clone());
+        self.log.push(level, text);
     }
 
     /// Applies one background event. Events that need the app to act (dialog
@@ -237,7 +308,7 @@ impl AppState {
                 self.unfinished = unfinished;
             }
             UiEvent::LibraryUnavailable(problem) => {
-                self.log.push(
+                self.announce(
                     Level::Error,
                     format!("The library cannot be used: {problem}"),
                 );
@@ -275,7 +346,7 @@ impl AppState {
                     .push(Level::Info, format!("Settings saved to {}", path.display()));
             }
             UiEvent::Exported { path, rows } => {
-                self.log.push(
+                self.announce(
                     Level::Info,
                     format!("Exported {rows} rows to {}", path.display()),
                 );
@@ -289,7 +360,7 @@ impl AppState {
                     .iter()
                     .map(|(folder, n)| format!("{n} to {folder}/"))
                     .collect();
-                self.log.push(
+                self.announce(
                     Level::Info,
                     format!(
                         "Copied {} photos under {}: {}{}{}",
@@ -337,14 +408,14 @@ impl AppState {
                 for problem in problems {
                     self.log.push(Level::Warning, problem);
                 }
-                self.log.push(
+                self.announce(
                     Level::Info,
                     format!("Opened {n} results from {}", path.display()),
                 );
                 self.batches_finished += 1;
             }
-            UiEvent::Info(text) => self.log.push(Level::Info, text),
-            UiEvent::TaskFailed(message) => self.log.push(Level::Error, message),
+            UiEvent::Info(text) => self.announce(Level::Info, text),
+            UiEvent::TaskFailed(message) => self.announce(Level::Error, message),
             UiEvent::DialogClosed { .. }
             | UiEvent::DialogUnavailable { .. }
             | UiEvent::Image(_) => {}
@@ -388,15 +459,19 @@ impl AppState {
             EngineEvent::Image(_) => {}
             EngineEvent::Progress(progress) => self.batch.progress = Some(progress),
             EngineEvent::Finished(summary) => {
-                self.log.push(Level::Info, finished_line(&summary));
+                let level = if summary.failed > 0 {
+                    Level::Warning
+                } else {
+                    Level::Info
+                };
+                self.announce(level, finished_line(&summary));
                 if let Some(line) = library_line(&summary) {
                     self.log.push(Level::Info, line);
                 }
                 self.last_summary = Some(summary);
             }
             EngineEvent::Failed(message) => {
-                self.log
-                    .push(Level::Error, format!("The batch stopped: {message}"));
+                self.announce(Level::Error, format!("The batch stopped: {message}"));
             }
         }
     }

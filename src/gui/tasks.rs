@@ -86,3 +86,12 @@ pub fn show_in_folder(ui: &UiSender, path: &Path) {
         Err(e) => UiEvent::TaskFailed(format!("Cannot show {} in its folder: {e}", path.display())),
     });
 }
+
+/// Opens `path` in the system's default viewer for it.
+pub fn open_photo(ui: &UiSender, path: &Path) {
+    let path = path.to_path_buf();
+    spawn("open-photo", ui, move || match opener::open(&path) {
+        Ok(()) => UiEvent::Info(format!("Opened {} in the system's viewer", path.display())),
+        Err(e) => UiEvent::TaskFailed(format!("Cannot open {}: {e}", path.display())),
+    });
+}

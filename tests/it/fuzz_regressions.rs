@@ -61,6 +61,7 @@ fn the_seeds_are_accepted_by_what_they_seed() {
         max_megapixels: 4.0,
         max_file_bytes: 8 << 20,
         budget: None,
+        show_truncated: false,
     };
     for seed in files_in(&fuzz_dir("seeds", "decode")) {
         let data = std::fs::read(&seed).unwrap();

@@ -100,7 +100,7 @@ fn write_jsonl<'a>(
 ) -> Result<usize> {
     let mut rows = 0;
     for (result, _) in results {
-        serde_json::to_writer(&mut *out, result)?;
+        serde_json::to_writer(&mut *out, &super::rows::JsonLine::of(result))?;
         out.write_all(b"\n")?;
         rows += 1;
     }

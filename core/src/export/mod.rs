@@ -6,5 +6,5 @@ pub mod rows;
 pub mod sort;
 
 pub use files::{ExportFormat, export_results, read_jsonl};
-pub use rows::{CsvRow, Provenance, csv_rows};
+pub use rows::{CsvRow, JsonLine, Provenance, csv_rows};
 pub use sort::{SortReport, sort_into_folders};

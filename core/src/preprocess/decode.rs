@@ -11,9 +11,13 @@ use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Lim
 
 use super::memory_budget::{MemoryBudget, Reservation};
 
-/// A decoded photo, upright, in 8-bit RGB.
+/// A decoded photo, upright, in 8-bit RGB; a JPEG possibly smaller than
+/// the file (see [`decode_bytes_at_least`]).
 pub struct DecodedImage {
     pub rgb: RgbImage,
+    /// The upright photo's size in the file, which `rgb` may be a
+    /// reduction of.
+    pub full_size: (u32, u32),
     /// What `rgb` holds of the decode budget, given back with it.
     pub memory: Option<Reservation>,
 }
@@ -61,6 +65,9 @@ pub struct DecodeLimits {
     /// Memory decoding may hold, shared with other decodes; none: no limit
     /// beyond the pixel count.
     pub budget: Option<Arc<MemoryBudget>>,
+    /// Decodes a JPEG that ends early, its missing part grey. For a
+    /// preview only: a half photo is never classified as if it were whole.
+    pub show_truncated: bool,
 }
 
 /// The formats GenderLens decodes.
@@ -91,7 +98,7 @@ pub fn decode_file(path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, D
     decode_bytes(&bytes, limits)
 }
 
-fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
+pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
     let metadata = std::fs::metadata(path).map_err(DecodeError::Read)?;
     if !metadata.is_file() {
         return Err(DecodeError::NotAFile);
@@ -113,6 +120,39 @@ fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
 }
 
 pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
+    decode_bytes_at_least(bytes, limits, None)
+}
+
+/// Reads `path` and decodes it no larger than the work needs: a JPEG whose
+/// longer side is at least `long_side` after the reduction.
+pub fn decode_file_at_least(
+    path: &Path,
+    limits: &DecodeLimits,
+    long_side: Option<u32>,
+) -> Result<DecodedImage, DecodeError> {
+    let bytes = read_bounded(path, limits.max_file_bytes)?;
+    decode_bytes_at_least(&bytes, limits, long_side)
+}
+
+/// JPEG's DCT can be decoded straight to 1/2, 1/4 or 1/8 of the size, at a
+/// fraction of the cost and memory of decoding it whole and shrinking it.
+/// The largest reduction that keeps the longer side at `long_side` or more.
+pub fn jpeg_reduction(full: (u32, u32), long_side: u32) -> u32 {
+    let longest = full.0.max(full.1);
+    [8, 4, 2]
+        .into_iter()
+        .find(|k| longest.div_ceil(*k) >= long_side)
+        .unwrap_or(1)
+}
+
+/// Decodes `bytes`; a JPEG is decoded reduced in the DCT, as far as leaves
+/// its longer side at `long_side` or more, when one is given. Other formats
+/// are decoded whole. The limits apply to the photo's full size.
+pub fn decode_bytes_at_least(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    long_side: Option<u32>,
+) -> Result<DecodedImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -126,11 +166,12 @@ pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage,
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(DecodeError::Read)?;
-    match reader.format() {
+    let format = reader.format();
+    match format {
         None => return Err(DecodeError::UnknownFormat),
         // The JPEG decoder fills a cut-off scan with grey rather than failing;
         // a half photo must not be classified as if it were whole.
-        Some(ImageFormat::Jpeg) if !jpeg_has_end_marker(bytes) => {
+        Some(ImageFormat::Jpeg) if !limits.show_truncated && !jpeg_has_end_marker(bytes) => {
             return Err(DecodeError::Truncated);
         }
         Some(_) => {}
@@ -154,14 +195,43 @@ pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage,
         });
     }
     let orientation = decoder.orientation().map_err(DecodeError::Corrupt)?;
+    let upright = if matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    ) {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    let reduction = match (format, long_side) {
+        (Some(ImageFormat::Jpeg), Some(side)) => jpeg_reduction((width, height), side),
+        _ => 1,
+    };
+    if reduction > 1 {
+        // The reduced buffer and its upright copy, reserved before decoding.
+        let reduced_bytes =
+            u64::from(width.div_ceil(reduction)) * u64::from(height.div_ceil(reduction)) * 3;
+        let mut memory = match &limits.budget {
+            Some(budget) => Some(reserve(budget, reduced_bytes * 2, width, height)?),
+            None => None,
+        };
+        if let Some(reduced) = decode_jpeg_reduced(bytes, (width, height), reduction, orientation) {
+            if let Some(memory) = &mut memory {
+                memory.shrink_to(reduced_bytes);
+            }
+            return Ok(DecodedImage {
+                rgb: reduced,
+                full_size: upright,
+                memory,
+            });
+        }
+    }
     let cost = DecodeCost::of(&decoder, orientation);
     let mut memory = match &limits.budget {
-        Some(budget) => Some(budget.reserve(cost.peak).ok_or(DecodeError::TooCostly {
-            width,
-            height,
-            needed_mb: cost.peak.div_ceil(1 << 20),
-            limit_mb: budget.limit() >> 20,
-        })?),
+        Some(budget) => Some(reserve(budget, cost.peak, width, height)?),
         None => None,
     };
     let mut image = DynamicImage::from_decoder(decoder).map_err(DecodeError::Corrupt)?;
@@ -170,7 +240,55 @@ pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage,
     if let Some(memory) = &mut memory {
         memory.shrink_to(cost.kept);
     }
-    Ok(DecodedImage { rgb, memory })
+    Ok(DecodedImage {
+        full_size: rgb.dimensions(),
+        rgb,
+        memory,
+    })
+}
+
+fn reserve(
+    budget: &Arc<MemoryBudget>,
+    bytes: u64,
+    width: u32,
+    height: u32,
+) -> Result<Reservation, DecodeError> {
+    budget.reserve(bytes).ok_or(DecodeError::TooCostly {
+        width,
+        height,
+        needed_mb: bytes.div_ceil(1 << 20),
+        limit_mb: budget.limit() >> 20,
+    })
+}
+
+/// A JPEG decoded at 1/`reduction` of its size in the DCT, upright, in RGB.
+/// None when this decoder cannot (CMYK, 16-bit), so the caller decodes it
+/// whole instead.
+fn decode_jpeg_reduced(
+    bytes: &[u8],
+    (width, height): (u32, u32),
+    reduction: u32,
+    orientation: Orientation,
+) -> Option<RgbImage> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().ok()?;
+    let wanted = |side: u32| u16::try_from(side.div_ceil(reduction)).ok();
+    let (w, h) = decoder.scale(wanted(width)?, wanted(height)?).ok()?;
+    let pixels = decoder.decode().ok()?;
+    let format = decoder.info()?.pixel_format;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let image = match format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels)?)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, pixels)?)
+        }
+        jpeg_decoder::PixelFormat::L16 | jpeg_decoder::PixelFormat::CMYK32 => return None,
+    };
+    let mut image = image;
+    image.apply_orientation(orientation);
+    Some(image.into_rgb8())
 }
 
 /// What decoding one image costs, known from its header before any pixel

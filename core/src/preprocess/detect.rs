@@ -20,6 +20,22 @@ pub struct Detection {
     pub score: f32,
 }
 
+impl Detection {
+    /// The same face in an image `by` times the photo's size.
+    pub fn scaled(&self, by: f64) -> Self {
+        if by == 1.0 {
+            return self.clone();
+        }
+        let by = by as f32;
+        Self {
+            bbox: self.bbox.map(|v| v * by),
+            face_box: self.face_box.map(|v| v * by),
+            landmarks: self.landmarks.map(|[x, y]| [x * by, y * by]),
+            score: self.score,
+        }
+    }
+}
+
 pub struct DetectorOptions {
     pub threshold: f32,
     pub min_face_px: f32,

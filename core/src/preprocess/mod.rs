@@ -89,6 +89,21 @@ impl Aligner {
         }
     }
 
+    /// The widest input cut from a face: below it, a reduced decode would
+    /// enlarge the face for its chip.
+    pub fn largest_input_side(&self) -> u32 {
+        let needs = self.needs;
+        [
+            needs.gender_chip.then_some(self.chip.size),
+            needs.age_chip.then_some(self.age_chip.size),
+            needs.faceapi_crop.then_some(self.crop_size),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0)
+    }
+
     fn landmarks(&self, photo: &RgbImage, detection: &Detection) -> [[f64; 2]; 5] {
         let face = FaceBox::from_detection(detection.face_box, &self.box_rule);
         let parts = self.predictor.predict(photo, &face);
@@ -100,11 +115,26 @@ impl Aligner {
 
 /// A photo ready for the detector.
 pub struct DecodedPhoto {
+    /// The photo, or a JPEG reduced in decoding to what the detector needs.
     pub rgb: RgbImage,
+    /// The upright photo's size in the file: boxes and landmarks are given
+    /// in its pixels, whatever size `rgb` is.
+    pub full_size: (u32, u32),
     pub detector_input: LetterboxedImage,
     pub decode_ms: f64,
     /// The photo's share of the decode budget, held until it is dropped.
     pub memory: Option<memory_budget::Reservation>,
+    /// The file's bytes while `rgb` is reduced, to decode it finer for a
+    /// face too small in it.
+    pub source: Option<Vec<u8>>,
+    pub limits: DecodeLimits,
+}
+
+impl DecodedPhoto {
+    /// `rgb`'s pixels per pixel of the photo.
+    pub fn reduction(&self) -> f64 {
+        f64::from(self.rgb.width()) / f64::from(self.full_size.0.max(1))
+    }
 }
 
 pub fn decode_photo(
@@ -114,8 +144,8 @@ pub fn decode_photo(
     manifest: &Manifest,
 ) -> Result<DecodedPhoto, DecodeError> {
     let started = Instant::now();
-    let decoded = decode::decode_file(path, limits)?;
-    Ok(ready_for_detector(decoded, settings, manifest, started))
+    let bytes = decode::read_bounded(path, limits.max_file_bytes)?;
+    decode_at_detector_size(bytes, limits, settings, manifest, started)
 }
 
 /// The same as [`decode_photo`] for an image already in memory (an upload).
@@ -126,8 +156,28 @@ pub fn decode_photo_bytes(
     manifest: &Manifest,
 ) -> Result<DecodedPhoto, DecodeError> {
     let started = Instant::now();
-    let decoded = decode::decode_bytes(bytes, limits)?;
-    Ok(ready_for_detector(decoded, settings, manifest, started))
+    decode_at_detector_size(bytes.to_vec(), limits, settings, manifest, started)
+}
+
+/// Decodes no larger than the detector's input needs: a 12-megapixel JPEG
+/// is decoded at a quarter of its size for a 640-pixel detector.
+fn decode_at_detector_size(
+    bytes: Vec<u8>,
+    limits: &DecodeLimits,
+    settings: &EngineSettings,
+    manifest: &Manifest,
+    started: Instant,
+) -> Result<DecodedPhoto, DecodeError> {
+    let decoded = decode::decode_bytes_at_least(&bytes, limits, Some(settings.detector_size))?;
+    let reduced = decoded.rgb.dimensions() != decoded.full_size;
+    Ok(ready_for_detector(
+        decoded,
+        reduced.then_some(bytes),
+        limits,
+        settings,
+        manifest,
+        started,
+    ))
 }
 
 /// The limits `settings` set for decoding, drawing on `budget` when given.
@@ -139,25 +189,77 @@ pub fn decode_limits(
         max_megapixels: settings.max_megapixels,
         max_file_bytes: settings.max_file_bytes(),
         budget,
+        show_truncated: false,
     }
 }
 
 fn ready_for_detector(
     decoded: decode::DecodedImage,
+    source: Option<Vec<u8>>,
+    limits: &DecodeLimits,
     settings: &EngineSettings,
     manifest: &Manifest,
     started: Instant,
 ) -> DecodedPhoto {
-    let detector_input = letterbox::letterbox(
+    let mut detector_input = letterbox::letterbox(
         &decoded.rgb,
         settings.detector_size,
         manifest.detector.input.size_multiple,
     );
+    // Detector pixels per pixel of the photo, not of the reduced decode,
+    // so faces come out in the photo's own pixels.
+    detector_input.scale *= decoded.rgb.width() as f32 / decoded.full_size.0.max(1) as f32;
     DecodedPhoto {
         rgb: decoded.rgb,
+        full_size: decoded.full_size,
         detector_input,
         decode_ms: started.elapsed().as_secs_f64() * 1e3,
         memory: decoded.memory,
+        source,
+        limits: limits.clone(),
+    }
+}
+
+/// The image chips are cut from, and its pixels per pixel of the photo.
+pub struct ChipSource {
+    pub rgb: RgbImage,
+    pub reduction: f64,
+}
+
+/// The reduced decode when every face in it is at least as large as the
+/// largest input cut from it, so no chip is enlarged from fewer pixels than
+/// the photo has; else the photo decoded as fine as its smallest face needs.
+pub fn source_for_chips(photo: DecodedPhoto, faces: &[Detection], aligner: &Aligner) -> ChipSource {
+    let reduction = photo.reduction();
+    let smallest = faces
+        .iter()
+        .map(|d| (d.bbox[2] - d.bbox[0]).min(d.bbox[3] - d.bbox[1]))
+        .fold(f32::INFINITY, f32::min);
+    let needed = f64::from(aligner.largest_input_side());
+    let enough = |r: f64| f64::from(smallest) * r >= needed;
+    let Some(bytes) = photo
+        .source
+        .as_deref()
+        .filter(|_| reduction < 1.0 && !enough(reduction))
+    else {
+        return ChipSource {
+            rgb: photo.rgb,
+            reduction,
+        };
+    };
+    // The finest reduction that still gives the smallest face `needed` pixels.
+    let longest = photo.full_size.0.max(photo.full_size.1);
+    let wanted = (f64::from(longest) * (needed / f64::from(smallest).max(1.0))).ceil() as u32;
+    match decode::decode_bytes_at_least(bytes, &photo.limits, Some(wanted.min(longest))) {
+        Ok(finer) => ChipSource {
+            reduction: f64::from(finer.rgb.width()) / f64::from(photo.full_size.0.max(1)),
+            rgb: finer.rgb,
+        },
+        // Decoded once already: the reduced image is the best there is.
+        Err(_) => ChipSource {
+            rgb: photo.rgb,
+            reduction,
+        },
     }
 }
 
@@ -181,15 +283,17 @@ pub fn detect_and_align(
     photo: DecodedPhoto,
     aligner: &Aligner,
 ) -> Result<PreparedPhoto> {
-    let size = photo.rgb.dimensions();
+    let size = photo.full_size;
     let started = Instant::now();
     let detections = detector.detect(&photo.detector_input, size)?;
     let detect_ms = started.elapsed().as_secs_f64() * 1e3;
     let started = Instant::now();
+    let decode_ms = photo.decode_ms;
+    let source = source_for_chips(photo, &detections, aligner);
     let faces = detections
         .into_iter()
         .map(|detection| PreparedFace {
-            inputs: aligner.inputs(&photo.rgb, &detection),
+            inputs: aligner.inputs(&source.rgb, &detection.scaled(source.reduction)),
             detection,
         })
         .collect();
@@ -197,7 +301,7 @@ pub fn detect_and_align(
         width: size.0,
         height: size.1,
         faces,
-        decode_ms: photo.decode_ms,
+        decode_ms,
         detect_ms,
         align_ms: started.elapsed().as_secs_f64() * 1e3,
     })

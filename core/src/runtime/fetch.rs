@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 
@@ -22,6 +23,14 @@ impl RuntimeBuild {
         match self {
             Self::Cpu => "onnxruntime",
             Self::Gpu => "onnxruntime-gpu",
+        }
+    }
+
+    /// The wheel's size, to tell the user before pip says exactly.
+    fn approximate_mb(self) -> u32 {
+        match self {
+            Self::Cpu => 24,
+            Self::Gpu => 256,
         }
     }
 
@@ -70,17 +79,60 @@ pub fn fetch_runtime(
         .context("creating a download folder")?;
 
     let spec = format!("{}=={version}", build.package());
-    log(&format!("Downloading {spec} with pip (from PyPI)…"));
-    let status = Command::new(&python)
+    log(&format!(
+        "Downloading {spec} with pip (from PyPI, about {} MB)…",
+        build.approximate_mb()
+    ));
+    // pip keeps its partial download in its temporary folder: inside ours,
+    // so how far it has got can be read from the folder's size.
+    let pip_temp = download.path().join("tmp");
+    std::fs::create_dir_all(&pip_temp).context("creating a download folder")?;
+    let mut child = Command::new(&python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
         .arg("--dest")
         .arg(download.path())
         .arg(&spec)
+        .env("TMPDIR", &pip_temp)
         .stdin(Stdio::null())
-        // pip's progress is for people; stdout stays clean for the folder we print.
-        .stdout(Stdio::from(std::io::stderr()))
-        .status()
+        .stdout(Stdio::piped())
+        .spawn()
         .context(PYTHON_MISSING_HELP)?;
+    let total = Arc::new(Mutex::new(None));
+    let reader = child.stdout.take().map(|stdout| {
+        let total = total.clone();
+        std::thread::spawn(move || {
+            for line in
+                std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok)
+            {
+                // pip's own lines are for people: stderr, so stdout stays
+                // clean for the folder the CLI prints.
+                eprintln!("{line}");
+                if let Some(bytes) = announced_size(&line) {
+                    *total.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
+                }
+            }
+        })
+    });
+    let mut reported = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for pip")? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let known = *total.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(total) = known {
+            let done = folder_size(download.path()).min(total);
+            // A line per tenth: enough for a progress line, not a flood.
+            let tenth = done * 10 / total.max(1);
+            if tenth > reported {
+                reported = tenth;
+                log(&download_progress(&spec, done, total));
+            }
+        }
+    };
+    if let Some(reader) = reader {
+        let _ = reader.join();
+    }
     if !status.success() {
         bail!(
             "pip could not download {spec} ({status}). Check the network connection and that \
@@ -106,6 +158,46 @@ pub fn fetch_runtime(
         target.display()
     ));
     Ok(target)
+}
+
+/// The size pip announces for its download, as in
+/// "Downloading onnxruntime-1.31.1-….whl (17.2 MB)".
+fn announced_size(line: &str) -> Option<u64> {
+    let rest = line.trim().strip_prefix("Downloading ")?;
+    let inside = rest.rsplit_once('(')?.1.strip_suffix(')')?;
+    let (number, unit) = inside.split_once(' ')?;
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit {
+        "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        _ => return None,
+    };
+    Some((number * scale) as u64)
+}
+
+fn download_progress(spec: &str, done: u64, total: u64) -> String {
+    format!(
+        "Downloading {spec}: {:.1} of {:.1} MB ({}%)",
+        done as f64 / 1e6,
+        total as f64 / 1e6,
+        done * 100 / total.max(1)
+    )
+}
+
+/// Bytes in the files under `dir`, however deep.
+fn folder_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => folder_size(&entry.path()),
+            Ok(_) => entry.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 fn find_python() -> Result<PathBuf> {
@@ -177,6 +269,28 @@ fn runtime_library_name(entry: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pips_announced_size_and_the_progress_line() {
+        assert_eq!(
+            announced_size(
+                "  Downloading onnxruntime-1.31.1-cp311-cp311-manylinux_2_27_x86_64.whl (17.2 MB)"
+            ),
+            Some(17_200_000)
+        );
+        assert_eq!(announced_size("Downloading x.whl (512 kB)"), Some(512_000));
+        assert_eq!(announced_size("Collecting onnxruntime==1.31.1"), None);
+        assert_eq!(announced_size("Saved ./onnxruntime.whl"), None);
+        assert_eq!(
+            download_progress("onnxruntime==1.31.1", 8_600_000, 17_200_000),
+            "Downloading onnxruntime==1.31.1: 8.6 of 17.2 MB (50%)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join("a/b/part"), [0u8; 1000]).unwrap();
+        std::fs::write(dir.path().join("top"), [0u8; 24]).unwrap();
+        assert_eq!(folder_size(dir.path()), 1024);
+    }
 
     #[test]
     fn only_the_runtime_libraries_are_picked() {

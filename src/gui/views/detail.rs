@@ -1,5 +1,6 @@
 //! The selected photo at full size with its face boxes, each face's chip
-//! and scores, and the actions on it.
+//! and scores, and the actions on it. Hovering a face in the list, or
+//! clicking it, highlights its numbered box.
 
 use egui::Ui;
 
@@ -36,7 +37,16 @@ pub fn show(
             .small()
             .weak(),
     );
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Open")
+            .on_hover_text(
+                "Open the photo in the system's viewer (Enter, or a double click on its tile)",
+            )
+            .clicked()
+        {
+            actions.push(Action::OpenPhoto(id));
+        }
         if ui.button("Copy as JSON").clicked() {
             actions.push(Action::CopyJson(id));
         }
@@ -66,8 +76,11 @@ pub fn show(
                     let shown = super::fit(size, egui::vec2(width, width * 1.5));
                     let (rect, _) = ui.allocate_exact_size(shown, egui::Sense::hover());
                     let painter = ui.painter_at(rect);
-                    // The face the pointer is on in the list below (last frame's).
-                    let highlight = ui.data(|d| d.get_temp::<usize>(highlight_id()));
+                    // The face the pointer is on in the list below (last
+                    // frame's), else the one clicked there.
+                    let highlight = ui
+                        .data(|d| d.get_temp::<usize>(highlight_id()))
+                        .or_else(|| pinned(ui, id));
                     paint_photo_with_faces(
                         &painter,
                         rect,
@@ -81,7 +94,7 @@ pub fn show(
                         .iter()
                         .map(|t| (t.id(), t.size_vec2()))
                         .collect();
-                    faces(ui, result, &chips);
+                    faces(ui, id, result, &chips);
                 }
                 None => {
                     match textures.failure(id, ImageKind::Detail) {
@@ -114,7 +127,7 @@ pub fn show(
                             });
                         }
                     }
-                    faces(ui, result, &[]);
+                    faces(ui, id, result, &[]);
                 }
             }
         });
@@ -122,6 +135,7 @@ pub fn show(
 
 fn faces(
     ui: &mut Ui,
+    id: ResultId,
     result: &crate::postprocess::ImageResult,
     chips: &[(egui::TextureId, egui::Vec2)],
 ) {
@@ -132,13 +146,24 @@ fn faces(
     let mut hovered = None;
     for (n, face) in result.faces.iter().enumerate() {
         ui.separator();
+        let is_pinned = pinned(ui, id) == Some(n);
         let entry = ui.horizontal(|ui| {
             if let Some((texture, _)) = chips.get(n) {
                 ui.add(egui::Image::new((*texture, egui::vec2(72.0, 72.0))));
             }
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
-                    ui.strong(format!("Face {}", n + 1));
+                    // A click keeps this face's box highlighted; a second
+                    // click lets it go.
+                    let name = egui::RichText::new(format!("Face {}", n + 1)).strong();
+                    if ui
+                        .selectable_label(is_pinned, name)
+                        .on_hover_text("Keep this face's box highlighted in the picture")
+                        .clicked()
+                    {
+                        let pin = (!is_pinned).then_some(n);
+                        ui.data_mut(|d| d.insert_temp(pin_id(id), pin));
+                    }
                     super::coloured(
                         ui,
                         face_colour(face),
@@ -179,6 +204,14 @@ fn faces(
                 );
             });
         });
+        if is_pinned {
+            ui.painter().rect_stroke(
+                entry.response.rect.expand(2.0),
+                3.0,
+                ui.visuals().selection.stroke,
+                egui::StrokeKind::Outside,
+            );
+        }
         if entry.response.contains_pointer() {
             hovered = Some(n);
         }
@@ -194,6 +227,15 @@ fn faces(
         });
         ui.ctx().request_repaint();
     }
+}
+
+/// The face clicked in the list of photo `id`, if any.
+fn pinned(ui: &Ui, id: ResultId) -> Option<usize> {
+    ui.data(|d| d.get_temp::<Option<usize>>(pin_id(id)).flatten())
+}
+
+fn pin_id(id: ResultId) -> egui::Id {
+    egui::Id::unique(("detail_face_pinned", id))
 }
 
 fn highlight_id() -> egui::Id {

@@ -1,6 +1,8 @@
 //! The thumbnail grid: one tile per photo, face boxes with their label and
 //! score, badges for no face, errors and doubtful faces. Only visible rows
-//! are laid out and only visible thumbnails are requested.
+//! are laid out and only visible thumbnails are requested. Tab reaches the
+//! tiles, the arrows move through them, and Enter or a double click opens
+//! the photo in the system's viewer.
 
 use egui::{Color32, Sense, Ui, vec2};
 
@@ -33,8 +35,25 @@ pub fn show(
     let line_height = TILE + CAPTION + GAP;
     let mut area = egui::ScrollArea::vertical().auto_shrink(false);
     let ids: Vec<ResultId> = rows.iter().map(|r| r.image).collect();
-    if let Some(n) = arrow_keys(ui, &ids, view.selected, per_line) {
+    let focused = ui.memory(|m| m.focused());
+    // Keys belong to the gallery when nothing has focus or a tile has it.
+    let tile_focused = focused.is_some_and(|f| ids.iter().any(|id| tile_id(*id) == f));
+    let ours = !ui.ctx().egui_wants_keyboard_input() || tile_focused;
+    if ours
+        && let Some(selected) = view.selected
+        && ui.input(|i| i.key_pressed(egui::Key::Enter))
+        && focused.is_none_or(|f| f == tile_id(selected))
+    {
+        actions.push(Action::OpenPhoto(selected));
+    }
+    if let Some(n) = ours
+        .then(|| arrow_keys(ui, &ids, view.selected, per_line))
+        .flatten()
+    {
         actions.push(Action::Select(Some(ids[n])));
+        if tile_focused {
+            ui.memory_mut(|m| m.request_focus(tile_id(ids[n])));
+        }
         // The newly selected tile's line in sight.
         let line = (n / per_line) as f32;
         let target = (line * line_height - ui.available_height() / 2.0 + line_height).max(0.0);
@@ -62,7 +81,7 @@ fn arrow_keys(
     selected: Option<ResultId>,
     per_line: usize,
 ) -> Option<usize> {
-    if ui.ctx().egui_wants_keyboard_input() || ids.is_empty() {
+    if ids.is_empty() {
         return None;
     }
     let last = ids.len() - 1;
@@ -99,7 +118,33 @@ fn tile(
     let Some(result) = store.get(id) else {
         return;
     };
-    let (rect, response) = ui.allocate_exact_size(vec2(TILE, TILE + CAPTION), Sense::click());
+    let (rect, _) = ui.allocate_exact_size(vec2(TILE, TILE + CAPTION), Sense::hover());
+    // A stable id: focus stays on the photo while the grid scrolls or reflows.
+    let response = ui.interact(rect, tile_id(id), Sense::click());
+    if response.has_focus() {
+        // The gallery moves through tiles with the arrows itself; egui's
+        // own arrow navigation would only reach the tiles laid out.
+        ui.memory_mut(|m| {
+            m.set_focus_lock_filter(
+                tile_id(id),
+                egui::EventFilter {
+                    horizontal_arrows: true,
+                    vertical_arrows: true,
+                    ..Default::default()
+                },
+            )
+        });
+    }
+    if response.gained_focus() {
+        // Tab onto a tile selects it, as the arrows do.
+        if view.selected != Some(id) {
+            actions.push(Action::Select(Some(id)));
+        }
+        response.scroll_to_me(None);
+    }
+    if response.double_clicked() {
+        actions.push(Action::OpenPhoto(id));
+    }
     let name = file_name(result);
     let response = response.on_hover_text(match &result.error {
         Some(error) => format!("{}\n{error}", result.path.display()),
@@ -135,6 +180,15 @@ fn tile(
             picture_area,
             4.0,
             visuals.widgets.hovered.bg_stroke,
+            egui::StrokeKind::Inside,
+        );
+    }
+    if response.has_focus() {
+        // Keyboard focus: a ring of its own, inside the selection's.
+        painter.rect_stroke(
+            picture_area.shrink(5.0),
+            3.0,
+            egui::Stroke::new(2.0, visuals.text_color()),
             egui::StrokeKind::Inside,
         );
     }
@@ -211,6 +265,10 @@ fn tile(
         egui::FontId::proportional(12.0),
         visuals.text_color(),
     );
+}
+
+fn tile_id(id: ResultId) -> egui::Id {
+    egui::Id::unique(("gallery_tile", id))
 }
 
 fn truncate(text: &str, max: usize) -> String {

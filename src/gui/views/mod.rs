@@ -7,6 +7,7 @@ pub mod drop_zone;
 pub mod gallery;
 pub mod library;
 pub mod log;
+pub mod notices;
 pub mod path_prompt;
 pub mod progress;
 pub mod review;
@@ -55,6 +56,8 @@ pub enum Action {
     UndoCorrection,
     CopyJson(ResultId),
     ShowInFolder(ResultId),
+    /// Opens the photo in the system's image viewer.
+    OpenPhoto(ResultId),
     ApplySettings(Box<AppSettings>),
     CheckRuntime,
     /// Check that a remote server is ready and serves the right model.

@@ -6,7 +6,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::{Action, ViewState, label_colour};
 use crate::gui::results::{ResultStore, SortColumn, error_wording};
-use crate::postprocess::Status;
+use crate::postprocess::{PhotoCounts, Status};
 
 pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions: &mut Vec<Action>) {
     let rows = store.rows(view.row_mode, &view.filter, view.sort).to_vec();
@@ -81,7 +81,7 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 // A photo's row speaks for all its faces: how many, of which
                 // label, and "mixed" when they differ (not the largest one's).
                 let group = match r.face {
-                    None if image.faces.len() > 1 => Some(GroupCounts::of(image)),
+                    None if image.faces.len() > 1 => Some(image.counts()),
                     _ => None,
                 };
                 row.col(|ui| match (r.face, &group) {
@@ -89,11 +89,11 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                         ui.label(n.to_string());
                     }
                     (None, Some(group)) => {
-                        ui.label(group.faces_text());
+                        ui.label(faces_text(group));
                     }
                     (None, None) => {}
                 });
-                row.col(|ui| match group.as_ref().and_then(GroupCounts::mixed) {
+                row.col(|ui| match group.as_ref().and_then(mixed) {
                     Some(text) => {
                         ui.label(text);
                     }
@@ -137,34 +137,14 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
         });
 }
 
-/// A group photo's faces by the label that counts.
-#[derive(Debug, PartialEq)]
-struct GroupCounts {
-    faces: usize,
-    female: usize,
-    male: usize,
-    label: Option<&'static str>,
+/// A group photo's count, as "6 (4 f, 2 m)".
+fn faces_text(counts: &PhotoCounts) -> String {
+    format!("{} ({} f, {} m)", counts.faces, counts.female, counts.male)
 }
 
-impl GroupCounts {
-    fn of(image: &crate::postprocess::ImageResult) -> Self {
-        let count = |g| image.faces.iter().filter(|f| f.label() == Some(g)).count();
-        Self {
-            faces: image.faces.len(),
-            female: count(crate::labels::Gender::Female),
-            male: count(crate::labels::Gender::Male),
-            label: crate::postprocess::photo_label(image.faces.iter().filter_map(|f| f.label())),
-        }
-    }
-
-    fn faces_text(&self) -> String {
-        format!("{} ({} f, {} m)", self.faces, self.female, self.male)
-    }
-
-    /// "mixed" when both labels are among the faces.
-    fn mixed(&self) -> Option<&'static str> {
-        self.label.filter(|label| *label == "mixed")
-    }
+/// "mixed" when both labels are among the faces.
+fn mixed(counts: &PhotoCounts) -> Option<&'static str> {
+    counts.label.filter(|label| *label == "mixed")
 }
 
 fn sort_header(ui: &mut Ui, title: &str, column: SortColumn, view: &mut ViewState) {
@@ -249,7 +229,7 @@ pub fn elide_middle(text: &str, width: f32, measure: impl Fn(&str) -> f32) -> St
 
 #[cfg(test)]
 mod tests {
-    use super::{GroupCounts, elide_middle};
+    use super::{elide_middle, faces_text, mixed};
 
     #[test]
     fn a_group_photo_counts_its_faces_and_is_mixed_when_they_differ() {
@@ -277,16 +257,17 @@ mod tests {
             Some(Gender::Male),
             "the top level stays the largest face's"
         );
-        let counts = GroupCounts::of(&group);
+        let counts = group.counts();
         assert_eq!(
-            (counts.faces_text(), counts.mixed()),
+            (faces_text(&counts), mixed(&counts)),
             ("6 (4 f, 2 m)".into(), Some("mixed"))
         );
+        assert_eq!(counts.uncertain, 0);
         // Relabelled by a person, the men are women: no longer mixed.
         for n in [4, 5] {
             group.faces[n].correction = Some(Correction::by_person(PersonLabel::Female));
         }
-        assert_eq!(GroupCounts::of(&group).mixed(), None);
+        assert_eq!(mixed(&group.counts()), None);
     }
 
     #[test]

@@ -23,7 +23,12 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
             actions.push(Action::Ask(DialogPurpose::AddFolder));
         }
         let has_results = !state.store.is_empty();
-        ui.menu_button("Export", |ui| {
+        // Choosing the scope leaves the menu open for the export itself.
+        let stays_open = egui::containers::menu::MenuConfig::new()
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+        egui::containers::menu::MenuButton::new("Export")
+            .config(stays_open)
+            .ui(ui, |ui| {
             let filtered = view.filter != crate::gui::results::Filter::default();
             ui.radio_value(
                 &mut view.export_scope,
@@ -44,12 +49,14 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
                 .clicked()
             {
                 actions.push(Action::Ask(DialogPurpose::ExportCsv));
+                ui.close();
             }
             if ui
                 .add_enabled(has_results, egui::Button::new("JSONL (one photo per line)…"))
                 .clicked()
             {
                 actions.push(Action::Ask(DialogPurpose::ExportJsonl));
+                ui.close();
             }
             if ui
                 .add_enabled(has_results, egui::Button::new("Sort copies into folders…"))
@@ -59,10 +66,12 @@ pub fn show(ui: &mut Ui, state: &AppState, view: &mut ViewState, actions: &mut V
                 .clicked()
             {
                 actions.push(Action::Ask(DialogPurpose::SortDestination));
+                ui.close();
             }
             ui.separator();
             if ui.button("Open results (JSONL)…").clicked() {
                 actions.push(Action::Ask(DialogPurpose::OpenResults));
+                ui.close();
             }
         });
         super::library::rerun_menu(ui, state, actions);
