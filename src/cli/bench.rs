@@ -53,6 +53,19 @@ struct BenchReport {
     peak_rss_mib: Option<f64>,
     detector_ep: String,
     classifier_ep: String,
+    floor: FloorReport,
+}
+
+/// The floor beside the pipeline's median pass.
+#[derive(Debug, Serialize)]
+struct FloorReport {
+    #[serde(flatten)]
+    measured: crate::engine::floor::Floor,
+    decode_ms_per_image: f64,
+    detect_ms_per_image: f64,
+    images_per_second: f64,
+    /// The pipeline's time over the floor's (1.0: at the limit).
+    pipeline_over_floor: f64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -159,6 +172,17 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| "unknown".into())
     };
     let seconds = median.summary.elapsed.as_secs_f64().max(1e-9);
+    // Read before the floor is measured: that keeps decoded photos of its own.
+    let peak_rss_mib = crate::memory::peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0));
+    let measured = engine.measure_floor(&photos_in(folder.path())?)?;
+    let per_image = |s: f64| s * 1e3 / measured.images.max(1) as f64;
+    let floor = FloorReport {
+        decode_ms_per_image: per_image(measured.decode_seconds),
+        detect_ms_per_image: per_image(measured.detect_seconds),
+        images_per_second: measured.images_per_second(),
+        pipeline_over_floor: seconds / measured.seconds().max(1e-9),
+        measured,
+    };
     let report = BenchReport {
         images: median.summary.total,
         distinct_images: distinct,
@@ -177,9 +201,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         classifier_runs: median.summary.batches.runs,
         mean_chips_per_run: median.summary.batches.chips as f64
             / median.summary.batches.runs.max(1) as f64,
-        peak_rss_mib: crate::memory::peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
+        peak_rss_mib,
         detector_ep: ep_of(&engine.bundle().manifest.detector.name),
         classifier_ep: ep_of(&engine.bundle().manifest.classifier.name),
+        floor,
     };
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -222,6 +247,17 @@ fn print_report(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> {
         Some(mib) => writeln!(out, "peak RSS:      {mib:.0} MiB")?,
         None => writeln!(out, "peak RSS:      not available on this platform")?,
     }
+    let f = &r.floor;
+    writeln!(
+        out,
+        "floor:         {:.2} images/s: decode alone {:.1} ms per image (all cores), detection alone {:.1} ms (detect workers)",
+        f.images_per_second, f.decode_ms_per_image, f.detect_ms_per_image
+    )?;
+    writeln!(
+        out,
+        "vs floor:      the pipeline takes {:.2}× the floor's time",
+        f.pipeline_over_floor
+    )?;
     writeln!(out, "detector EP:   {}", r.detector_ep)?;
     writeln!(out, "classifier EP: {}", r.classifier_ep)?;
     Ok(())

@@ -7,6 +7,7 @@
 
 pub mod bootstrap;
 pub mod classify_stage;
+pub mod floor;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};

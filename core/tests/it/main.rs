@@ -13,4 +13,5 @@ mod landmarks;
 mod library;
 mod listing;
 mod parity;
+mod reduced_decode;
 mod stability;
