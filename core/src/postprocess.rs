@@ -255,6 +255,24 @@ pub(crate) mod path_field {
     }
 }
 
+/// A face with the given label and no more, for tests of the code that
+/// counts, shows and exports faces.
+#[doc(hidden)]
+pub fn labelled_face(gender: Gender, side: f32, uncertain: bool) -> FaceResult {
+    FaceResult {
+        bbox: [0.0, 0.0, side, side],
+        landmarks: [[0.0; 2]; 5],
+        detection_score: 0.9,
+        gender,
+        score: 0.99,
+        p_male: if gender == Gender::Male { 0.99 } else { 0.01 },
+        uncertain,
+        age: None,
+        models: Default::default(),
+        correction: None,
+    }
+}
+
 /// A photo's faces counted by the label that counts, a person's correction
 /// over the models': what the table shows and the exports carry per photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -177,18 +177,7 @@ mod tests {
     use crate::postprocess::{Correction, FaceResult, StageTimings, image_result};
 
     fn face(gender: Gender, side: f32, uncertain: bool) -> FaceResult {
-        FaceResult {
-            bbox: [0.0, 0.0, side, side],
-            landmarks: [[0.0; 2]; 5],
-            detection_score: 0.9,
-            gender,
-            score: 0.99,
-            p_male: if gender == Gender::Male { 0.99 } else { 0.01 },
-            uncertain,
-            age: None,
-            models: Default::default(),
-            correction: None,
-        }
+        crate::postprocess::labelled_face(gender, side, uncertain)
     }
 
     /// Four women and two men, the largest face a man's, one woman doubtful.

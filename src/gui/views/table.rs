@@ -234,19 +234,10 @@ mod tests {
     #[test]
     fn a_group_photo_counts_its_faces_and_is_mixed_when_they_differ() {
         use crate::labels::{Gender, PersonLabel};
-        use crate::postprocess::{Correction, FaceResult, StageTimings, image_result};
-        let face = |gender: Gender, side: f32| FaceResult {
-            bbox: [0.0, 0.0, side, side],
-            landmarks: [[0.0; 2]; 5],
-            detection_score: 0.9,
-            gender,
-            score: 0.99,
-            p_male: if gender == Gender::Male { 0.99 } else { 0.01 },
-            uncertain: false,
-            age: None,
-            models: Default::default(),
-            correction: None,
+        use crate::postprocess::{
+            Correction, FaceResult, StageTimings, image_result, labelled_face,
         };
+        let face = |gender: Gender, side: f32| labelled_face(gender, side, false);
         // Four women and two men; the largest face is a man's.
         let mut faces: Vec<FaceResult> = (0..4).map(|_| face(Gender::Female, 10.0)).collect();
         faces.push(face(Gender::Male, 90.0));
