@@ -14,6 +14,14 @@ pub fn show(ctx: &egui::Context, notices: &mut Notices) {
     if let Some(next) = notices.next_expiry(now) {
         ctx.request_repaint_after(next);
     }
+    // egui sizes a new area unseen in its first frame; a frame soon after
+    // shows it, even when nothing else moves.
+    if notices
+        .iter()
+        .any(|n| now.duration_since(n.since) < std::time::Duration::from_millis(300))
+    {
+        ctx.request_repaint_after(std::time::Duration::from_millis(50));
+    }
     if notices.iter().next().is_none() {
         return;
     }
