@@ -94,8 +94,7 @@ pub fn sniff_format(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
 }
 
 pub fn decode_file(path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
-    let bytes = read_bounded(path, limits.max_file_bytes)?;
-    decode_bytes(&bytes, limits)
+    decode_file_at_least(path, limits, None)
 }
 
 pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, DecodeError> {

@@ -10,6 +10,7 @@ pub mod landmarks;
 pub mod letterbox;
 pub mod memory_budget;
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::Instant;
 
@@ -145,7 +146,7 @@ pub fn decode_photo(
 ) -> Result<DecodedPhoto, DecodeError> {
     let started = Instant::now();
     let bytes = decode::read_bounded(path, limits.max_file_bytes)?;
-    decode_at_detector_size(bytes, limits, settings, manifest, started)
+    decode_at_detector_size(Cow::Owned(bytes), limits, settings, manifest, started)
 }
 
 /// The same as [`decode_photo`] for an image already in memory (an upload).
@@ -156,13 +157,13 @@ pub fn decode_photo_bytes(
     manifest: &Manifest,
 ) -> Result<DecodedPhoto, DecodeError> {
     let started = Instant::now();
-    decode_at_detector_size(bytes.to_vec(), limits, settings, manifest, started)
+    decode_at_detector_size(Cow::Borrowed(bytes), limits, settings, manifest, started)
 }
 
 /// Decodes no larger than the detector's input needs: a 12-megapixel JPEG
 /// is decoded at a quarter of its size for a 640-pixel detector.
 fn decode_at_detector_size(
-    bytes: Vec<u8>,
+    bytes: Cow<'_, [u8]>,
     limits: &DecodeLimits,
     settings: &EngineSettings,
     manifest: &Manifest,
@@ -172,7 +173,8 @@ fn decode_at_detector_size(
     let reduced = decoded.rgb.dimensions() != decoded.full_size;
     Ok(ready_for_detector(
         decoded,
-        reduced.then_some(bytes),
+        // Kept (an upload copied) only while a finer decode may be needed.
+        reduced.then(|| bytes.into_owned()),
         limits,
         settings,
         manifest,

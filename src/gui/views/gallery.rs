@@ -36,8 +36,9 @@ pub fn show(
     let mut area = egui::ScrollArea::vertical().auto_shrink(false);
     let ids: Vec<ResultId> = rows.iter().map(|r| r.image).collect();
     let focused = ui.memory(|m| m.focused());
-    // Keys belong to the gallery when nothing has focus or a tile has it.
-    let tile_focused = focused.is_some_and(|f| ids.iter().any(|id| tile_id(*id) == f));
+    // Keys belong to the gallery when nothing has focus or a tile has it;
+    // a focused tile is the selected one, since focus selects.
+    let tile_focused = focused.is_some_and(|f| view.selected.is_some_and(|s| tile_id(s) == f));
     let ours = !ui.ctx().egui_wants_keyboard_input() || tile_focused;
     if ours
         && let Some(selected) = view.selected
