@@ -13,7 +13,7 @@ use crate::server;
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR:PORT")]
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     listen: SocketAddr,
     /// Largest upload accepted, in megabytes.
     #[arg(long, default_value_t = 20, value_name = "MB")]

@@ -73,11 +73,91 @@ impl Metrics {
             .observe(seconds);
     }
 
-    pub fn render(&self) -> String {
+    /// OpenMetrics 1.0, as the registry writes it.
+    pub fn render_openmetrics(&self) -> String {
         let mut text = String::new();
         if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
             text.clear();
         }
         text
+    }
+
+    /// Prometheus's classic text format, version 0.0.4.
+    pub fn render_text(&self) -> String {
+        openmetrics_to_text(&self.render_openmetrics())
+    }
+}
+
+/// The two formats differ, for what this registry writes, in three ways: a
+/// 0.0.4 counter's `HELP` and `TYPE` name its `_total` samples (OpenMetrics
+/// names the family without the suffix), and 0.0.4 has no `# UNIT` and no
+/// `# EOF`. A parser given the OpenMetrics form as 0.0.4 loses the counters'
+/// type.
+fn openmetrics_to_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split_once(' '))
+        .filter(|(_, kind)| *kind == "counter")
+        .map(|(name, _)| name)
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let descriptor = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|prefix| Some((prefix, line.strip_prefix(prefix)?)));
+        match descriptor {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                if counters.contains(name) {
+                    text.push_str(&format!("{prefix}{name}_total {tail}\n"));
+                } else {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+            None => {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_named_by_their_samples_in_the_classic_format() {
+        let metrics = Metrics::default();
+        metrics.record("/predict", 200, 0.05);
+        metrics.record("/predict", 415, 0.01);
+        let open = metrics.render_openmetrics();
+        assert!(
+            open.contains("# TYPE genderlens_gateway_requests counter\n"),
+            "{open}"
+        );
+        assert!(open.ends_with("# EOF\n"), "{open}");
+
+        let text = metrics.render_text();
+        assert!(
+            text.contains("# TYPE genderlens_gateway_requests_total counter\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP genderlens_gateway_errors_total Requests answered with a 4xx or 5xx status.\n"), "{text}");
+        assert!(text.contains("# TYPE genderlens_gateway_request_duration_seconds histogram\n"));
+        assert!(
+            text.contains(r#"genderlens_gateway_requests_total{route="/predict",status="200"} 1"#)
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+        assert!(
+            !text.contains("# TYPE genderlens_gateway_requests counter"),
+            "{text}"
+        );
     }
 }

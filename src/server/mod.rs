@@ -1,8 +1,10 @@
 //! `genderlens serve`: the `/predict` gateway of the original architecture,
 //! in Rust. It answers from the models in this process, or forwards to Triton.
 
+pub mod answer_page;
 pub mod listen;
 pub mod metrics;
+pub mod page;
 pub mod routes;
 pub mod upload;
 

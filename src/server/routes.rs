@@ -1,4 +1,5 @@
-//! The gateway's routes: the upload page, `/health`, `/predict` and `/metrics`.
+//! The gateway's routes: the upload page and its files, `/health`,
+//! `/predict` and `/metrics`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,7 +8,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
@@ -83,7 +84,11 @@ pub fn router(backend: Arc<Backend>, limits: &ServeLimits) -> Router {
         runtime.spawn(release_memory_when_idle(Arc::downgrade(&state)));
     }
     Router::new()
-        .route("/", get(upload_page))
+        .route("/", get(super::page::index))
+        .route("/page.css", get(super::page::style))
+        .route("/page.js", get(super::page::script))
+        .route("/favicon.svg", get(super::page::icon))
+        .route("/favicon.ico", get(super::page::icon))
         .route("/health", get(health))
         .route("/predict", post(predict))
         .route("/metrics", get(metrics))
@@ -130,10 +135,6 @@ async fn method_not_allowed() -> Response {
     )
 }
 
-async fn upload_page() -> Html<&'static str> {
-    Html(include_str!("upload.html"))
-}
-
 async fn health(State(state): State<Arc<AppState>>) -> Response {
     let backend = state.clone();
     let health = tokio::task::spawn_blocking(move || backend.backend.health()).await;
@@ -155,19 +156,62 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
+/// OpenMetrics for a scraper that asks for it (Prometheus does), the classic
+/// text format for everyone else; each labelled with its own content type.
+async fn metrics(State(state): State<Arc<AppState>>, headers: header::HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (content_type, body) = if accept.contains("application/openmetrics-text") {
+        (
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            state.metrics.render_openmetrics(),
+        )
+    } else {
+        (
             "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
-        .into_response()
+            state.metrics.render_text(),
+        )
+    };
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// `/predict`: JSON, or a page for a browser's plain form post.
 async fn predict(
     State(state): State<Arc<AppState>>,
+    headers: header::HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let html = super::answer_page::wants_html(&headers);
+    let response = predict_json(state, headers, form).await;
+    if html {
+        as_page(response).await
+    } else {
+        response
+    }
+}
+
+/// The same answer, status and headers, with its JSON shown as a page.
+async fn as_page(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    // Answers are a few kilobytes; anything past this is not one of ours.
+    let answer = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| json!({"error": "the answer could not be read"})),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
+    let page = super::answer_page::render(parts.status.as_u16(), &answer);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(page))
+}
+
+async fn predict_json(
+    state: Arc<AppState>,
     headers: header::HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {

@@ -2,8 +2,8 @@
 """Gateway throughput: POSTs the fixture photos to a running `genderlens serve`
 at several concurrency levels and prints images/s and latency percentiles.
 
-    genderlens serve --listen 127.0.0.1:8000 &
-    python3 tests/bench/gateway.py http://127.0.0.1:8000 [requests-per-level]
+    genderlens serve --listen 127.0.0.1:8080 &
+    python3 tests/bench/gateway.py http://127.0.0.1:8080 [requests-per-level]
 """
 import concurrent.futures
 import glob

@@ -10,5 +10,7 @@ mod fuzz_regressions;
 mod gateway;
 mod gui;
 mod library;
+mod metrics_scrape;
 mod remote;
 mod remote_faults;
+mod upload_page;

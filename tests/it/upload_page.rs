@@ -1,0 +1,202 @@
+//! The gateway's upload page in a real headless Chromium, behind a real
+//! nginx for the failure a proxy adds (its own HTML 502). The scenarios are
+//! in `tests/browser/upload_page.mjs`; this starts what they need and fails
+//! loudly when Chromium, nginx or the browser driver is missing.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn required(path: PathBuf, what: &str) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{what} is missing at {}: tests/run installs it (see the README's test section)",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// nginx in the foreground, stopped (workers too) when the test ends.
+struct Proxy {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        // TERM lets the master stop its workers; a killed master would leave them.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A proxy that serves the page from `gateway` and sends `/predict` to a
+/// port nobody listens on, as a proxy does whose classifier has gone down.
+fn start_proxy(nginx: &Path, dir: &Path, gateway: &str) -> Proxy {
+    let port = free_port();
+    let dead = free_port();
+    let d = dir.display();
+    let config = format!(
+        "worker_processes 1;\n\
+         pid {d}/nginx.pid;\n\
+         error_log {d}/error.log;\n\
+         daemon off;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n\
+           access_log off;\n\
+           client_body_temp_path {d}/body;\n\
+           proxy_temp_path {d}/proxy;\n\
+           fastcgi_temp_path {d}/fastcgi;\n\
+           uwsgi_temp_path {d}/uwsgi;\n\
+           scgi_temp_path {d}/scgi;\n\
+           client_max_body_size 64m;\n\
+           client_body_buffer_size 64m;\n\
+           server {{\n\
+             listen 127.0.0.1:{port};\n\
+             location = /predict {{ proxy_pass http://127.0.0.1:{dead}; }}\n\
+             location / {{ proxy_pass {gateway}; }}\n\
+           }}\n\
+         }}\n"
+    );
+    let conf = dir.join("nginx.conf");
+    std::fs::write(&conf, config).unwrap();
+    let child = Command::new(nginx)
+        .arg("-p")
+        .arg(dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starting nginx");
+    let proxy = Proxy {
+        child,
+        url: format!("http://127.0.0.1:{port}/"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    proxy
+}
+
+/// A group photo: every fixture photo side by side, four to a row, so that
+/// faces and their labels sit close together.
+fn group_photo(dir: &Path) -> PathBuf {
+    let (cell_w, cell_h) = (400, 450);
+    let photos: Vec<PathBuf> = std::fs::read_dir(common::photos_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let rows = photos.len().div_ceil(4) as u32;
+    let mut canvas =
+        image::RgbImage::from_pixel(cell_w * 4, cell_h * rows, image::Rgb([40, 40, 40]));
+    let mut photos = photos;
+    photos.sort();
+    for (i, path) in photos.iter().enumerate() {
+        let photo = image::open(path).unwrap().to_rgb8();
+        let fitted = if photo.width() * cell_h > photo.height() * cell_w {
+            image::imageops::resize(
+                &photo,
+                cell_w,
+                (cell_w * photo.height() / photo.width()).max(1),
+                image::imageops::FilterType::Triangle,
+            )
+        } else {
+            image::imageops::resize(
+                &photo,
+                (cell_h * photo.width() / photo.height()).max(1),
+                cell_h,
+                image::imageops::FilterType::Triangle,
+            )
+        };
+        let (x, y) = ((i as u32 % 4) * cell_w, (i as u32 / 4) * cell_h);
+        image::imageops::overlay(&mut canvas, &fitted, i64::from(x), i64::from(y));
+    }
+    let path = dir.join("group.jpg");
+    canvas.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn the_upload_page_holds_up_in_a_real_browser() {
+    let browser = repo().join("tests/browser");
+    required(
+        browser.join("node_modules/playwright-core"),
+        "the browser driver (playwright-core)",
+    );
+    let chromium = required(
+        std::env::var_os("GENDERLENS_CHROMIUM")
+            .map_or_else(|| "/usr/bin/chromium".into(), PathBuf::from),
+        "Chromium (Debian package chromium)",
+    );
+    let nginx = required(
+        PathBuf::from("/usr/sbin/nginx"),
+        "nginx (Debian package nginx)",
+    );
+
+    let work = tempfile::tempdir().unwrap();
+    let not_a_photo = work.path().join("holiday.jpg");
+    std::fs::write(&not_a_photo, "these bytes are a note, not a photo\n").unwrap();
+    // Screenshots stay where a person can look at them after the run.
+    let shots = std::env::var_os("GENDERLENS_PAGE_SHOTS")
+        .map_or_else(|| work.path().join("shots"), PathBuf::from);
+    std::fs::create_dir_all(&shots).unwrap();
+    let proxy_dir = work.path().join("nginx");
+    std::fs::create_dir_all(&proxy_dir).unwrap();
+
+    common::runtime();
+    let gateway = common::serve::start_gateway(&["--provider", "cpu"], &[]);
+    let proxy = start_proxy(&nginx, &proxy_dir, &gateway.url);
+
+    let output = Command::new("node")
+        .arg(browser.join("upload_page.mjs"))
+        .current_dir(&browser)
+        .env("GATEWAY_URL", format!("{}/", gateway.url))
+        .env("PROXY_URL", &proxy.url)
+        .env("GATEWAY_PID", gateway.child.id().to_string())
+        .env("SINGLE", common::photo("astronaut.png"))
+        .env("GROUP", group_photo(work.path()))
+        .env("NOT_A_PHOTO", &not_a_photo)
+        .env("SHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("running node (Debian package nodejs)");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "the page failed in Chromium:\n{log}"
+    );
+    assert!(log.contains("all checks passed"), "{log}");
+    for shot in ["desktop-light.png", "phone-dark.png"] {
+        assert!(shots.join(shot).exists(), "no screenshot {shot}:\n{log}");
+    }
+    drop(proxy);
+}
