@@ -115,7 +115,7 @@ pub fn kserve(data: &[u8]) {
             // The header length a server announces need not fit its body.
             let announced = body.first().map(|&b| usize::from(b) * 3);
             let header_length = (selector & 4 != 0).then_some(announced).flatten();
-            if let Ok(json) = kserve::output_json(header_length, body) {
+            if let Ok(json) = kserve::output_json(header_length, body, Some("gl-1")) {
                 let _ = parse_answer(&json, 0, "photo.jpg".into());
             }
         }

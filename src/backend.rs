@@ -86,10 +86,17 @@ impl Backend {
     }
 
     /// Classifies one uploaded image; `name` only labels it.
-    pub fn predict(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
+    /// `request_id` travels on to a remote server, so that one request can
+    /// be followed through both servers' logs.
+    pub fn predict(
+        &self,
+        name: &str,
+        image: Vec<u8>,
+        request_id: Option<&str>,
+    ) -> Result<ImageResult, PredictError> {
         match self {
             Self::Local(local) => local.predict(name, image),
-            Self::Remote(remote) => remote.predict(name, image),
+            Self::Remote(remote) => remote.predict(name, image, request_id),
         }
     }
 
@@ -260,8 +267,13 @@ impl RemoteBackend {
         self.last_health.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn predict(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
-        let outcome = self.forward(name, image);
+    fn predict(
+        &self,
+        name: &str,
+        image: Vec<u8>,
+        request_id: Option<&str>,
+    ) -> Result<ImageResult, PredictError> {
+        let outcome = self.forward(name, image, request_id);
         if outcome.is_err() {
             *self.cached_health() = None;
         }
@@ -289,10 +301,15 @@ impl RemoteBackend {
         health
     }
 
-    fn forward(&self, name: &str, image: Vec<u8>) -> Result<ImageResult, PredictError> {
+    fn forward(
+        &self,
+        name: &str,
+        image: Vec<u8>,
+        request_id: Option<&str>,
+    ) -> Result<ImageResult, PredictError> {
         let max_file_bytes = self.settings.max_file_bytes();
         let image = match crate::remote::Upload::memory(image, max_file_bytes) {
-            Ok(image) => image,
+            Ok(image) => image.with_request_id(request_id),
             Err(error) => return Ok(ImageResult::failed(0, name.into(), error)),
         };
         let address = self.remote.address();

@@ -246,9 +246,14 @@ pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GENDERLENS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ort=error")),
+                // The gateway's one line per request is its access log.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("warn,ort=error,genderlens::gateway=info")
+                }),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {

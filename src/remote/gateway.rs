@@ -41,11 +41,14 @@ impl Gateway {
 
     fn predict(&self, name: &str, image: &Upload) -> Result<Vec<u8>, RemoteError> {
         let form = Form::new(name);
-        let request = self
+        let mut request = self
             .client
             .post(format!("{}/predict", self.base))
             .header(reqwest::header::CONTENT_TYPE, form.content_type())
             .body(image.http_body(form.head(), form.tail())?);
+        if let Some(id) = image.request_id() {
+            request = request.header(crate::server::request_id::HEADER, id);
+        }
         let response = self
             .authorised(request)
             .send()

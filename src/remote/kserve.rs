@@ -141,11 +141,16 @@ pub fn metadata_tensors(body: &[u8]) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>
 
 /// `OUTPUT_JSON` from a KServe v2 HTTP inference answer, binary or JSON
 /// encoded; `header_length` is its `Inference-Header-Content-Length`.
-pub fn output_json(header_length: Option<usize>, body: &[u8]) -> Result<Vec<u8>, RemoteError> {
+pub fn output_json(
+    header_length: Option<usize>,
+    body: &[u8],
+    sent_id: Option<&str>,
+) -> Result<Vec<u8>, RemoteError> {
     let split = header_length.unwrap_or(body.len()).min(body.len());
     let (header, mut binary) = body.split_at(split);
     let header: Value = serde_json::from_slice(header)
         .map_err(|e| RemoteError::Protocol(format!("the answer header is not JSON: {e}")))?;
+    check_answer_id(sent_id, header["id"].as_str())?;
     let outputs = header["outputs"]
         .as_array()
         .ok_or_else(|| RemoteError::Protocol("the answer has no outputs".into()))?;
@@ -175,6 +180,20 @@ pub fn output_json(header_length: Option<usize>, body: &[u8]) -> Result<Vec<u8>,
     Err(RemoteError::Protocol(format!(
         "the answer has no {OUTPUT} output"
     )))
+}
+
+/// A server echoes a request's id in its answer; an answer that names
+/// another request is not this photo's. (No id in the answer is fine: not
+/// every server echoes it.)
+pub fn check_answer_id(sent: Option<&str>, answered: Option<&str>) -> Result<(), RemoteError> {
+    match (sent, answered) {
+        (Some(sent), Some(answered)) if !answered.is_empty() && answered != sent => {
+            Err(RemoteError::Protocol(format!(
+                "the answer is for request {answered}, not for request {sent}"
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -221,9 +240,25 @@ mod tests {
         let mut body = header.to_vec();
         body.extend_from_slice(b"xyz");
         body.extend_from_slice(&encode_element(b"{}"));
-        assert_eq!(output_json(Some(header.len()), &body).unwrap(), b"{}");
+        assert_eq!(output_json(Some(header.len()), &body, None).unwrap(), b"{}");
         let json = br#"{"outputs":[{"name":"OUTPUT_JSON","data":["{\"a\":1}"]}]}"#;
-        assert_eq!(output_json(None, json).unwrap(), br#"{"a":1}"#);
-        assert!(output_json(None, b"<html>").is_err());
+        assert_eq!(output_json(None, json, None).unwrap(), br#"{"a":1}"#);
+        assert!(output_json(None, b"<html>", None).is_err());
+    }
+
+    #[test]
+    fn an_answer_for_another_request_is_refused() {
+        let json = br#"{"id":"gl-1","outputs":[{"name":"OUTPUT_JSON","data":["{}"]}]}"#;
+        assert!(output_json(None, json, Some("gl-1")).is_ok());
+        assert!(output_json(None, json, None).is_ok());
+        let error = output_json(None, json, Some("gl-2")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("request gl-1, not for request gl-2"),
+            "{error}"
+        );
+        let unnamed = br#"{"outputs":[{"name":"OUTPUT_JSON","data":["{}"]}]}"#;
+        assert!(output_json(None, unnamed, Some("gl-2")).is_ok());
     }
 }

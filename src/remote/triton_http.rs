@@ -182,7 +182,7 @@ pub fn ok_body(
 impl Transport for TritonHttp {
     fn infer(&self, image: &Upload) -> Result<Vec<u8>, RemoteError> {
         let element_size = 4 + image.len();
-        let header = json!({
+        let mut header = json!({
             "inputs": [{
                 "name": INPUT,
                 "shape": self.input_shape()?,
@@ -190,8 +190,11 @@ impl Transport for TritonHttp {
                 "parameters": {"binary_data_size": element_size},
             }],
             "outputs": [{"name": OUTPUT, "parameters": {"binary_data": true}}],
-        })
-        .to_string();
+        });
+        if let Some(id) = image.request_id() {
+            header["id"] = json!(id);
+        }
+        let header = header.to_string();
         let header_length = header.len();
         // Triton reads the image as a BYTES element right after the JSON
         // header: its length first, then the bytes.
@@ -213,7 +216,7 @@ impl Transport for TritonHttp {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
         let body = ok_body(response, INFER_REPLY_LIMIT, self.timeout)?;
-        kserve::output_json(header_length, &body)
+        kserve::output_json(header_length, &body, image.request_id())
     }
 
     fn check(&self) -> Vec<Check> {

@@ -22,6 +22,9 @@ const SNIFF_BYTES: usize = 64;
 pub struct Upload {
     source: Source,
     len: u64,
+    /// The id of the request this photo answers, passed on to the server
+    /// so one request can be followed through every log.
+    request_id: Option<String>,
 }
 
 enum Source {
@@ -46,6 +49,7 @@ impl Upload {
         Ok(Self {
             source: Source::File(path.to_path_buf()),
             len: metadata.len(),
+            request_id: None,
         })
     }
 
@@ -56,7 +60,17 @@ impl Upload {
         Ok(Self {
             len: bytes.len() as u64,
             source: Source::Memory(bytes.into()),
+            request_id: None,
         })
+    }
+
+    pub fn with_request_id(mut self, id: Option<&str>) -> Self {
+        self.request_id = id.map(str::to_string);
+        self
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 
     pub fn len(&self) -> u64 {

@@ -5,6 +5,7 @@ pub mod answer_page;
 pub mod listen;
 pub mod metrics;
 pub mod page;
+pub mod request_id;
 pub mod routes;
 pub mod upload;
 

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::ServeLimits;
 use super::metrics::Metrics;
+use super::request_id;
 use crate::backend::{Backend, PredictError};
 use crate::error::ErrorKind;
 use crate::postprocess::Status;
@@ -101,18 +102,41 @@ pub fn router(backend: Arc<Backend>, limits: &ServeLimits) -> Router {
         .with_state(state)
 }
 
-async fn record(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+/// How many faces an answer held, for the request's log line.
+#[derive(Clone, Copy)]
+struct FaceCount(usize);
+
+/// Every request: its id (echoed in the answer), its metrics, and one log
+/// line with method, route, status, time, faces and id.
+async fn record(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "other".to_string(), |p| p.as_str().to_string());
+    let method = request.method().clone();
+    let id = request_id::from_headers(request.headers()).unwrap_or_else(request_id::generate);
+    request
+        .extensions_mut()
+        .insert(request_id::RequestId(id.clone()));
     let started = Instant::now();
-    let response = next.run(request).await;
-    state.metrics.record(
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
+    let mut response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.record(&route, status, elapsed.as_secs_f64());
+    let faces = response.extensions().get::<FaceCount>().map(|f| f.0);
+    tracing::info!(
+        target: "genderlens::gateway",
+        method = %method,
+        route = %route,
+        status,
+        ms = elapsed.as_millis() as u64,
+        faces = %faces.map_or_else(|| "-".to_string(), |n| n.to_string()),
+        request_id = %id,
+        "request"
     );
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(request_id::HEADER, value);
+    }
     response
 }
 
@@ -181,10 +205,12 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: header::HeaderMap)
 async fn predict(
     State(state): State<Arc<AppState>>,
     headers: header::HeaderMap,
+    id: Option<axum::Extension<request_id::RequestId>>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let html = super::answer_page::wants_html(&headers);
-    let response = predict_json(state, headers, form).await;
+    let id = id.map(|axum::Extension(id)| id.0);
+    let response = predict_json(state, headers, id, form).await;
     if html {
         as_page(response).await
     } else {
@@ -213,6 +239,7 @@ async fn as_page(response: Response) -> Response {
 async fn predict_json(
     state: Arc<AppState>,
     headers: header::HeaderMap,
+    id: Option<String>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     // A request that is not a multipart form gets the same JSON errors as the rest.
@@ -258,7 +285,7 @@ async fn predict_json(
     let backend = state.backend.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        backend.predict(&name, bytes)
+        backend.predict(&name, bytes, id.as_deref())
     })
     .await;
     answer(outcome)
@@ -317,6 +344,7 @@ fn answer(
             error(status, message)
         }
         Ok(Ok(result)) => {
+            let faces = FaceCount(result.faces.len());
             let mut answer = serde_json::to_value(&result).unwrap_or_default();
             if let Some(fields) = answer.as_object_mut() {
                 // The answer is about the upload itself; its place in a batch means nothing here.
@@ -324,7 +352,9 @@ fn answer(
                 fields.remove("path");
                 fields.remove("path_bytes");
             }
-            Json(answer).into_response()
+            let mut response = Json(answer).into_response();
+            response.extensions_mut().insert(faces);
+            response
         }
         Ok(Err(PredictError::Unavailable(message))) => {
             error(StatusCode::SERVICE_UNAVAILABLE, message)

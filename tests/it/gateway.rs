@@ -731,3 +731,80 @@ fn a_large_photo_streams_to_the_server_instead_of_being_held_in_memory() {
         large_peak >> 20
     );
 }
+
+#[test]
+fn each_request_is_logged_once_and_its_id_travels_to_the_next_server() {
+    // A gateway forwarding to another: the id a client sends, or the one the
+    // first gateway makes up, reaches the second one's log.
+    let inner = start(&[]);
+    let outer = common::serve::start_gateway(&["--remote", &inner.url], &[]);
+    let client = Client::new();
+    let send = |id: Option<&str>| {
+        let form = multipart::Form::new().part(
+            "image",
+            multipart::Part::bytes(photo_bytes("astronaut.png")).file_name("astronaut.png"),
+        );
+        let mut request = client
+            .post(format!("{}/predict", outer.url))
+            .multipart(form);
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        let response = request.send().unwrap();
+        assert_eq!(response.status(), 200);
+        response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+
+    assert_eq!(send(Some("album-7/photo-3")), "album-7/photo-3");
+    let line = |gateway: &Gateway, id: &str| {
+        let wanted = format!("request_id={id}");
+        gateway.wait_for_log(|l| l.ends_with(&wanted))
+    };
+    for gateway in [&outer, &inner] {
+        let logged = line(gateway, "album-7/photo-3");
+        for field in [
+            "method=POST",
+            "route=/predict",
+            "status=200",
+            " ms=",
+            "faces=1",
+        ] {
+            assert!(logged.contains(field), "{field} missing from: {logged}");
+        }
+        assert!(
+            !logged.contains('\u{1b}'),
+            "colour codes in a log file: {logged:?}"
+        );
+    }
+
+    let made_up = send(None);
+    assert!(made_up.starts_with("gl-"), "{made_up}");
+    line(&inner, &made_up);
+
+    // An unusable id is replaced rather than written into the log as is.
+    let replaced = send(Some("two words"));
+    assert!(replaced.starts_with("gl-"), "{replaced}");
+
+    // A miss is logged too, with no faces.
+    let missing = client.get(format!("{}/nowhere", outer.url)).send().unwrap();
+    let id = missing.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let logged = line(&outer, &id);
+    assert!(
+        logged.contains("status=404") && logged.contains("faces=-"),
+        "{logged}"
+    );
+    let posts = outer
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("route=/predict"))
+        .count();
+    assert_eq!(posts, 3, "one line per request");
+}

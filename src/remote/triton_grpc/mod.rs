@@ -184,7 +184,7 @@ impl Transport for TritonGrpc {
         let request = proto::ModelInferRequest {
             model_name: self.model.clone(),
             model_version: self.version.clone(),
-            id: String::new(),
+            id: image.request_id().unwrap_or_default().to_string(),
             parameters: HashMap::new(),
             inputs: vec![InferInputTensor {
                 name: INPUT.into(),
@@ -200,6 +200,7 @@ impl Transport for TritonGrpc {
             raw_input_contents: vec![image.element()?],
         };
         let response = self.call(self.client.clone().model_infer(self.request(request)))?;
+        kserve::check_answer_id(image.request_id(), Some(&response.id))?;
         let position = response
             .outputs
             .iter()

@@ -11,6 +11,26 @@ use reqwest::blocking::Client;
 pub struct Gateway {
     pub child: Child,
     pub url: String,
+    /// Everything it has written to stderr so far, a line at a time.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Gateway {
+    /// Waits (up to 10 s) for a line of its log that `wanted` accepts.
+    pub fn wait_for_log(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.log.lock().unwrap().iter().find(|l| wanted(l)) {
+                return line.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such line in the gateway's log:\n{}",
+                self.log.lock().unwrap().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Gateway {
@@ -58,22 +78,26 @@ pub fn spawn_gateway(args: &[&str], envs: &[(&str, &str)]) -> Gateway {
     let mut child = command.spawn().expect("starting genderlens serve");
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            kept.lock().unwrap().push(line.clone());
             let _ = tx.send(line);
         }
     });
-    let mut log = Vec::new();
     let url = loop {
         match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(line) => {
                 if let Some(url) = line.strip_prefix("GenderLens gateway listening on ") {
                     break url.to_string();
                 }
-                log.push(line);
             }
-            Err(_) => panic!("the gateway did not start:\n{}", log.join("\n")),
+            Err(_) => panic!(
+                "the gateway did not start:\n{}",
+                log.lock().unwrap().join("\n")
+            ),
         }
     };
-    Gateway { child, url }
+    Gateway { child, url, log }
 }
