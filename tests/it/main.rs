@@ -11,6 +11,7 @@ mod gateway;
 mod gui;
 mod library;
 mod metrics_scrape;
+mod observability;
 mod remote;
 mod remote_faults;
 mod upload_page;
