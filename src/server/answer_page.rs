@@ -64,11 +64,17 @@ fn label(face: &Value) -> &str {
 /// The page for an answer: the faces as a table, or the error's message.
 pub fn render(status: u16, answer: &Value) -> String {
     if let Some(message) = answer["error"].as_str() {
+        // Only /predict classifies; other errors are about the address.
+        let what = if matches!(status, 404 | 405) {
+            "This address does not serve that request"
+        } else {
+            "The photo was not classified"
+        };
         let body = format!(
-            "<p id=\"status\" class=\"error\" role=\"alert\">The photo was not classified ({status}): {}</p>",
+            "<p id=\"status\" class=\"error\" role=\"alert\">{what} ({status}): {}</p>",
             escape(message)
         );
-        return page("Not classified", &body);
+        return page("Error", &body);
     }
     let faces = answer["faces"].as_array().map_or(&[][..], Vec::as_slice);
     let count = |wanted: &str| faces.iter().filter(|f| label(f) == wanted).count();
@@ -164,5 +170,7 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("<script>"));
+        let html = render(405, &json!({"error": "takes POST"}));
+        assert!(html.contains("This address does not serve that request (405): takes POST"));
     }
 }

@@ -21,8 +21,18 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-pub async fn index() -> Response {
-    asset("text/html; charset=utf-8", INDEX)
+/// The page, told this server's upload limit, so that a larger photo is
+/// refused before it is sent.
+pub fn index(max_upload_bytes: usize) -> Response {
+    let page = INDEX.replace("{{max_upload_bytes}}", &max_upload_bytes.to_string());
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        page,
+    )
+        .into_response()
 }
 
 pub async fn style() -> Response {

@@ -85,7 +85,7 @@ pub fn router(backend: Arc<Backend>, limits: &ServeLimits) -> Router {
         runtime.spawn(release_memory_when_idle(Arc::downgrade(&state)));
     }
     Router::new()
-        .route("/", get(super::page::index))
+        .route("/", get(index))
         .route("/page.css", get(super::page::style))
         .route("/page.js", get(super::page::script))
         .route("/favicon.svg", get(super::page::icon))
@@ -144,19 +144,34 @@ pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response 
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-/// Unknown routes and methods answer in JSON like every other error.
-async fn not_found() -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "no such route; the gateway serves GET /, GET /health, POST /predict and GET /metrics",
-    )
+async fn index(State(state): State<Arc<AppState>>) -> Response {
+    super::page::index(state.max_upload_bytes)
 }
 
-async fn method_not_allowed() -> Response {
-    error(
+/// Unknown routes and methods answer in JSON like every other error, or as
+/// a page to a browser.
+async fn not_found(headers: header::HeaderMap) -> Response {
+    let response = error(
+        StatusCode::NOT_FOUND,
+        "no such route; the gateway serves GET /, GET /health, POST /predict and GET /metrics",
+    );
+    for_browser(&headers, response).await
+}
+
+async fn method_not_allowed(headers: header::HeaderMap) -> Response {
+    let response = error(
         StatusCode::METHOD_NOT_ALLOWED,
         "this route does not take that method; /predict takes POST, the others GET",
-    )
+    );
+    for_browser(&headers, response).await
+}
+
+async fn for_browser(headers: &header::HeaderMap, response: Response) -> Response {
+    if super::answer_page::wants_html(headers) {
+        as_page(response).await
+    } else {
+        response
+    }
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Response {
@@ -208,14 +223,9 @@ async fn predict(
     id: Option<axum::Extension<request_id::RequestId>>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let html = super::answer_page::wants_html(&headers);
     let id = id.map(|axum::Extension(id)| id.0);
-    let response = predict_json(state, headers, id, form).await;
-    if html {
-        as_page(response).await
-    } else {
-        response
-    }
+    let response = predict_json(state, headers.clone(), id, form).await;
+    for_browser(&headers, response).await
 }
 
 /// The same answer, status and headers, with its JSON shown as a page.

@@ -161,6 +161,11 @@ fn the_upload_page_holds_up_in_a_real_browser() {
     let work = tempfile::tempdir().unwrap();
     let not_a_photo = work.path().join("holiday.jpg");
     std::fs::write(&not_a_photo, "these bytes are a note, not a photo\n").unwrap();
+    // Over the gateway's 20 MB default upload limit.
+    let too_large = work.path().join("scan.jpg");
+    std::fs::File::create(&too_large)
+        .and_then(|f| f.set_len(25 << 20))
+        .unwrap();
     // Screenshots stay where a person can look at them after the run.
     let shots = std::env::var_os("GENDERLENS_PAGE_SHOTS")
         .map_or_else(|| work.path().join("shots"), PathBuf::from);
@@ -181,6 +186,7 @@ fn the_upload_page_holds_up_in_a_real_browser() {
         .env("SINGLE", common::photo("astronaut.png"))
         .env("GROUP", group_photo(work.path()))
         .env("NOT_A_PHOTO", &not_a_photo)
+        .env("TOO_LARGE", &too_large)
         .env("SHOTS", &shots)
         .env("CHROMIUM", &chromium)
         .output()

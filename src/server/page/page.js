@@ -4,6 +4,8 @@
 "use strict";
 
 const REQUEST_TIMEOUT_MS = 120000;
+// The server's upload limit, written into the page by the server.
+const MAX_UPLOAD_BYTES = Number(document.querySelector('meta[name="max-upload-bytes"]')?.content) || 0;
 const SLOW_NOTICE_MS = 5000;
 
 const form = document.getElementById("upload");
@@ -38,6 +40,7 @@ function clearResult() {
   faceList.replaceChildren();
   json.textContent = "";
   raw.open = false;
+  raw.hidden = true;
   photo.alt = "";
   shownFaces = [];
   shownSize = null;
@@ -54,6 +57,11 @@ function showPreview(file) {
 
 function labelOf(face) {
   return face.uncertain ? "uncertain" : face.gender;
+}
+
+// Short enough for a badge: an uncertain face shows its lean with a "?".
+function badgeLabel(face) {
+  return face.uncertain ? `${face.gender}?` : face.gender;
 }
 
 function percent(score) {
@@ -83,13 +91,13 @@ function highlight(index, on) {
   if (box) box.classList.toggle("highlight", on);
 }
 
-function showAnswer(answer) {
+function showAnswer(answer, file) {
   const faces = answer.faces || [];
   shownFaces = faces;
   shownSize = [answer.width || photo.naturalWidth, answer.height || photo.naturalHeight];
   stage.classList.remove("pending");
   const summary = summarise(faces);
-  setStatus(summary);
+  setStatus(`${file.name}: ${summary}`);
   photo.alt = `The classified photo. ${summary}`;
   faceList.replaceChildren(...faces.map((face, i) => {
     const item = document.createElement("li");
@@ -99,7 +107,7 @@ function showAnswer(answer) {
     number.className = "number";
     number.textContent = `${i + 1}`;
     const label = document.createElement("span");
-    label.textContent = labelOf(face);
+    label.textContent = face.uncertain ? `uncertain, leans ${face.gender}` : face.gender;
     const detail = document.createElement("span");
     detail.className = "detail";
     detail.textContent = describeFace(face).replace(/^[^,]*, /, "");
@@ -111,6 +119,7 @@ function showAnswer(answer) {
     return item;
   }));
   json.textContent = JSON.stringify(answer, null, 2);
+  raw.hidden = false;
   result.hidden = false;
   drawBoxes();
 }
@@ -152,9 +161,9 @@ function rectOf(el) {
 }
 
 // Each badge goes above its box, else below it, else inside its top edge,
-// in the longest wording that covers neither another badge nor any face.
-// Where nothing is free, the number alone goes where it covers least, and
-// never over another badge if that can be helped.
+// in the longest wording that stays on the photo and covers neither another
+// badge nor any face. Where nothing is free, the shortest wording goes where
+// it covers least; a badge that would cover another is left out.
 function placeBadges() {
   for (const badge of boxes.querySelectorAll(".badge")) badge.remove();
   const area = boxes.getBoundingClientRect();
@@ -168,7 +177,7 @@ function placeBadges() {
     const badge = document.createElement("div");
     badge.className = `badge ${labelOf(face)}`;
     boxes.append(badge);
-    const wordings = [`${i + 1} ${labelOf(face)} ${percent(face.score)}`, `${i + 1} ${labelOf(face)}`, `${i + 1}`];
+    const wordings = [`${i + 1} ${badgeLabel(face)} ${percent(face.score)}`, `${i + 1} ${badgeLabel(face)}`, `${i + 1}`];
     let best = null;
     for (const [w, text] of wordings.entries()) {
       badge.textContent = text;
@@ -181,14 +190,22 @@ function placeBadges() {
         const rect = { left, top, right: left + width, bottom: top + height };
         const onBadges = placed.reduce((sum, other) => sum + overlapArea(rect, other), 0);
         const onFaces = faceRects.reduce((sum, other) => sum + overlapArea(rect, other), 0);
-        // Covering a badge is worst, then a face; then a shorter wording, then a later place.
-        const cost = [onBadges, onFaces, w, p];
+        const spill = Math.max(0, rect.right - area.width) + Math.max(0, rect.bottom - area.height);
+        // Spilling off the photo is worst, then covering a badge, then a
+        // face; then a shorter wording, then a later place.
+        const cost = [spill, onBadges, onFaces, w, p];
         if (best === null || before(cost, best.cost)) {
           best = { cost, rect, text };
         }
-        if (onBadges === 0 && onFaces === 0) break;
+        if (spill === 0 && onBadges === 0 && onFaces === 0) break;
       }
-      if (best.cost[0] === 0 && best.cost[1] === 0) break;
+      if (best.cost[0] === 0 && best.cost[1] === 0 && best.cost[2] === 0) break;
+    }
+    // Too crowded for even the number: the box goes without a badge (the
+    // list below names every face) rather than bury another's.
+    if (best.cost[1] > 0) {
+      badge.remove();
+      continue;
     }
     badge.textContent = best.text;
     badge.style.left = `${best.rect.left}px`;
@@ -202,38 +219,80 @@ function errorFromAnswer(response, body) {
   return `${response.status} ${response.statusText}`.trim();
 }
 
+// An answer that is not JSON comes from something in front of the gateway
+// (a proxy, a load balancer); its status says what happened.
+function notJsonMessage(response) {
+  const what = `${response.status} ${response.statusText}`.trim();
+  switch (response.status) {
+    case 413:
+      return `The server answered ${what}: the photo is larger than the server, or a proxy in front of it, accepts.`;
+    case 429:
+    case 503:
+      return `The server answered ${what}: it is busy. Try again in a moment.`;
+    case 502:
+    case 504:
+      return `The server answered ${what} with a page instead of a result: the classifier behind it may be down or slow. Try again later.`;
+    default:
+      return `The server answered ${what} with something other than a result. Try again later.`;
+  }
+}
+
+function megabytes(bytes) {
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+// The request being answered; a newer photo replaces it.
+let current = null;
+let lastFile = null;
+
 async function classify(file) {
-  if (inFlight) return;
   if (!file) {
     setStatus("Choose a photo first.", "error");
     return;
   }
+  if (current) {
+    current.replaced = true;
+    current.abort.abort();
+  }
+  lastFile = file;
+  clearResult();
+  if (MAX_UPLOAD_BYTES > 0 && file.size > MAX_UPLOAD_BYTES) {
+    setStatus(`${file.name} is ${megabytes(file.size)}; this server takes photos up to ${megabytes(MAX_UPLOAD_BYTES)}.`, "error");
+    return;
+  }
+  const request = { abort: new AbortController(), replaced: false, timedOut: false };
+  current = request;
+  const refocus = document.activeElement === button;
   inFlight = true;
   button.disabled = true;
-  clearResult();
   showPreview(file);
   setStatus(`Classifying ${file.name}…`, "busy");
   const slow = setTimeout(() => setStatus(`Still classifying ${file.name}: the server is busy or slow…`, "busy"), SLOW_NOTICE_MS);
-  const abort = new AbortController();
-  const timeout = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  const timeout = setTimeout(() => {
+    request.timedOut = true;
+    request.abort.abort();
+  }, REQUEST_TIMEOUT_MS);
   try {
     const body = new FormData();
     body.append("image", file);
     let response;
+    let text = "";
     try {
       response = await fetch("predict", {
-        method: "POST", body, signal: abort.signal, headers: { Accept: "application/json" },
+        method: "POST", body, signal: request.abort.signal, headers: { Accept: "application/json" },
       });
+      text = await response.text();
     } catch (e) {
+      if (request.replaced) return;
       clearResult();
-      if (abort.signal.aborted) {
+      if (request.timedOut) {
         setStatus(`The server did not answer within ${REQUEST_TIMEOUT_MS / 1000} s. Try again later.`, "error");
       } else {
         setStatus("Could not reach the server: it may be down, or the connection was lost. Try again.", "error");
       }
       return;
     }
-    const text = await response.text().catch(() => "");
+    if (request.replaced) return;
     let answer = null;
     try {
       answer = JSON.parse(text);
@@ -242,8 +301,7 @@ async function classify(file) {
     }
     if (answer === null || typeof answer !== "object") {
       clearResult();
-      const what = `${response.status} ${response.statusText}`.trim();
-      setStatus(`The server answered ${what} with a page instead of a result: the classifier behind it may be down. Try again later.`, "error");
+      setStatus(notJsonMessage(response), "error");
       return;
     }
     if (!response.ok) {
@@ -251,18 +309,28 @@ async function classify(file) {
       setStatus(`${file.name} was not classified: ${errorFromAnswer(response, answer)}`, "error");
       return;
     }
-    showAnswer(answer);
+    showAnswer(answer, file);
   } finally {
     clearTimeout(slow);
     clearTimeout(timeout);
-    inFlight = false;
-    button.disabled = false;
+    if (current === request) {
+      current = null;
+      inFlight = false;
+      button.disabled = false;
+      if (refocus) button.focus();
+    }
   }
 }
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  classify(input.files[0]);
+  classify(input.files[0] || lastFile);
+});
+
+// Emptied as the chooser opens, so that choosing the same file again (after
+// an error, say) is still a change.
+input.addEventListener("click", () => {
+  input.value = "";
 });
 
 input.addEventListener("change", () => {
@@ -285,6 +353,7 @@ document.addEventListener("drop", (e) => {
   drop.classList.remove("dragging");
   const file = [...(e.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/") || f.type === "");
   if (!file) {
+    clearResult();
     setStatus("That is not a photo: drop an image file.", "error");
     return;
   }
@@ -292,6 +361,15 @@ document.addEventListener("drop", (e) => {
   files.items.add(file);
   input.files = files.files;
   classify(file);
+});
+
+// A file the browser cannot show (not an image, or damaged) has no preview
+// rather than a broken-image icon; the server's answer still comes.
+photo.addEventListener("error", () => {
+  if (photo.getAttribute("src")) stage.hidden = true;
+});
+photo.addEventListener("load", () => {
+  stage.hidden = false;
 });
 
 // Badges are measured in screen pixels, so they are placed again when the
