@@ -4,13 +4,19 @@
 use axum::http::{HeaderMap, header};
 use serde_json::Value;
 
-/// A form posted by a browser asks for HTML; `fetch`, curl and API clients
-/// ask for JSON or anything.
+/// A page a browser navigates to (a form post, an address typed in) gets
+/// HTML; `fetch`, curl and API clients get JSON. Browsers say so with
+/// `Sec-Fetch-Dest: document`, or, older ones, with an `Accept` naming both
+/// HTML and XHTML. `text/html` alone is not enough: some HTTP libraries
+/// (Java's, for one) send it by default.
 pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
+    let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(dest) = value("sec-fetch-dest") {
+        return dest == "document";
+    }
+    value(header::ACCEPT.as_str()).is_some_and(|accept| {
+        accept.contains("text/html") && accept.contains("application/xhtml+xml")
+    })
 }
 
 fn escape(text: &str) -> String {
@@ -148,6 +154,18 @@ mod tests {
                 .unwrap(),
         );
         assert!(wants_html(&headers));
+        // Java's HttpURLConnection, by default.
+        headers.insert(
+            header::ACCEPT,
+            "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"
+                .parse()
+                .unwrap(),
+        );
+        assert!(!wants_html(&headers));
+        headers.insert("sec-fetch-dest", "document".parse().unwrap());
+        assert!(wants_html(&headers));
+        headers.insert("sec-fetch-dest", "empty".parse().unwrap());
+        assert!(!wants_html(&headers));
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl Metrics {
     }
 
     /// Prometheus's classic text format, version 0.0.4.
-    pub fn render_text(&self) -> String {
+    pub fn render_classic_text(&self) -> String {
         openmetrics_to_text(&self.render_openmetrics())
     }
 }
@@ -112,7 +112,10 @@ fn openmetrics_to_text(openmetrics: &str) -> String {
         match descriptor {
             Some((prefix, rest)) => {
                 let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-                if counters.contains(name) {
+                if prefix == "# TYPE " && tail == "unknown" {
+                    // OpenMetrics' `unknown` is 0.0.4's `untyped`.
+                    text.push_str(&format!("{prefix}{name} untyped\n"));
+                } else if counters.contains(name) {
                     text.push_str(&format!("{prefix}{name}_total {tail}\n"));
                 } else {
                     text.push_str(line);
@@ -144,7 +147,7 @@ mod tests {
         );
         assert!(open.ends_with("# EOF\n"), "{open}");
 
-        let text = metrics.render_text();
+        let text = metrics.render_classic_text();
         assert!(
             text.contains("# TYPE genderlens_gateway_requests_total counter\n"),
             "{text}"

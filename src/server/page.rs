@@ -13,8 +13,9 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),
-            // A new binary may change them; a browser asks again after an hour.
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            // A browser checks again each time, so that after an upgrade
+            // the page never runs with the last version's script.
+            (header::CACHE_CONTROL, "no-cache"),
         ],
         body,
     )

@@ -167,11 +167,17 @@ async fn method_not_allowed(headers: header::HeaderMap) -> Response {
 }
 
 async fn for_browser(headers: &header::HeaderMap, response: Response) -> Response {
-    if super::answer_page::wants_html(headers) {
+    let mut response = if super::answer_page::wants_html(headers) {
         as_page(response).await
     } else {
         response
-    }
+    };
+    // Caches must not give a browser's page to an API client, or back.
+    response.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept, Sec-Fetch-Dest"),
+    );
+    response
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Response {
@@ -210,10 +216,17 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: header::HeaderMap)
     } else {
         (
             "text/plain; version=0.0.4; charset=utf-8",
-            state.metrics.render_text(),
+            state.metrics.render_classic_text(),
         )
     };
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::VARY, "Accept"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// `/predict`: JSON, or a page for a browser's plain form post.

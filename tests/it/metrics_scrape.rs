@@ -3,67 +3,14 @@
 //! `promtool` checks the classic text format that other clients get.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, multipart};
 use serde_json::Value;
 
 use crate::common;
-
-fn tool(name: &str) -> PathBuf {
-    let path = PathBuf::from("/usr/bin").join(name);
-    assert!(
-        path.exists(),
-        "{name} is missing at {}: install the Debian package prometheus (tests/run does)",
-        path.display()
-    );
-    path
-}
-
-struct Prometheus {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_prometheus(dir: &Path, target: &str) -> Prometheus {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
-             scrape_configs:\n  - job_name: gateway\n    static_configs:\n      - targets: ['{target}']\n"
-        ),
-    )
-    .unwrap();
-    let child = Command::new(tool("prometheus"))
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting prometheus");
-    Prometheus {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
+use common::prometheus::{Prometheus, tool};
 
 fn api(client: &Client, url: &str) -> Option<Value> {
     let answer: Value = client.get(url).send().ok()?.json().ok()?;
@@ -155,7 +102,13 @@ fn prometheus_scrapes_the_gateway_with_every_type_intact() {
 
     let dir = tempfile::tempdir().unwrap();
     let target = gateway.url.trim_start_matches("http://").to_string();
-    let prometheus = start_prometheus(dir.path(), &target);
+    let prometheus = Prometheus::start(
+        dir.path(),
+        &format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
+             scrape_configs:\n  - job_name: gateway\n    static_configs:\n      - targets: ['{target}']\n"
+        ),
+    );
     let targets = wait_for(
         &client,
         &format!("{}/api/v1/targets", prometheus.url),

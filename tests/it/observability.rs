@@ -4,34 +4,17 @@
 //! provisioned Grafana dashboard is run against what it scraped.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, multipart};
 use serde_json::Value;
 
 use crate::common;
+use common::prometheus::{Prometheus, tool};
 
 fn server_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server")
-}
-
-fn prometheus_tool(name: &str) -> PathBuf {
-    let path = PathBuf::from("/usr/bin").join(name);
-    assert!(
-        path.exists(),
-        "{name} is missing: install the Debian package prometheus (tests/run does)"
-    );
-    path
-}
-
-struct Prometheus(Child);
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn query(client: &Client, base: &str, expr: &str) -> Value {
@@ -68,7 +51,7 @@ fn dashboard_queries() -> Vec<(String, String)> {
 #[test]
 fn prometheus_scrapes_triton_and_the_gateway_and_every_dashboard_query_answers() {
     let packaged = server_dir().join("prometheus/prometheus.yml");
-    let checked = Command::new(prometheus_tool("promtool"))
+    let checked = Command::new(tool("promtool"))
         .args(["check", "config"])
         .arg(&packaged)
         .output()
@@ -90,25 +73,8 @@ fn prometheus_scrapes_triton_and_the_gateway_and_every_dashboard_query_answers()
         .replace("gateway:8080", gateway.url.trim_start_matches("http://"))
         .replace("scrape_interval: 5s", "scrape_interval: 1s");
     assert!(!config.contains("triton:") && !config.contains("gateway:8080"));
-    std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
-    let port = common::triton::free_port();
-    let prometheus = Prometheus(
-        Command::new(prometheus_tool("prometheus"))
-            .arg(format!(
-                "--config.file={}",
-                dir.path().join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting prometheus"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let prometheus = Prometheus::start(dir.path(), &config);
+    let base = prometheus.url.clone();
     let client = Client::new();
 
     // Traffic over a few scrapes, so that rates have two points.

@@ -47,10 +47,9 @@ impl Drop for Proxy {
 }
 
 /// A proxy that serves the page from `gateway` and sends `/predict` to a
-/// port nobody listens on, as a proxy does whose classifier has gone down.
+/// socket nobody listens on, as a proxy does whose classifier has gone down.
 fn start_proxy(nginx: &Path, dir: &Path, gateway: &str) -> Proxy {
     let port = free_port();
-    let dead = free_port();
     let d = dir.display();
     let config = format!(
         "worker_processes 1;\n\
@@ -69,7 +68,7 @@ fn start_proxy(nginx: &Path, dir: &Path, gateway: &str) -> Proxy {
            client_body_buffer_size 64m;\n\
            server {{\n\
              listen 127.0.0.1:{port};\n\
-             location = /predict {{ proxy_pass http://127.0.0.1:{dead}; }}\n\
+             location = /predict {{ proxy_pass http://unix:{d}/nobody-listens.sock; }}\n\
              location / {{ proxy_pass {gateway}; }}\n\
            }}\n\
          }}\n"

@@ -21,7 +21,6 @@ const faceList = document.getElementById("faces");
 const json = document.getElementById("json");
 const raw = document.getElementById("raw");
 
-let inFlight = false;
 let previewUrl = null;
 let shownFaces = [];
 let shownSize = null;
@@ -263,7 +262,6 @@ async function classify(file) {
   const request = { abort: new AbortController(), replaced: false, timedOut: false };
   current = request;
   const refocus = document.activeElement === button;
-  inFlight = true;
   button.disabled = true;
   showPreview(file);
   setStatus(`Classifying ${file.name}…`, "busy");
@@ -315,12 +313,16 @@ async function classify(file) {
     clearTimeout(timeout);
     if (current === request) {
       current = null;
-      inFlight = false;
       button.disabled = false;
       if (refocus) button.focus();
     }
   }
 }
+
+// The browser's own check of `required` (kept for the page without
+// JavaScript) would block a retry of the last photo once the chooser was
+// cancelled; the script says itself when no photo is chosen.
+form.noValidate = true;
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
