@@ -100,8 +100,9 @@ def tritonclient_rate(grpc, photos, concurrency):
 def genderlens_rate(url, folder, concurrency):
     binary = os.path.join(TARGET, "release", "genderlens")
     out = subprocess.run(
+        # A one-off run (no library to answer repeats from), its output thrown away.
         [binary, "classify", "--remote", url, "--max-in-flight", str(concurrency),
-         "--format", "jsonl", "-o", os.devnull, folder],
+         "--no-library", "--format", "jsonl", "-o", os.devnull, "--force", folder],
         capture_output=True,
         text=True,
         check=True,
