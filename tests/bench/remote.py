@@ -79,6 +79,17 @@ def start_triton(work):
     raise SystemExit("tritonserver did not start; see " + log.name)
 
 
+def stop_triton(proc):
+    """Stops the server, then whatever is left of its process group (its
+    python backend stubs)."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def tritonclient_rate(grpc, photos, concurrency):
     sys.path.insert(0, glob.glob(os.path.join(VENV, "lib/python3*/site-packages"))[0])
     import numpy as np
@@ -129,12 +140,7 @@ def main():
             grpc_rate = genderlens_rate(f"triton-grpc://127.0.0.1:{grpc}", folder, concurrency)
             http_rate = genderlens_rate(f"triton-http://127.0.0.1:{http}", folder, concurrency)
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            stop_triton(proc)
     print(f"{len(photos)} photos, concurrency {concurrency}")
     print(f"tritonclient (gRPC):     {theirs:6.1f} images/s")
     print(f"GenderLens triton-grpc:  {grpc_rate:6.1f} images/s  ratio {grpc_rate / theirs:.2f}")

@@ -20,14 +20,13 @@ import base64
 import glob
 import json
 import os
-import signal
 import sys
 import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from remote import ROOT, VENV, start_triton  # noqa: E402
+from remote import ROOT, VENV, start_triton, stop_triton  # noqa: E402
 
 MODEL = "gender_ensemble"
 
@@ -131,12 +130,7 @@ def main():
                 )
                 print(f"{concurrency:>11}  {rate:8.1f}  {p50:7.0f}  {p95:7.0f}  {p99:7.0f}")
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            stop_triton(proc)
 
 
 if __name__ == "__main__":
