@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod combine;
 pub mod engine;
+pub mod ensemble;
 pub mod error;
 pub mod export;
 pub mod labels;

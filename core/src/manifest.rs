@@ -172,10 +172,7 @@ impl ModelBundle {
 
     pub fn load(dir: &Path) -> Result<Self> {
         let manifest_path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&manifest_path)
-            .with_context(|| format!("reading {}", manifest_path.display()))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {}", manifest_path.display()))?;
+        let manifest = Manifest::read(dir)?;
         let detector_bytes =
             read_verified(dir, &manifest.detector.file, &manifest.detector.sha256)?;
         let classifier_bytes =
@@ -205,7 +202,18 @@ impl ModelBundle {
     }
 }
 
-fn read_verified(dir: &Path, file: &str, expected_sha256: &str) -> Result<Vec<u8>> {
+impl Manifest {
+    /// The manifest in `dir`, without reading the models it names.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&manifest_path)
+            .with_context(|| format!("reading {}", manifest_path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", manifest_path.display()))
+    }
+}
+
+/// A model file's bytes, refused unless they have the manifest's sha256.
+pub fn read_verified(dir: &Path, file: &str, expected_sha256: &str) -> Result<Vec<u8>> {
     let path = dir.join(file);
     let bytes =
         std::fs::read(&path).with_context(|| format!("reading model {}", path.display()))?;

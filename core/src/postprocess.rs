@@ -346,6 +346,18 @@ pub fn face_result(detection: &Detection, combined: Combined, uncertain_below: f
     }
 }
 
+/// One photo's result as the gateway and the server answer it: the result's
+/// own JSON without its place in a batch, which means nothing to a caller.
+pub fn answer_json(result: &ImageResult) -> serde_json::Value {
+    let mut answer = serde_json::to_value(result).unwrap_or_default();
+    if let Some(fields) = answer.as_object_mut() {
+        fields.remove("index");
+        fields.remove("path");
+        fields.remove("path_bytes");
+    }
+    answer
+}
+
 /// Assembles one photo's result; the top-level label is the largest face's.
 pub fn image_result(
     index: usize,

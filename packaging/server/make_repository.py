@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """Assembles a Triton model repository for GenderLens.
 
-    make_repository.py --variant cpu|gpu OUT
+    make_repository.py --variant cpu|gpu [--precision fp16|fp32]
+                       [--engine-cache DIR] OUT
 
-Copies gender_preprocess, gender_postprocess and gender_ensemble, adds the
-chosen variant of the three face models, gender_model, age_model and
-faceapi_model (cpu: python backend + onnxruntime; gpu: onnxruntime_onnx with
-the TensorRT accelerator), and puts the model files from the repository's
-models/ folder beside the code that loads them, each checked against its
-sha256 in models/manifest.json. The gpu variant needs the `onnx` package to
-rename the models' tensors to the names Triton's configs use.
+Copies the python steps (gender_decode, gender_align, gender_postprocess,
+which call the genderlens_pipeline extension) and gender_ensemble, adds the
+chosen variant of the four models, face_detector, gender_model, age_model
+and faceapi_model (cpu: python backend + onnxruntime; gpu: onnxruntime_onnx
+with the TensorRT accelerator), and puts the files from the repository's
+models/ folder beside the code that loads them, each model checked against
+its sha256 in models/manifest.json. The gpu variant needs the `onnx`
+package to rename the models' tensors to the names Triton's configs use;
+--precision and --engine-cache set its TensorRT precision (FP16 unless
+told) and where TensorRT keeps its engines (/cache/tensorrt, the volume
+docker-compose mounts).
 """
 
 import argparse
@@ -22,21 +27,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MODELS = HERE.parent.parent / "models"
 
-# Each face model: its folder here (and its name in Triton), and its entry
-# in models/manifest.json. Both variants take the ONNX file's tensor names
-# from the cpu config's `tensors` parameter.
-FACE_MODELS = [("gender_model", "classifier"), ("age_model", "age"), ("faceapi_model", "faceapi")]
-
-# What gender_postprocess assumes of the models, by manifest entry.
-POSTPROCESS_PARAMETERS = [
-    ("labels", "classifier", "labels"),
-    ("gender_model_name", "classifier", "name"),
-    ("age_model_name", "age", "name"),
-    ("faceapi_labels", "faceapi", "gender_labels"),
-    ("faceapi_model_name", "faceapi", "name"),
+# Each model Triton runs: its folder here (and its name in Triton), and its
+# entry in models/manifest.json. Both variants take the ONNX file's tensor
+# names from the cpu config's `tensors` parameter.
+FACE_MODELS = [
+    ("face_detector", "detector"),
+    ("gender_model", "classifier"),
+    ("age_model", "age"),
+    ("faceapi_model", "faceapi"),
 ]
-# gender_postprocess's AGE_WEIGHTS: age 0 counts as a quarter year.
-AGE_WEIGHTS = [0.25] + list(range(1, 81))
+# The python steps read the models' manifest beside their model.py.
+STEPS = ["gender_decode", "gender_align", "gender_postprocess"]
+DEFAULT_ENGINE_CACHE = "/cache/tensorrt"
 
 
 def manifest_entry(manifest, key):
@@ -89,17 +91,14 @@ def renamed_onnx(source, destination, renames):
     onnx.save(model, destination)
 
 
-def check_postprocess(config, manifest):
-    for key, entry, field in POSTPROCESS_PARAMETERS:
-        value = manifest[entry][field]
-        wanted = ",".join(value) if isinstance(value, list) else value
-        if config_parameter(config, key) != wanted:
-            raise SystemExit(f"{config}: {key} is not {wanted!r} as models/manifest.json says")
-    weights = manifest["age"].get("age_weights", AGE_WEIGHTS)
-    if [float(w) for w in weights] != [float(w) for w in AGE_WEIGHTS]:
-        raise SystemExit(
-            "models/manifest.json weighs age-v1's classes differently from gender_postprocess"
-        )
+def tensorrt_options(config, precision, engine_cache):
+    """A gpu config with its precision and engine cache set as asked."""
+    text = config.read_text()
+    text = text.replace(
+        'key: "precision_mode" value: "FP16"', f'key: "precision_mode" value: "{precision.upper()}"'
+    )
+    text = text.replace(f'value: "{DEFAULT_ENGINE_CACHE}', f'value: "{engine_cache.rstrip("/")}')
+    config.write_text(text)
 
 
 def face_model(name, entry, variant, out):
@@ -121,11 +120,12 @@ def face_model(name, entry, variant, out):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", choices=["cpu", "gpu"], required=True)
+    parser.add_argument("--precision", choices=["fp16", "fp32"], default="fp16")
+    parser.add_argument("--engine-cache", default=DEFAULT_ENGINE_CACHE)
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
     manifest = json.loads((MODELS / "manifest.json").read_text())
     entries = {key: manifest_entry(manifest, key) for _, key in FACE_MODELS}
-    check_postprocess(HERE / "model_repository" / "gender_postprocess" / "config.pbtxt", manifest)
 
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -133,11 +133,13 @@ def main():
         HERE / "model_repository", args.out, ignore=shutil.ignore_patterns("__pycache__", ".keep")
     )
     (args.out / "gender_ensemble" / "1").mkdir(exist_ok=True)
-    pre = args.out / "gender_preprocess" / "1"
-    checked_copy(manifest_entry(manifest, "detector"), pre)
-    checked_copy(manifest_entry(manifest, "landmarks"), pre)
+    for step in STEPS:
+        shutil.copyfile(MODELS / "manifest.json", args.out / step / "1" / "manifest.json")
+    checked_copy(manifest_entry(manifest, "landmarks"), args.out / "gender_align" / "1")
     for name, key in FACE_MODELS:
         face_model(name, entries[key], args.variant, args.out)
+        if args.variant == "gpu":
+            tensorrt_options(args.out / name / "config.pbtxt", args.precision, args.engine_cache)
     print(args.out)
 
 

@@ -4,7 +4,9 @@ gender_model, age_model and faceapi_model share this file; each config
 names its ONNX file (`onnx_file`) and pairs its Triton tensor names with
 the file's own (`tensors`, e.g. "INPUT__0:images,LOGITS:probabilities").
 Requests arrive already merged by Triton's dynamic batcher; their rows are
-run as one batch and handed back to each request in order.
+run as one batch and handed back to each request in order. A model that
+does not batch (max_batch_size 0, as face_detector: photos differ in size)
+runs each request alone.
 """
 
 import json
@@ -34,8 +36,14 @@ class TritonPythonModel:
         names = dict(tensor_names(params["tensors"]))
         self.inputs = [(i["name"], names[i["name"]]) for i in config["input"]]
         self.outputs = [(o["name"], names[o["name"]]) for o in config["output"]]
+        self.batches = config.get("max_batch_size", 0) > 0
 
     def execute(self, requests):
+        if not self.batches:
+            return [response for r in requests for response in self.run([r])]
+        return self.run(requests)
+
+    def run(self, requests):
         batches = {
             name: [pb_utils.get_input_tensor_by_name(r, name).as_numpy() for r in requests]
             for name, _ in self.inputs

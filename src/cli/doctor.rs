@@ -130,14 +130,22 @@ fn print_report(out: &mut dyn Write, report: &Diagnosis) -> std::io::Result<()> 
 /// "Test connection" from the command line; fails unless every check passes.
 fn check_remote(remote: &Remote, json: bool) -> Result<ExitCode> {
     let checks = remote.check();
+    let passed = checks.iter().all(|c| c.ok);
+    // Worth asking only of a server that answered; a gateway does not say.
+    let setups = passed.then(|| remote.model_setups());
     let mut out = std::io::stdout().lock();
     if json {
-        let report = serde_json::json!({
+        let mut report = serde_json::json!({
             "remote": remote.address().to_string(),
             "protocol": remote.address().protocol,
             "model": remote.options().model,
             "checks": checks,
         });
+        match &setups {
+            Some(Ok(setups)) if !setups.is_empty() => report["models"] = serde_json::json!(setups),
+            Some(Err(e)) => report["models_error"] = serde_json::json!(e.to_string()),
+            _ => {}
+        }
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         writeln!(
@@ -150,8 +158,18 @@ fn check_remote(remote: &Remote, json: bool) -> Result<ExitCode> {
             let mark = if check.ok { "ok  " } else { "FAIL" };
             writeln!(out, "  {mark} {}: {}", check.name, check.message)?;
         }
+        match &setups {
+            Some(Ok(setups)) if !setups.is_empty() => {
+                writeln!(out, "Models, as their configs declare them:")?;
+                for setup in setups {
+                    writeln!(out, "  {}", setup.describe())?;
+                }
+            }
+            Some(Err(e)) => writeln!(out, "Models: the server did not say ({e})")?,
+            _ => {}
+        }
     }
-    Ok(if checks.iter().all(|c| c.ok) {
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -13,6 +13,7 @@ pub mod error;
 mod gateway;
 pub mod kserve;
 mod limiter;
+pub mod model_setup;
 pub mod token;
 mod triton_grpc;
 mod triton_http;
@@ -124,6 +125,24 @@ trait Transport: Send + Sync {
     /// Server ready, model ready, model contract, in that order; later
     /// checks are skipped (failed with a reason) once one fails.
     fn check(&self) -> Vec<Check>;
+    /// How the server runs the model and, for an ensemble, each of its
+    /// steps; nothing where the server does not say (a gateway).
+    fn model_setups(&self) -> Result<Vec<model_setup::ModelSetup>, RemoteError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The model's setup, then each of its steps' when it is an ensemble.
+fn with_steps(
+    model: model_setup::ModelSetup,
+    step: impl Fn(&str) -> Result<model_setup::ModelSetup, RemoteError>,
+) -> Result<Vec<model_setup::ModelSetup>, RemoteError> {
+    let mut setups = Vec::new();
+    for name in &model.steps {
+        setups.push(step(name)?);
+    }
+    setups.insert(0, model);
+    Ok(setups)
 }
 
 /// A remote backend with the user's limits applied.
@@ -201,6 +220,11 @@ impl Remote {
 
     pub fn check(&self) -> Vec<Check> {
         self.transport.check()
+    }
+
+    /// How the server runs the model and its steps, as their configs declare it.
+    pub fn model_setups(&self) -> Result<Vec<model_setup::ModelSetup>, RemoteError> {
+        self.transport.model_setups()
     }
 }
 

@@ -9,7 +9,10 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::json;
 
 use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
-use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, Upload, run_checks};
+use super::model_setup::ModelSetup;
+use super::{
+    Check, RemoteAddress, RemoteError, RemoteOptions, Transport, Upload, run_checks, with_steps,
+};
 
 const HEADER_LENGTH: &str = "Inference-Header-Content-Length";
 
@@ -17,6 +20,7 @@ pub struct TritonHttp {
     client: Client,
     base: String,
     model_path: String,
+    model: String,
     token: Option<String>,
     timeout: Duration,
     /// The input shape the model's metadata asks for, learnt on first use.
@@ -34,6 +38,7 @@ impl TritonHttp {
             client,
             base: address.base_url(),
             model_path,
+            model: options.model.trim().to_string(),
             token: options.token.clone(),
             timeout: options.timeout(),
             shape: OnceLock::new(),
@@ -240,5 +245,17 @@ impl Transport for TritonHttp {
             },
             || kserve::contract_check(self.metadata()),
         )
+    }
+
+    fn model_setups(&self) -> Result<Vec<ModelSetup>, RemoteError> {
+        let config = |path: &str, name: &str| {
+            let response = self.send(self.get(&format!("{path}/config")))?;
+            let body = ok_body(response, JSON_REPLY_LIMIT, self.timeout)?;
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| RemoteError::Protocol(format!("{name}'s config is not JSON ({e})")))?;
+            Ok(ModelSetup::from_json(name, &value))
+        };
+        let model = config(&self.model_path, &self.model)?;
+        with_steps(model, |step| config(&format!("/v2/models/{step}"), step))
     }
 }

@@ -368,14 +368,7 @@ fn answer(
         }
         Ok(Ok(result)) => {
             let faces = FaceCount(result.faces.len());
-            let mut answer = serde_json::to_value(&result).unwrap_or_default();
-            if let Some(fields) = answer.as_object_mut() {
-                // The answer is about the upload itself; its place in a batch means nothing here.
-                fields.remove("index");
-                fields.remove("path");
-                fields.remove("path_bytes");
-            }
-            let mut response = Json(answer).into_response();
+            let mut response = Json(crate::postprocess::answer_json(&result)).into_response();
             response.extensions_mut().insert(faces);
             response
         }

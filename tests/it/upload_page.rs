@@ -102,44 +102,6 @@ fn start_proxy(nginx: &Path, dir: &Path, gateway: &str) -> Proxy {
     proxy
 }
 
-/// A group photo: every fixture photo side by side, four to a row, so that
-/// faces and their labels sit close together.
-fn group_photo(dir: &Path) -> PathBuf {
-    let (cell_w, cell_h) = (400, 450);
-    let photos: Vec<PathBuf> = std::fs::read_dir(common::photos_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let rows = photos.len().div_ceil(4) as u32;
-    let mut canvas =
-        image::RgbImage::from_pixel(cell_w * 4, cell_h * rows, image::Rgb([40, 40, 40]));
-    let mut photos = photos;
-    photos.sort();
-    for (i, path) in photos.iter().enumerate() {
-        let photo = image::open(path).unwrap().to_rgb8();
-        let fitted = if photo.width() * cell_h > photo.height() * cell_w {
-            image::imageops::resize(
-                &photo,
-                cell_w,
-                (cell_w * photo.height() / photo.width()).max(1),
-                image::imageops::FilterType::Triangle,
-            )
-        } else {
-            image::imageops::resize(
-                &photo,
-                (cell_h * photo.width() / photo.height()).max(1),
-                cell_h,
-                image::imageops::FilterType::Triangle,
-            )
-        };
-        let (x, y) = ((i as u32 % 4) * cell_w, (i as u32 / 4) * cell_h);
-        image::imageops::overlay(&mut canvas, &fitted, i64::from(x), i64::from(y));
-    }
-    let path = dir.join("group.jpg");
-    canvas.save(&path).unwrap();
-    path
-}
-
 #[test]
 fn the_upload_page_holds_up_in_a_real_browser() {
     let browser = repo().join("tests/browser");
@@ -183,7 +145,7 @@ fn the_upload_page_holds_up_in_a_real_browser() {
         .env("PROXY_URL", &proxy.url)
         .env("GATEWAY_PID", gateway.child.id().to_string())
         .env("SINGLE", common::photo("astronaut.png"))
-        .env("GROUP", group_photo(work.path()))
+        .env("GROUP", common::group_photo(work.path()))
         .env("NOT_A_PHOTO", &not_a_photo)
         .env("TOO_LARGE", &too_large)
         .env("SHOTS", &shots)

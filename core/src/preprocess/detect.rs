@@ -85,7 +85,7 @@ impl FaceDetector {
         let (_, scale) = output(&names.scale)?;
         let (_, offset) = output(&names.offset)?;
         let (_, landmarks) = output(&names.landmarks)?;
-        let kept = decode_outputs(
+        detections_in_photo(
             RawOutputs {
                 heat_shape,
                 heatmap,
@@ -93,20 +93,35 @@ impl FaceDetector {
                 offset,
                 landmarks,
             },
-            self.spec.stride as f32,
-            self.options.threshold,
-            self.spec.nms_iou,
-        )?;
-        Ok(kept
-            .into_iter()
-            .map(|d| to_photo_pixels(d, input.scale, photo_size))
-            .filter(|d| {
-                let w = d.bbox[2] - d.bbox[0];
-                let h = d.bbox[3] - d.bbox[1];
-                w.min(h) >= self.options.min_face_px
-            })
-            .collect())
+            &self.spec,
+            &self.options,
+            input.scale,
+            photo_size,
+        )
     }
+}
+
+/// Faces in a photo of `photo_size` from the detector's raw outputs on its
+/// letterboxed input (`scale` detector pixels per photo pixel), best first,
+/// without those smaller than the options allow. The server's align step
+/// calls this on the outputs of the detector Triton ran.
+pub fn detections_in_photo(
+    raw: RawOutputs<'_>,
+    spec: &DetectorSpec,
+    options: &DetectorOptions,
+    scale: f32,
+    photo_size: (u32, u32),
+) -> Result<Vec<Detection>> {
+    let kept = decode_outputs(raw, spec.stride as f32, options.threshold, spec.nms_iou)?;
+    Ok(kept
+        .into_iter()
+        .map(|d| to_photo_pixels(d, scale, photo_size))
+        .filter(|d| {
+            let w = d.bbox[2] - d.bbox[0];
+            let h = d.bbox[3] - d.bbox[1];
+            w.min(h) >= options.min_face_px
+        })
+        .collect())
 }
 
 /// The detector's four outputs as ONNX Runtime hands them over.

@@ -49,18 +49,24 @@ pub struct FaceInputs {
 
 impl Aligner {
     pub fn new(bundle: &ModelBundle, needs: ModelNeeds) -> Result<Self> {
-        let predictor = ShapePredictor::from_bytes(&bundle.landmarks_bytes)
-            .with_context(|| format!("reading {}", bundle.manifest.landmarks.file))?;
+        Self::from_parts(&bundle.manifest, &bundle.landmarks_bytes, needs)
+    }
+
+    /// An aligner from the manifest and the landmark model's bytes alone,
+    /// for a process that runs no model of its own.
+    pub fn from_parts(manifest: &Manifest, landmarks: &[u8], needs: ModelNeeds) -> Result<Self> {
+        let predictor = ShapePredictor::from_bytes(landmarks)
+            .with_context(|| format!("reading {}", manifest.landmarks.file))?;
         anyhow::ensure!(
-            predictor.parts() == bundle.manifest.classifier.chip.template.len(),
+            predictor.parts() == manifest.classifier.chip.template.len(),
             "the landmark model and the chip template disagree on the number of points"
         );
         Ok(Self {
             predictor,
-            box_rule: bundle.manifest.landmarks.box_from_detection.clone(),
-            chip: bundle.manifest.classifier.chip.clone(),
-            age_chip: bundle.manifest.age.chip.clone(),
-            crop_size: bundle.manifest.faceapi.crop.size,
+            box_rule: manifest.landmarks.box_from_detection.clone(),
+            chip: manifest.classifier.chip.clone(),
+            age_chip: manifest.age.chip.clone(),
+            crop_size: manifest.faceapi.crop.size,
             needs,
         })
     }
@@ -232,36 +238,47 @@ pub struct ChipSource {
 /// largest input cut from it, so no chip is enlarged from fewer pixels than
 /// the photo has; else the photo decoded as fine as its smallest face needs.
 pub fn source_for_chips(photo: DecodedPhoto, faces: &[Detection], aligner: &Aligner) -> ChipSource {
-    let reduction = photo.reduction();
+    let DecodedPhoto {
+        rgb,
+        full_size,
+        source,
+        limits,
+        ..
+    } = photo;
+    chip_source(rgb, full_size, source.as_deref(), &limits, faces, aligner)
+}
+
+/// [`source_for_chips`] from its parts: `rgb` is the photo as decoded for
+/// the detector, `full_size` the photo's own size and `bytes` its file,
+/// given when `rgb` is reduced.
+pub fn chip_source(
+    rgb: RgbImage,
+    full_size: (u32, u32),
+    bytes: Option<&[u8]>,
+    limits: &DecodeLimits,
+    faces: &[Detection],
+    aligner: &Aligner,
+) -> ChipSource {
+    let reduction = f64::from(rgb.width()) / f64::from(full_size.0.max(1));
     let smallest = faces
         .iter()
         .map(|d| (d.bbox[2] - d.bbox[0]).min(d.bbox[3] - d.bbox[1]))
         .fold(f32::INFINITY, f32::min);
     let needed = f64::from(aligner.largest_input_side());
     let enough = |r: f64| f64::from(smallest) * r >= needed;
-    let Some(bytes) = photo
-        .source
-        .as_deref()
-        .filter(|_| reduction < 1.0 && !enough(reduction))
-    else {
-        return ChipSource {
-            rgb: photo.rgb,
-            reduction,
-        };
+    let Some(bytes) = bytes.filter(|_| reduction < 1.0 && !enough(reduction)) else {
+        return ChipSource { rgb, reduction };
     };
     // The finest reduction that still gives the smallest face `needed` pixels.
-    let longest = photo.full_size.0.max(photo.full_size.1);
+    let longest = full_size.0.max(full_size.1);
     let wanted = (f64::from(longest) * (needed / f64::from(smallest).max(1.0))).ceil() as u32;
-    match decode::decode_bytes_at_least(bytes, &photo.limits, Some(wanted.min(longest))) {
+    match decode::decode_bytes_at_least(bytes, limits, Some(wanted.min(longest))) {
         Ok(finer) => ChipSource {
-            reduction: f64::from(finer.rgb.width()) / f64::from(photo.full_size.0.max(1)),
+            reduction: f64::from(finer.rgb.width()) / f64::from(full_size.0.max(1)),
             rgb: finer.rgb,
         },
         // Decoded once already: the reduced image is the best there is.
-        Err(_) => ChipSource {
-            rgb: photo.rgb,
-            reduction,
-        },
+        Err(_) => ChipSource { rgb, reduction },
     }
 }
 

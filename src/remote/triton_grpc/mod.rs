@@ -17,7 +17,10 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Status};
 
 use super::kserve::{self, INPUT, OUTPUT, TensorInfo};
-use super::{Check, RemoteAddress, RemoteError, RemoteOptions, Transport, Upload, run_checks};
+use super::model_setup::{self, ModelSetup};
+use super::{
+    Check, RemoteAddress, RemoteError, RemoteOptions, Transport, Upload, run_checks, with_steps,
+};
 
 pub struct TritonGrpc {
     client: GrpcInferenceServiceClient<Channel>,
@@ -243,5 +246,61 @@ impl Transport for TritonGrpc {
             },
             || kserve::contract_check(self.metadata()),
         )
+    }
+
+    fn model_setups(&self) -> Result<Vec<ModelSetup>, RemoteError> {
+        let config = |name: &str, version: &str| {
+            let request = self.request(proto::ModelConfigRequest {
+                name: name.to_string(),
+                version: version.to_string(),
+            });
+            let answer = self.call(self.client.clone().model_config(request))?;
+            Ok(setup_of(name, &answer.config.unwrap_or_default()))
+        };
+        let model = config(&self.model, &self.version)?;
+        with_steps(model, |step| config(step, ""))
+    }
+}
+
+/// The same summary Triton's HTTP config answer gives, from the gRPC one.
+fn setup_of(name: &str, config: &proto::ModelConfig) -> ModelSetup {
+    use proto::model_config::SchedulingChoice;
+    use proto::model_instance_group::Kind;
+    let instances = config
+        .instance_group
+        .iter()
+        .map(|group| {
+            let kind = Kind::try_from(group.kind).map_or("", |k| k.as_str_name());
+            model_setup::instance_text(i64::from(group.count.max(1)), kind)
+        })
+        .collect();
+    let mut accelerators = Vec::new();
+    if let Some(policy) = config
+        .optimization
+        .as_ref()
+        .and_then(|o| o.execution_accelerators.as_ref())
+    {
+        for (device, list) in [
+            ("GPU", &policy.gpu_execution_accelerator),
+            ("CPU", &policy.cpu_execution_accelerator),
+        ] {
+            accelerators.extend(list.iter().map(|a| {
+                let precision = a.parameters.get("precision_mode").map(String::as_str);
+                model_setup::accelerator_text(&a.name, precision, device)
+            }));
+        }
+    }
+    let steps = match &config.scheduling_choice {
+        Some(SchedulingChoice::EnsembleScheduling(ensemble)) => {
+            ensemble.step.iter().map(|s| s.model_name.clone()).collect()
+        }
+        _ => Vec::new(),
+    };
+    ModelSetup {
+        model: name.to_string(),
+        backend: model_setup::backend_text(&config.platform, &config.backend),
+        instances,
+        accelerators,
+        steps,
     }
 }

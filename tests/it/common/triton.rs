@@ -26,7 +26,7 @@ pub fn venv() -> PathBuf {
             let home = std::env::var_os("HOME").expect("HOME is set");
             Path::new(&home).join(".cache/genderlens/triton-venv")
         });
-    if !venv.join(".genderlens-ready-2").exists() {
+    if !venv.join(".genderlens-ready-3").exists() {
         panic!(
             "\n\nTRITON IS NOT INSTALLED — the remote tests need a real Triton server.\n\
              Install it with `tests/triton/setup.sh` (the README's test command runs it),\n\
