@@ -285,6 +285,36 @@ fn triton_http_and_grpc_agree_with_the_local_pipeline() {
         let checks = report["checks"].as_array().unwrap();
         assert_eq!(checks.len(), 3);
         assert!(checks.iter().all(|c| c["ok"] == true), "{report}");
+        // Each step's backend and devices, as its config declares them.
+        let models = report["models"].as_array().expect("the models' setups");
+        let names: Vec<&str> = models
+            .iter()
+            .map(|m| m["model"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "gender_ensemble",
+                "gender_decode",
+                "face_detector",
+                "gender_align",
+                "gender_model",
+                "age_model",
+                "faceapi_model",
+                "gender_postprocess"
+            ],
+            "{report}"
+        );
+        assert_eq!(models[0]["backend"], "ensemble");
+        assert_eq!(models[2]["backend"], "python", "{report}");
+        assert_eq!(models[2]["instances"][0], "2 instances on CPU", "{report}");
+        assert_eq!(models[2]["accelerators"].as_array().unwrap().len(), 0);
+        let out = genderlens(&["doctor", "--remote", &url]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("face_detector: python, 2 instances on CPU, no accelerator"),
+            "{text}"
+        );
 
         let out = genderlens(&[
             "doctor",
@@ -648,39 +678,61 @@ fn tls_to_triton_trusts_the_system_roots_and_nothing_else() {
 }
 
 #[test]
-fn the_gpu_repository_renames_the_classifier_without_changing_it() {
+fn the_gpu_repository_renames_the_models_and_sets_tensorrt_up() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("models");
-    run_ok(
-        Command::new(common::triton::python())
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/make_repository.py"))
-            .args(["--variant", "gpu"])
-            .arg(&repo),
-    );
-    let config = std::fs::read_to_string(repo.join("gender_model/config.pbtxt")).unwrap();
-    assert!(
-        config.contains(r#"platform: "onnxruntime_onnx""#),
-        "{config}"
-    );
-    assert!(config.contains(r#"name: "tensorrt""#), "{config}");
-    // The renamed graph answers exactly as the shipped classifier does.
-    let compare = r#"
-import sys, numpy as np, onnxruntime as ort
-renamed = ort.InferenceSession(sys.argv[1])
-original = ort.InferenceSession(sys.argv[2])
-assert [i.name for i in renamed.get_inputs()] == ["INPUT__0"], renamed.get_inputs()
-assert [o.name for o in renamed.get_outputs()] == ["LOGITS"], renamed.get_outputs()
-chips = np.random.default_rng(7).normal(size=(5, 3, 32, 32)).astype(np.float32)
-a = renamed.run(["LOGITS"], {"INPUT__0": chips})[0]
-b = original.run(None, {original.get_inputs()[0].name: chips})[0]
-print(float(np.abs(a - b).max()))
-"#;
-    let out = run_ok(
-        Command::new(common::triton::python())
-            .args(["-c", compare])
-            .arg(repo.join("gender_model/1/model.onnx"))
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/gender-v1.onnx")),
-    );
-    let difference: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    assert_eq!(difference, 0.0);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/make_repository.py");
+    let check = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/triton/check_gpu_repository.py");
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    for (precision, cache) in [("fp16", "/cache/tensorrt"), ("fp32", "/var/cache/engines")] {
+        let repo = dir.path().join(precision);
+        let mut make = Command::new(common::triton::python());
+        make.arg(&script).args(["--variant", "gpu"]);
+        if precision == "fp32" {
+            make.args(["--precision", "fp32", "--engine-cache", cache]);
+        }
+        run_ok(make.arg(&repo));
+        let config = std::fs::read_to_string(repo.join("face_detector/config.pbtxt")).unwrap();
+        assert!(
+            config.contains(r#"platform: "onnxruntime_onnx""#)
+                && config.contains(r#"name: "tensorrt""#),
+            "detection runs on the GPU: {config}"
+        );
+        // The renamed graphs answer exactly as the shipped models, and
+        // TensorRT's profile, warm-up, precision and cache fit each model.
+        let out = run_ok(
+            Command::new(common::triton::python())
+                .arg(&check)
+                .arg(&repo)
+                .arg(&models)
+                .args([precision, cache]),
+        );
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(report.lines().count(), 4, "{report}");
+
+        // The ahead-of-time alternative builds each plan with the same profile.
+        let mut plans = Command::new("bash");
+        plans.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/build_plans.sh"));
+        if precision == "fp32" {
+            plans.arg("--fp32");
+        }
+        let out = run_ok(plans.arg("--dry-run").arg(&repo));
+        let plan = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            plan.matches(r#"platform: "tensorrt_plan""#).count(),
+            4,
+            "{plan}"
+        );
+        for shapes in [
+            "--minShapes=DETECTOR_INPUT:1x3x32x32",
+            "--maxShapes=DETECTOR_INPUT:1x3x640x640",
+            "--maxShapes=INPUT__0:512x3x32x32",
+            "--optShapes=INPUT__0:32x3x64x64",
+        ] {
+            assert!(plan.contains(shapes), "{shapes}: {plan}");
+        }
+        assert_eq!(
+            plan.matches("--fp16").count(),
+            if precision == "fp16" { 4 } else { 0 }
+        );
+    }
 }
