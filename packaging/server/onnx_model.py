@@ -29,7 +29,8 @@ class TritonPythonModel:
         config = json.loads(args["model_config"])
         params = {k: v["string_value"] for k, v in config.get("parameters", {}).items()}
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 2
+        # Threads per run: instances that run side by side each want fewer.
+        options.intra_op_num_threads = int(params.get("threads", "2"))
         self.session = onnxruntime.InferenceSession(
             os.path.join(HERE, params["onnx_file"]), options, providers=["CPUExecutionProvider"]
         )
