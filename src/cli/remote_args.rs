@@ -12,6 +12,8 @@ pub struct RemoteArgs {
     /// Classify on this server instead of this machine: triton-grpc://HOST:8001,
     /// triton-http://HOST:8000 (triton-grpcs/triton-https for TLS), or a
     /// /predict gateway's http(s)://HOST:PORT. Photos are sent to it.
+    /// Several triton-grpc:// servers, separated by commas, share the photos
+    /// (a server that stops answering is left out until it is back).
     #[arg(long, value_name = "URL", env = "GENDERLENS_REMOTE")]
     pub remote: Option<String>,
     /// The Triton model to call [default: gender_ensemble].

@@ -24,6 +24,13 @@ pub enum SetupError {
     InFlight(usize),
     #[error("cannot set up the connection: {0}")]
     Client(String),
+    #[error(
+        "several servers are balanced over gRPC only (triton-grpc://); for HTTP or gateways, \
+         put one proxy in front of them and give its address"
+    )]
+    SeveralNeedGrpc,
+    #[error("no server address given")]
+    NoAddress,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

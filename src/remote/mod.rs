@@ -65,8 +65,29 @@ impl Default for RemoteOptions {
 }
 
 impl RemoteOptions {
+    /// The first server; results and messages name the servers by it.
     pub fn address(&self) -> Result<RemoteAddress, SetupError> {
-        self.url.parse()
+        self.addresses()?
+            .into_iter()
+            .next()
+            .ok_or(SetupError::NoAddress)
+    }
+
+    /// Every server `url` names: one address, or several Triton gRPC
+    /// addresses separated by commas or spaces, to be balanced.
+    pub fn addresses(&self) -> Result<Vec<RemoteAddress>, SetupError> {
+        let addresses = self
+            .url
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|part| !part.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<RemoteAddress>, _>>()?;
+        match addresses.as_slice() {
+            [] => Err(SetupError::NoAddress),
+            [_] => Ok(addresses),
+            several if several.iter().all(|a| a.protocol == Protocol::TritonGrpc) => Ok(addresses),
+            _ => Err(SetupError::SeveralNeedGrpc),
+        }
     }
 
     pub fn timeout(&self) -> Duration {
@@ -74,7 +95,7 @@ impl RemoteOptions {
     }
 
     pub fn validate(&self) -> Result<(), SetupError> {
-        self.address()?;
+        self.addresses()?;
         if self.model.trim().is_empty() {
             return Err(SetupError::EmptyModel);
         }
@@ -162,7 +183,8 @@ impl Remote {
                 triton_http::TritonHttp::new(&address, &options).map_err(SetupError::Client)?,
             ),
             Protocol::TritonGrpc => Box::new(
-                triton_grpc::TritonGrpc::new(&address, &options).map_err(SetupError::Client)?,
+                triton_grpc::TritonGrpc::new(&options.addresses()?, &options)
+                    .map_err(SetupError::Client)?,
             ),
             Protocol::Gateway => {
                 Box::new(gateway::Gateway::new(&address, &options).map_err(SetupError::Client)?)
@@ -184,11 +206,22 @@ impl Remote {
         &self.options
     }
 
-    /// What results record as their backend, e.g. `remote:triton-grpc://gpu:8001/gender_ensemble`.
+    /// What results record as their backend, e.g.
+    /// `remote:triton-grpc://gpu:8001/gender_ensemble`, with every server
+    /// when there are several (`remote:triton-grpc://a:8001,triton-grpc://b:8001/…`).
     pub fn provenance(&self) -> String {
+        let servers = self.options.addresses().map_or_else(
+            |_| self.address.to_string(),
+            |all| {
+                all.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            },
+        );
         match self.address.protocol {
-            Protocol::Gateway => format!("remote:{}", self.address),
-            _ => format!("remote:{}/{}", self.address, self.options.model),
+            Protocol::Gateway => format!("remote:{servers}"),
+            _ => format!("remote:{servers}/{}", self.options.model),
         }
     }
 
@@ -270,6 +303,35 @@ fn run_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_servers_are_grpc_ones_separated_by_commas_or_spaces() {
+        let with = |url: &str| RemoteOptions {
+            url: url.into(),
+            ..RemoteOptions::default()
+        };
+        let two = with("triton-grpc://a:8001, triton-grpc://b:9001")
+            .addresses()
+            .unwrap();
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[1].authority, "b:9001");
+        assert_eq!(
+            with("triton-grpc://a triton-grpc://b")
+                .address()
+                .unwrap()
+                .authority,
+            "a:8001"
+        );
+        assert_eq!(
+            with("triton-http://a,triton-http://b").addresses(),
+            Err(SetupError::SeveralNeedGrpc)
+        );
+        assert_eq!(
+            with("triton-grpc://a,http://gateway").validate(),
+            Err(SetupError::SeveralNeedGrpc)
+        );
+        assert_eq!(with(" , ").addresses(), Err(SetupError::NoAddress));
+    }
 
     #[test]
     fn checks_after_a_failure_are_not_run() {

@@ -69,10 +69,19 @@ fn prometheus_scrapes_triton_and_the_gateway_and_every_dashboard_query_answers()
     let dir = tempfile::tempdir().unwrap();
     let config = std::fs::read_to_string(&packaged)
         .unwrap()
-        .replace("triton:8002", &format!("127.0.0.1:{}", triton.metrics))
+        .replace(
+            "dns_sd_configs:\n      - names: [\"triton\"]\n        type: A\n        port: 8002",
+            &format!(
+                "static_configs:\n      - targets: [\"127.0.0.1:{}\"]",
+                triton.metrics
+            ),
+        )
         .replace("gateway:8080", gateway.url.trim_start_matches("http://"))
         .replace("scrape_interval: 5s", "scrape_interval: 1s");
-    assert!(!config.contains("triton:") && !config.contains("gateway:8080"));
+    assert!(
+        !config.contains("\"triton\"") && !config.contains("gateway:8080"),
+        "every packaged target was pointed at this test's servers:\n{config}"
+    );
     let prometheus = Prometheus::start(dir.path(), &config);
     let base = prometheus.url.clone();
     let client = Client::new();

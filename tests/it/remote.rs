@@ -553,6 +553,143 @@ fn server_killed_in_the_middle_of_a_batch() {
     assert!(message.contains("cannot reach the server"), "{message}");
 }
 
+#[test]
+fn two_servers_share_a_batch_and_one_dying_loses_no_photo() {
+    let mut first = Triton::start(&[]);
+    let second = Triton::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    for copy in 0..6 {
+        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
+            let entry = entry.unwrap();
+            let name = format!("{copy}-{}", entry.file_name().to_string_lossy());
+            std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
+        }
+    }
+    // compose's proxy in front of both, over HTTP and gRPC: each takes photos.
+    let proxy_dir = tempfile::tempdir().unwrap();
+    let (config, http_port, grpc_port) = compose_proxy_config(&[&first, &second]);
+    let proxy = common::nginx::Nginx::start(proxy_dir.path(), &config, &[http_port, grpc_port]);
+    for protocol in ["triton-http", "triton-grpc"] {
+        let port = if protocol == "triton-http" {
+            http_port
+        } else {
+            grpc_port
+        };
+        let counts = || {
+            (
+                first.inference_count("gender_ensemble"),
+                second.inference_count("gender_ensemble"),
+            )
+        };
+        let before = counts();
+        let through = remote(&format!("{protocol}://127.0.0.1:{port}"));
+        let results = run_batch(through, vec![dir.path().to_path_buf()]);
+        assert!(
+            results.iter().all(|r| r.status != Status::Error),
+            "{protocol} through the proxy: {:?}",
+            results.iter().find(|r| r.status == Status::Error)
+        );
+        let after = counts();
+        assert!(
+            after.0 > before.0 && after.1 > before.1,
+            "{protocol}: the proxy spread the photos over both servers: {before:?} → {after:?}"
+        );
+    }
+    drop(proxy);
+
+    // Without a proxy: tonic balances the two, and one dying loses no photo.
+    let url = format!("{}, {}", first.grpc_url(), second.grpc_url());
+    let remote = Arc::new(
+        Remote::connect(RemoteOptions {
+            max_in_flight: 4,
+            retries: 3,
+            timeout_secs: 20.0,
+            ..options(&url)
+        })
+        .unwrap(),
+    );
+    assert_eq!(
+        remote.provenance(),
+        format!(
+            "remote:{},{}/gender_ensemble",
+            first.grpc_url(),
+            second.grpc_url()
+        )
+    );
+    let handle = batch::start(remote, vec![dir.path().to_path_buf()], &defaults(), None);
+    let mut results = Vec::new();
+    let mut before_the_kill = None;
+    for event in handle.events().iter() {
+        if let EngineEvent::Image(result) = event {
+            results.push(*result);
+            if results.len() == 16 {
+                before_the_kill = Some((
+                    first.inference_count("gender_ensemble"),
+                    second.inference_count("gender_ensemble"),
+                ));
+                first.kill();
+            }
+        }
+    }
+    let (first_share, second_share) = before_the_kill.expect("the first server was killed");
+    assert!(
+        first_share > 0 && second_share > 0,
+        "both servers took photos before the kill: {first_share} and {second_share}"
+    );
+    assert_eq!(results.len(), 48, "every photo has a result");
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .map(|r| (file_name(&r.path), r.error.clone()))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "the second server answers every photo the first did not: {failed:?}"
+    );
+    let second_total = second.inference_count("gender_ensemble");
+    assert!(
+        second_total > second_share,
+        "the second server took the rest: {second_total} after {second_share}"
+    );
+}
+
+/// `packaging/server/nginx/triton.conf` as compose runs it, with the two
+/// servers in place of the `triton` replicas and free ports to listen on;
+/// also the ports, HTTP then gRPC.
+fn compose_proxy_config(servers: &[&Triton]) -> (String, u16, u16) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/server/nginx/triton.conf"),
+    )
+    .unwrap();
+    let (http, grpc) = (common::triton::free_port(), common::triton::free_port());
+    let each = |port: fn(&Triton) -> u16| {
+        servers
+            .iter()
+            .map(|s| format!("server 127.0.0.1:{} max_fails=1 fail_timeout=10s;", port(s)))
+            .collect::<Vec<_>>()
+            .join("\n    ")
+    };
+    let config = text
+        .replace(
+            "server triton:8000 max_fails=1 fail_timeout=10s;",
+            &each(|s| s.http),
+        )
+        .replace(
+            "server triton:8001 max_fails=1 fail_timeout=10s;",
+            &each(|s| s.grpc),
+        )
+        .replace("listen 8000;", &format!("listen 127.0.0.1:{http};"))
+        .replace(
+            "listen 8001 http2;",
+            &format!("listen 127.0.0.1:{grpc} http2;"),
+        );
+    assert!(
+        config.contains(&format!("127.0.0.1:{}", servers[1].grpc)),
+        "the config names its replicas as the test expects:\n{config}"
+    );
+    (config, http, grpc)
+}
+
 /// A private CA and a certificate for localhost/127.0.0.1 signed by it.
 fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let openssl = |args: &[&str]| {

@@ -5,10 +5,10 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::common;
+use crate::common::nginx::Nginx;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -30,76 +30,22 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// nginx in the foreground, stopped (workers too) when the test ends.
-struct Proxy {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        // TERM lets the master stop its workers; a killed master would leave them.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
 /// A proxy that serves the page from `gateway` and sends `/predict` to a
 /// socket nobody listens on, as a proxy does whose classifier has gone down.
-fn start_proxy(nginx: &Path, dir: &Path, gateway: &str) -> Proxy {
+fn start_proxy(dir: &Path, gateway: &str) -> (Nginx, String) {
     let port = free_port();
     let d = dir.display();
-    let config = format!(
-        "worker_processes 1;\n\
-         pid {d}/nginx.pid;\n\
-         error_log {d}/error.log;\n\
-         daemon off;\n\
-         events {{ worker_connections 64; }}\n\
-         http {{\n\
-           access_log off;\n\
-           client_body_temp_path {d}/body;\n\
-           proxy_temp_path {d}/proxy;\n\
-           fastcgi_temp_path {d}/fastcgi;\n\
-           uwsgi_temp_path {d}/uwsgi;\n\
-           scgi_temp_path {d}/scgi;\n\
-           client_max_body_size 64m;\n\
-           client_body_buffer_size 64m;\n\
-           server {{\n\
-             listen 127.0.0.1:{port};\n\
-             location = /predict {{ proxy_pass http://unix:{d}/nobody-listens.sock; }}\n\
-             location / {{ proxy_pass {gateway}; }}\n\
-           }}\n\
-         }}\n"
+    let server = format!(
+        "client_max_body_size 64m;\n\
+         client_body_buffer_size 64m;\n\
+         server {{\n\
+           listen 127.0.0.1:{port};\n\
+           location = /predict {{ proxy_pass http://unix:{d}/nobody-listens.sock; }}\n\
+           location / {{ proxy_pass {gateway}; }}\n\
+         }}"
     );
-    let conf = dir.join("nginx.conf");
-    std::fs::write(&conf, config).unwrap();
-    let child = Command::new(nginx)
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starting nginx");
-    let proxy = Proxy {
-        child,
-        url: format!("http://127.0.0.1:{port}/"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not start: {}",
-            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    proxy
+    let nginx = Nginx::start(dir, &server, &[port]);
+    (nginx, format!("http://127.0.0.1:{port}/"))
 }
 
 #[test]
@@ -114,10 +60,7 @@ fn the_upload_page_holds_up_in_a_real_browser() {
             .map_or_else(|| "/usr/bin/chromium".into(), PathBuf::from),
         "Chromium (Debian package chromium)",
     );
-    let nginx = required(
-        PathBuf::from("/usr/sbin/nginx"),
-        "nginx (Debian package nginx)",
-    );
+    common::nginx::binary();
 
     let work = tempfile::tempdir().unwrap();
     let not_a_photo = work.path().join("holiday.jpg");
@@ -136,13 +79,13 @@ fn the_upload_page_holds_up_in_a_real_browser() {
 
     common::runtime();
     let gateway = common::serve::start_gateway(&["--provider", "cpu"], &[]);
-    let proxy = start_proxy(&nginx, &proxy_dir, &gateway.url);
+    let (proxy, proxy_url) = start_proxy(&proxy_dir, &gateway.url);
 
     let output = Command::new("node")
         .arg(browser.join("upload_page.mjs"))
         .current_dir(&browser)
         .env("GATEWAY_URL", format!("{}/", gateway.url))
-        .env("PROXY_URL", &proxy.url)
+        .env("PROXY_URL", &proxy_url)
         .env("GATEWAY_PID", gateway.child.id().to_string())
         .env("SINGLE", common::photo("astronaut.png"))
         .env("GROUP", common::group_photo(work.path()))

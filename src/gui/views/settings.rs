@@ -165,7 +165,10 @@ fn remote_settings(
                         .hint_text("triton-grpc://host:8001")
                         .desired_width(260.0),
                 )
-                .on_hover_text(format!("One of {SCHEMES}"))
+                .on_hover_text(format!(
+                    "One of {SCHEMES}. Several Triton gRPC servers, separated by commas, \
+                     share the photos; one that stops answering is left out until it is back."
+                ))
             });
             setting(ui, "Model", |ui| ui.text_edit_singleline(&mut remote.model));
             setting(ui, "Model version", |ui| {

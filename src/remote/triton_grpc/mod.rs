@@ -6,6 +6,7 @@ mod proto {
     // Generated from the vendored grpc_service.proto by ./regenerate.sh.
     include!("proto/inference.rs");
 }
+mod servers;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -24,6 +25,8 @@ use super::{
 
 pub struct TritonGrpc {
     client: GrpcInferenceServiceClient<Channel>,
+    /// With several servers: which of them the balancer holds.
+    servers: Option<servers::ServerSet>,
     // Declared after the client so it is dropped after it: the channel's
     // background tasks live on this runtime.
     runtime: tokio::runtime::Runtime,
@@ -36,43 +39,50 @@ pub struct TritonGrpc {
 }
 
 impl TritonGrpc {
-    pub fn new(address: &RemoteAddress, options: &RemoteOptions) -> Result<Self, String> {
+    /// One server, or several balanced by tonic (see [`servers`]).
+    pub fn new(addresses: &[RemoteAddress], options: &RemoteOptions) -> Result<Self, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("genderlens-grpc")
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the gRPC client: {e}"))?;
-        let base = address.base_url();
+        let first = addresses.first().ok_or("no server address given")?;
+        let base = first.base_url();
         let timeout = options.timeout();
-        let mut endpoint = Endpoint::from_shared(base.clone())
-            .map_err(|e| format!("`{address}` is not a gRPC address: {e}"))?
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .timeout(timeout);
-        if address.tls {
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().with_native_roots())
-                .map_err(|e| format!("cannot set up TLS: {e}"))?;
-        }
+        let endpoints = addresses
+            .iter()
+            .map(|address| endpoint(address, timeout))
+            .collect::<Result<Vec<_>, _>>()?;
+        let token: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> =
+            match &options.token {
+                Some(token) => Some(
+                    format!("Bearer {token}")
+                        .parse()
+                        .map_err(|_| "the bearer token contains characters a header cannot hold")?,
+                ),
+                None => None,
+            };
         // Connecting lazily lets the app start while the server is down; each
         // request then reports (and retries) its own connection failure.
-        let channel = {
-            let _context = runtime.enter();
-            endpoint.connect_lazy()
+        let (channel, servers) = match endpoints.as_slice() {
+            [one] => {
+                let _context = runtime.enter();
+                (one.clone().connect_lazy(), None)
+            }
+            _ => {
+                let probe_timeout = timeout.min(Duration::from_secs(2));
+                let (channel, set) =
+                    servers::ServerSet::start(&runtime, endpoints, token.clone(), probe_timeout);
+                (channel, Some(set))
+            }
         };
         let client = GrpcInferenceServiceClient::new(channel)
             .max_decoding_message_size(REPLY_LIMIT)
             .max_encoding_message_size(usize::MAX);
-        let token = match &options.token {
-            Some(token) => Some(
-                format!("Bearer {token}")
-                    .parse()
-                    .map_err(|_| "the bearer token contains characters a header cannot hold")?,
-            ),
-            None => None,
-        };
         Ok(Self {
             client,
+            servers,
             runtime,
             base,
             model: options.model.trim().to_string(),
@@ -81,6 +91,28 @@ impl TritonGrpc {
             timeout,
             shape: OnceLock::new(),
         })
+    }
+
+    /// A failure that a server going away explains is worth sending again:
+    /// the balancer no longer holds that server.
+    fn after_failure(&self, error: RemoteError) -> RemoteError {
+        let Some(servers) = &self.servers else {
+            return error;
+        };
+        let broken = matches!(
+            error,
+            RemoteError::Connect(_)
+                | RemoteError::Unavailable(_)
+                | RemoteError::Protocol(_)
+                | RemoteError::Server(_)
+        );
+        if broken && servers.recheck(&self.runtime) && !error.is_retryable() {
+            return RemoteError::Connect(format!(
+                "the server answering went away ({error}); {} of the others still serve",
+                servers.serving()
+            ));
+        }
+        error
     }
 
     fn request<T>(&self, message: T) -> tonic::Request<T> {
@@ -132,6 +164,19 @@ impl TritonGrpc {
     fn input_shape(&self) -> Result<Vec<i64>, RemoteError> {
         kserve::learnt_shape(&self.shape, || self.metadata())
     }
+}
+
+fn endpoint(address: &RemoteAddress, timeout: Duration) -> Result<Endpoint, String> {
+    let mut endpoint = Endpoint::from_shared(address.base_url())
+        .map_err(|e| format!("`{address}` is not a gRPC address: {e}"))?
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout);
+    if address.tls {
+        endpoint = endpoint
+            .tls_config(ClientTlsConfig::new().with_native_roots())
+            .map_err(|e| format!("cannot set up TLS: {e}"))?;
+    }
+    Ok(endpoint)
 }
 
 /// The largest answer this client reads (one photo's result is about a
@@ -202,7 +247,9 @@ impl Transport for TritonGrpc {
             }],
             raw_input_contents: vec![image.element()?],
         };
-        let response = self.call(self.client.clone().model_infer(self.request(request)))?;
+        let response = self
+            .call(self.client.clone().model_infer(self.request(request)))
+            .map_err(|e| self.after_failure(e))?;
         kserve::check_answer_id(image.request_id(), Some(&response.id))?;
         let position = response
             .outputs

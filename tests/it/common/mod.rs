@@ -2,6 +2,7 @@
 //! real `genderlens serve` and a real Triton server.
 #![allow(dead_code, unused_imports)]
 
+pub mod nginx;
 pub mod prometheus;
 pub mod serve;
 #[path = "../../../core/tests/it/common.rs"]
