@@ -599,6 +599,12 @@ fn two_servers_share_a_batch_and_one_dying_loses_no_photo() {
 
     // Without a proxy: tonic balances the two, and one dying loses no photo.
     let url = format!("{}, {}", first.grpc_url(), second.grpc_url());
+    let out = genderlens(&["doctor", "--remote", &url]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("ok   server ready: 2 of 2 servers are ready"),
+        "{text}"
+    );
     let remote = Arc::new(
         Remote::connect(RemoteOptions {
             max_in_flight: 4,
@@ -650,6 +656,17 @@ fn two_servers_share_a_batch_and_one_dying_loses_no_photo() {
     assert!(
         second_total > second_share,
         "the second server took the rest: {second_total} after {second_share}"
+    );
+
+    // "Test connection" names the server that is gone, and passes on the other.
+    let out = genderlens(&["doctor", "--remote", &url]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "1 of 2 servers are ready; not answering, left out until they do: http://127.0.0.1:"
+        ) && text.contains(&format!(":{}", first.grpc)),
+        "{text}"
     );
 }
 

@@ -141,14 +141,38 @@ impl TritonGrpc {
         })
     }
 
+    /// One call; with several servers, sent again at once while a server
+    /// that failed it has been taken out, so a call never depends on the
+    /// balancer having picked a server that is gone.
+    fn balanced<T, F, Fut>(&self, attempt: F) -> Result<T, RemoteError>
+    where
+        F: Fn(GrpcInferenceServiceClient<Channel>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        let tries = self.servers.as_ref().map_or(1, |s| s.len());
+        let mut tried = 1;
+        loop {
+            match self.call(attempt(self.client.clone())) {
+                Ok(answer) => return Ok(answer),
+                Err(e) => {
+                    let e = self.after_failure(e);
+                    if tried >= tries || !e.is_retryable() {
+                        return Err(e);
+                    }
+                    tried += 1;
+                }
+            }
+        }
+    }
+
     fn metadata(&self) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>), RemoteError> {
-        let mut client = self.client.clone();
-        let meta = self.call(
-            client.model_metadata(self.request(proto::ModelMetadataRequest {
+        let meta = self.balanced(|mut client| {
+            let request = self.request(proto::ModelMetadataRequest {
                 name: self.model.clone(),
                 version: self.version.clone(),
-            })),
-        )?;
+            });
+            async move { client.model_metadata(request).await }
+        })?;
         let convert = |list: Vec<proto::model_metadata_response::TensorMetadata>| {
             list.into_iter()
                 .map(|t| TensorInfo {
@@ -163,6 +187,26 @@ impl TritonGrpc {
 
     fn input_shape(&self) -> Result<Vec<i64>, RemoteError> {
         kserve::learnt_shape(&self.shape, || self.metadata())
+    }
+}
+
+/// "Server ready" for several servers: passes while one answers, and names
+/// those that do not.
+fn several_ready(report: &[(String, bool)]) -> Result<String, String> {
+    let up = report.iter().filter(|(_, ready)| *ready).count();
+    let down: Vec<&str> = report
+        .iter()
+        .filter(|(_, ready)| !*ready)
+        .map(|(uri, _)| uri.as_str())
+        .collect();
+    let summary = format!("{up} of {} servers are ready", report.len());
+    match (up, down.is_empty()) {
+        (_, true) => Ok(summary),
+        (0, false) => Err(format!("{summary}: none answers")),
+        _ => Ok(format!(
+            "{summary}; not answering, left out until they do: {}",
+            down.join(", ")
+        )),
     }
 }
 
@@ -247,9 +291,10 @@ impl Transport for TritonGrpc {
             }],
             raw_input_contents: vec![image.element()?],
         };
-        let response = self
-            .call(self.client.clone().model_infer(self.request(request)))
-            .map_err(|e| self.after_failure(e))?;
+        let response = self.balanced(|mut client| {
+            let request = self.request(request.clone());
+            async move { client.model_infer(request).await }
+        })?;
         kserve::check_answer_id(image.request_id(), Some(&response.id))?;
         let position = response
             .outputs
@@ -270,6 +315,9 @@ impl Transport for TritonGrpc {
     fn check(&self) -> Vec<Check> {
         run_checks(
             || {
+                if let Some(servers) = &self.servers {
+                    return several_ready(&servers.report(&self.runtime));
+                }
                 let request = self.request(proto::ServerReadyRequest {});
                 match self.call(self.client.clone().server_ready(request)) {
                     Ok(answer) if answer.ready => Ok(format!("{} is ready", self.base)),
@@ -278,11 +326,14 @@ impl Transport for TritonGrpc {
                 }
             },
             || {
-                let request = self.request(proto::ModelReadyRequest {
-                    name: self.model.clone(),
-                    version: self.version.clone(),
+                let ready = self.balanced(|mut client| {
+                    let request = self.request(proto::ModelReadyRequest {
+                        name: self.model.clone(),
+                        version: self.version.clone(),
+                    });
+                    async move { client.model_ready(request).await }
                 });
-                match self.call(self.client.clone().model_ready(request)) {
+                match ready {
                     Ok(answer) if answer.ready => Ok(format!("model {} is ready", self.model)),
                     outcome => Err(format!(
                         "model {} is not ready or not loaded ({})",
@@ -297,11 +348,13 @@ impl Transport for TritonGrpc {
 
     fn model_setups(&self) -> Result<Vec<ModelSetup>, RemoteError> {
         let config = |name: &str, version: &str| {
-            let request = self.request(proto::ModelConfigRequest {
-                name: name.to_string(),
-                version: version.to_string(),
-            });
-            let answer = self.call(self.client.clone().model_config(request))?;
+            let answer = self.balanced(|mut client| {
+                let request = self.request(proto::ModelConfigRequest {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                });
+                async move { client.model_config(request).await }
+            })?;
             Ok(setup_of(name, &answer.config.unwrap_or_default()))
         };
         let model = config(&self.model, &self.version)?;

@@ -82,6 +82,21 @@ impl ServerSet {
         runtime.block_on(self.inner.probe_round())
     }
 
+    /// Each server's address and whether it answers now, probing them all.
+    pub fn report(&self, runtime: &tokio::runtime::Runtime) -> Vec<(String, bool)> {
+        runtime.block_on(async {
+            let mut report = Vec::new();
+            for (key, endpoint) in self.inner.endpoints.iter().enumerate() {
+                report.push((endpoint.uri().to_string(), self.inner.ready(key).await));
+            }
+            report
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.endpoints.len()
+    }
+
     /// How many servers the balancer holds now.
     pub fn serving(&self) -> usize {
         self.inner
