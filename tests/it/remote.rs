@@ -173,6 +173,19 @@ fn photos_with_a_broken_one(parity: &Path) -> tempfile::TempDir {
     dir
 }
 
+/// `copies` copies of the fixtures (48 photos for 6), in a folder of their own.
+fn fixture_copies(copies: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for copy in 0..copies {
+        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
+            let entry = entry.unwrap();
+            let name = format!("{copy}-{}", entry.file_name().to_string_lossy());
+            std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
+        }
+    }
+    dir
+}
+
 /// Runs a command that must succeed, showing its stderr if it does not.
 fn run_ok(command: &mut Command) -> std::process::Output {
     let out = command.output().expect("running a helper program");
@@ -498,14 +511,7 @@ fn sixty_four_concurrent_requests_come_back_to_their_own_images() {
 #[test]
 fn server_killed_in_the_middle_of_a_batch() {
     let mut triton = Triton::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    for copy in 0..6 {
-        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
-            let entry = entry.unwrap();
-            let name = format!("{copy}-{}", entry.file_name().to_string_lossy());
-            std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
-        }
-    }
+    let dir = fixture_copies(6);
     let remote = Arc::new(
         Remote::connect(RemoteOptions {
             max_in_flight: 2,
@@ -557,14 +563,7 @@ fn server_killed_in_the_middle_of_a_batch() {
 fn two_servers_share_a_batch_and_one_dying_loses_no_photo() {
     let mut first = Triton::start(&[]);
     let second = Triton::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    for copy in 0..6 {
-        for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
-            let entry = entry.unwrap();
-            let name = format!("{copy}-{}", entry.file_name().to_string_lossy());
-            std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
-        }
-    }
+    let dir = fixture_copies(6);
     // compose's proxy in front of both, over HTTP and gRPC: each takes photos.
     let proxy_dir = tempfile::tempdir().unwrap();
     let (config, http_port, grpc_port) = compose_proxy_config(&[&first, &second]);
