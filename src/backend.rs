@@ -136,10 +136,10 @@ impl Backend {
                 )
             }
             Self::Remote(remote) => {
-                let address = remote.remote.address();
                 format!(
-                    "{} at {address} (photos are sent there)",
-                    address.protocol.label()
+                    "{} at {} (photos are sent there)",
+                    remote.remote.address().protocol.label(),
+                    remote.remote.servers()
                 )
             }
         }
@@ -312,8 +312,8 @@ impl RemoteBackend {
             Ok(image) => image.with_request_id(request_id),
             Err(error) => return Ok(ImageResult::failed(0, name.into(), error)),
         };
-        let address = self.remote.address();
-        let described = |e: &RemoteError| format!("{e} ({address})");
+        let servers = self.remote.servers();
+        let described = |e: &RemoteError| format!("{e} ({servers})");
         match self
             .remote
             .try_classify(&image)
@@ -322,7 +322,7 @@ impl RemoteBackend {
             Ok(result) => Ok(result),
             // The image itself was refused: the upload is at fault.
             Err(e @ (RemoteError::Rejected(_) | RemoteError::Unreadable(_))) => Ok(
-                ImageResult::failed(0, name.into(), e.into_photo_error(address)),
+                ImageResult::failed(0, name.into(), e.into_photo_error(&servers)),
             ),
             Err(e @ (RemoteError::Connect(_) | RemoteError::Unavailable(_))) => {
                 Err(PredictError::Unavailable(described(&e)))

@@ -1,6 +1,6 @@
 """A face model for CPU servers: one ONNX file run by onnxruntime.
 
-gender_model, age_model and faceapi_model share this file; each config
+face_detector, gender_model, age_model and faceapi_model share this file; each config
 names its ONNX file (`onnx_file`) and pairs its Triton tensor names with
 the file's own (`tensors`, e.g. "INPUT__0:images,LOGITS:probabilities").
 Requests arrive already merged by Triton's dynamic batcher; their rows are

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use genderlens_core::ensemble::{PhotoForAlignment, step_settings};
+use genderlens_core::ensemble::{ALIGN_PARAMETERS, PhotoForAlignment, step_settings};
 use genderlens_core::manifest::{Manifest, read_verified};
 use genderlens_core::preprocess::detect::RawOutputs;
 use image::RgbImage;
@@ -32,7 +32,8 @@ impl AlignStep {
     /// `models_dir` holds `manifest.json` and the landmark model it names.
     #[new]
     fn new(models_dir: PathBuf, parameters: BTreeMap<String, String>) -> PyResult<Self> {
-        let (settings, max_faces) = step_settings(&parameters).map_err(step_error)?;
+        let (settings, max_faces) =
+            step_settings(&parameters, ALIGN_PARAMETERS).map_err(step_error)?;
         let manifest = Manifest::read(&models_dir).map_err(setup_error)?;
         let landmarks = read_verified(
             &models_dir,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use genderlens_core::EngineSettings;
-use genderlens_core::ensemble::{decode_for_detector, step_settings};
+use genderlens_core::ensemble::{DECODE_PARAMETERS, decode_for_detector, step_settings};
 use genderlens_core::manifest::Manifest;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -34,7 +34,7 @@ impl DecodeStep {
     /// Triton model's (see the module's README for the keys).
     #[new]
     fn new(models_dir: PathBuf, parameters: BTreeMap<String, String>) -> PyResult<Self> {
-        let (settings, _) = step_settings(&parameters).map_err(step_error)?;
+        let (settings, _) = step_settings(&parameters, DECODE_PARAMETERS).map_err(step_error)?;
         let manifest = Manifest::read(&models_dir).map_err(setup_error)?;
         Ok(Self { settings, manifest })
     }

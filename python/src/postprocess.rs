@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use genderlens_core::ensemble::{ModelOutputs, step_settings};
+use genderlens_core::ensemble::{ModelOutputs, POSTPROCESS_PARAMETERS, step_settings};
 use genderlens_core::manifest::Manifest;
 use pyo3::prelude::*;
 
@@ -22,7 +22,8 @@ impl PostprocessStep {
     /// label orders and the ages age-v1's classes stand for.
     #[new]
     fn new(models_dir: PathBuf, parameters: BTreeMap<String, String>) -> PyResult<Self> {
-        let (settings, _) = step_settings(&parameters).map_err(step_error)?;
+        let (settings, _) =
+            step_settings(&parameters, POSTPROCESS_PARAMETERS).map_err(step_error)?;
         let manifest = Manifest::read(&models_dir).map_err(setup_error)?;
         let step =
             genderlens_core::ensemble::PostprocessStep::new(&manifest, settings.uncertain_below)

@@ -47,7 +47,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     if let Some(remote) = backend.remote() {
         eprintln!(
             "classifying on {} (the photos are sent there)",
-            remote.address()
+            remote.servers()
         );
     }
     let mut provenance = backend.provenance();

@@ -136,7 +136,7 @@ fn check_remote(remote: &Remote, json: bool) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if json {
         let mut report = serde_json::json!({
-            "remote": remote.address().to_string(),
+            "remote": remote.servers(),
             "protocol": remote.address().protocol,
             "model": remote.options().model,
             "checks": checks,
@@ -151,7 +151,7 @@ fn check_remote(remote: &Remote, json: bool) -> Result<ExitCode> {
         writeln!(
             out,
             "Remote server {} ({})",
-            remote.address(),
+            remote.servers(),
             remote.address().protocol.label()
         )?;
         for check in &checks {

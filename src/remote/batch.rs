@@ -35,7 +35,7 @@ impl Stages for RemoteStages {
     ) -> Result<BatchStats, String> {
         context.emitter.send(EngineEvent::Status(format!(
             "Sending photos to {}",
-            self.remote.address()
+            self.remote.servers()
         )));
         let workers: Vec<_> = (0..self.remote.options().max_in_flight)
             .map(|n| {

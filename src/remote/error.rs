@@ -31,6 +31,8 @@ pub enum SetupError {
     SeveralNeedGrpc,
     #[error("no server address given")]
     NoAddress,
+    #[error("{0} is in the list twice")]
+    Twice(String),
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -82,6 +82,13 @@ impl RemoteOptions {
             .filter(|part| !part.is_empty())
             .map(str::parse)
             .collect::<Result<Vec<RemoteAddress>, _>>()?;
+        if let Some(twice) = addresses
+            .iter()
+            .enumerate()
+            .find(|(i, a)| addresses[..*i].contains(a))
+        {
+            return Err(SetupError::Twice(twice.1.to_string()));
+        }
         match addresses.as_slice() {
             [] => Err(SetupError::NoAddress),
             [_] => Ok(addresses),
@@ -169,6 +176,8 @@ fn with_steps(
 /// A remote backend with the user's limits applied.
 pub struct Remote {
     address: RemoteAddress,
+    /// Every server, for messages: one address, or several joined by ", ".
+    servers: String,
     options: RemoteOptions,
     transport: Box<dyn Transport>,
     limiter: Limiter,
@@ -190,8 +199,15 @@ impl Remote {
                 Box::new(gateway::Gateway::new(&address, &options).map_err(SetupError::Client)?)
             }
         };
+        let servers = options
+            .addresses()?
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         Ok(Self {
             limiter: Limiter::new(options.max_in_flight),
+            servers,
             address,
             options,
             transport,
@@ -204,6 +220,11 @@ impl Remote {
 
     pub fn options(&self) -> &RemoteOptions {
         &self.options
+    }
+
+    /// Every server photos go to, as messages name them.
+    pub fn servers(&self) -> &str {
+        &self.servers
     }
 
     /// What results record as their backend, e.g.
@@ -232,7 +253,7 @@ impl Remote {
             .and_then(|json| answer::parse_answer(&json, index, path.clone()))
         {
             Ok(result) => result,
-            Err(e) => ImageResult::failed(index, path, e.into_photo_error(&self.address)),
+            Err(e) => ImageResult::failed(index, path, e.into_photo_error(&self.servers)),
         }
     }
 
@@ -331,6 +352,10 @@ mod tests {
             Err(SetupError::SeveralNeedGrpc)
         );
         assert_eq!(with(" , ").addresses(), Err(SetupError::NoAddress));
+        assert_eq!(
+            with("triton-grpc://a, triton-grpc://a:8001").addresses(),
+            Err(SetupError::Twice("triton-grpc://a:8001".into()))
+        );
     }
 
     #[test]

@@ -92,10 +92,7 @@ fn local_faces(photos: &Path) -> Faces {
 /// are too small for their inputs, so they are cut from a finer decode.
 fn parity_photos() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(common::photos_dir()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
+    common::triton::copy_dir(&common::photos_dir(), dir.path());
     let group = common::group_photo(dir.path());
     let large = image::imageops::resize(
         &image::open(&group).unwrap().to_rgb8(),
@@ -163,10 +160,7 @@ fn assert_parity(what: &str, local: &Faces, remote: &Faces) {
 /// The parity photos plus one damaged JPEG, in a folder of their own.
 fn photos_with_a_broken_one(parity: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(parity).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
+    common::triton::copy_dir(parity, dir.path());
     let mut broken = vec![0xFF, 0xD8, 0xFF, 0xE0];
     broken.extend(std::iter::repeat_n(0x42, 300));
     std::fs::write(dir.path().join("broken.jpg"), broken).unwrap();
@@ -662,9 +656,10 @@ fn two_servers_share_a_batch_and_one_dying_loses_no_photo() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains(
-            "1 of 2 servers are ready; not answering, left out until they do: http://127.0.0.1:"
-        ) && text.contains(&format!(":{}", first.grpc)),
+        text.contains(&format!(
+            "1 of 2 servers are ready; not answering, left out until they do: {}",
+            first.grpc_url()
+        )),
         "{text}"
     );
 }

@@ -74,6 +74,9 @@ def main():
         sample = np.random.default_rng(7).uniform(0, 1, size=shape).astype(np.float32)
         if name == "face_detector":
             sample *= 255
+            decode = (repo / "gender_decode" / "config.pbtxt").read_text()
+            size = int(re.search(r'"detector_size", value: \{ string_value: "(\d+)"', decode).group(1))
+            assert min(high[tensor][2:]) >= size, (name, "the profile is smaller than detector_size")
         ours = renamed.run(None, {tensor: sample})
         theirs = original.run(None, {original.get_inputs()[0].name: sample})
         worst = max(float(np.abs(a - b).max()) for a, b in zip(ours, theirs))

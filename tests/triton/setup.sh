@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv="${GENDERLENS_TRITON_VENV:-$HOME/.cache/genderlens/triton-venv}"
 # Bump the marker's number when the packages below change.
-marker="$venv/.genderlens-ready-3"
+marker="$venv/.genderlens-ready-4"
 python=/usr/bin/python3
 if [ ! -f "$marker" ]; then
     version="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"

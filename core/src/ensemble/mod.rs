@@ -19,7 +19,9 @@ pub mod postprocess_step;
 
 pub use align_step::{AlignStep, FaceTensors, PhotoForAlignment};
 pub use decode_step::{ForDetector, decode_for_detector};
-pub use parameters::{ParameterError, step_settings};
+pub use parameters::{
+    ALIGN_PARAMETERS, DECODE_PARAMETERS, POSTPROCESS_PARAMETERS, ParameterError, step_settings,
+};
 pub use postprocess_step::{ModelOutputs, PostprocessStep};
 
 /// Per face in `FACE_META`: box (left, top, right, bottom), five landmarks

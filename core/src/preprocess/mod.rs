@@ -140,8 +140,13 @@ pub struct DecodedPhoto {
 impl DecodedPhoto {
     /// `rgb`'s pixels per pixel of the photo.
     pub fn reduction(&self) -> f64 {
-        f64::from(self.rgb.width()) / f64::from(self.full_size.0.max(1))
+        reduction_of(self.rgb.width(), self.full_size)
     }
+}
+
+/// Pixels of an image `width` wide per pixel of a photo of `full_size`.
+fn reduction_of(width: u32, full_size: (u32, u32)) -> f64 {
+    f64::from(width) / f64::from(full_size.0.max(1))
 }
 
 pub fn decode_photo(
@@ -259,7 +264,7 @@ pub fn chip_source(
     faces: &[Detection],
     aligner: &Aligner,
 ) -> ChipSource {
-    let reduction = f64::from(rgb.width()) / f64::from(full_size.0.max(1));
+    let reduction = reduction_of(rgb.width(), full_size);
     let smallest = faces
         .iter()
         .map(|d| (d.bbox[2] - d.bbox[0]).min(d.bbox[3] - d.bbox[1]))
@@ -274,7 +279,7 @@ pub fn chip_source(
     let wanted = (f64::from(longest) * (needed / f64::from(smallest).max(1.0))).ceil() as u32;
     match decode::decode_bytes_at_least(bytes, limits, Some(wanted.min(longest))) {
         Ok(finer) => ChipSource {
-            reduction: f64::from(finer.rgb.width()) / f64::from(full_size.0.max(1)),
+            reduction: reduction_of(finer.rgb.width(), full_size),
             rgb: finer.rgb,
         },
         // Decoded once already: the reduced image is the best there is.

@@ -163,7 +163,7 @@ fn remote_settings(
                 ui.add(
                     egui::TextEdit::singleline(&mut remote.url)
                         .hint_text("triton-grpc://host:8001")
-                        .desired_width(260.0),
+                        .desired_width(420.0),
                 )
                 .on_hover_text(format!(
                     "One of {SCHEMES}. Several Triton gRPC servers, separated by commas, \

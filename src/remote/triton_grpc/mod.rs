@@ -52,8 +52,8 @@ impl TritonGrpc {
         let timeout = options.timeout();
         let endpoints = addresses
             .iter()
-            .map(|address| endpoint(address, timeout))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|address| Ok((address.to_string(), endpoint(address, timeout)?)))
+            .collect::<Result<Vec<_>, String>>()?;
         let token: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> =
             match &options.token {
                 Some(token) => Some(
@@ -66,11 +66,24 @@ impl TritonGrpc {
         // Connecting lazily lets the app start while the server is down; each
         // request then reports (and retries) its own connection failure.
         let (channel, servers) = match endpoints.as_slice() {
-            [one] => {
+            [(_, one)] => {
                 let _context = runtime.enter();
                 (one.clone().connect_lazy(), None)
             }
             _ => {
+                // A server that vanished without closing its connections
+                // (power lost, network cut) is noticed in seconds, not at
+                // each request's timeout.
+                let endpoints = endpoints
+                    .into_iter()
+                    .map(|(name, e)| {
+                        let e = e
+                            .http2_keep_alive_interval(Duration::from_secs(5))
+                            .keep_alive_timeout(Duration::from_secs(5))
+                            .keep_alive_while_idle(true);
+                        (name, e)
+                    })
+                    .collect();
                 let probe_timeout = timeout.min(Duration::from_secs(2));
                 let (channel, set) =
                     servers::ServerSet::start(&runtime, endpoints, token.clone(), probe_timeout);
@@ -94,22 +107,27 @@ impl TritonGrpc {
     }
 
     /// A failure that a server going away explains is worth sending again:
-    /// the balancer no longer holds that server.
-    fn after_failure(&self, error: RemoteError) -> RemoteError {
+    /// the balancer no longer holds that server. `mark` is the server set's
+    /// mark from before the call.
+    fn after_failure(&self, error: RemoteError, mark: u64) -> RemoteError {
         let Some(servers) = &self.servers else {
             return error;
         };
+        // What a server vanishing under a request looks like: refused, reset,
+        // cut off mid-answer, or silent until the timeout.
         let broken = matches!(
             error,
             RemoteError::Connect(_)
                 | RemoteError::Unavailable(_)
                 | RemoteError::Protocol(_)
                 | RemoteError::Server(_)
+                | RemoteError::Timeout(_)
         );
-        if broken && servers.recheck(&self.runtime) && !error.is_retryable() {
+        if broken && servers.went_away_since(mark, &self.runtime) && !error.is_retryable() {
             return RemoteError::Connect(format!(
-                "the server answering went away ({error}); {} of the others still serve",
-                servers.serving()
+                "a server went away under this request ({error}); {} of {} still serve",
+                servers.serving(),
+                servers.len()
             ));
         }
         error
@@ -152,10 +170,11 @@ impl TritonGrpc {
         let tries = self.servers.as_ref().map_or(1, |s| s.len());
         let mut tried = 1;
         loop {
+            let mark = self.servers.as_ref().map_or(0, |s| s.mark());
             match self.call(attempt(self.client.clone())) {
                 Ok(answer) => return Ok(answer),
                 Err(e) => {
-                    let e = self.after_failure(e);
+                    let e = self.after_failure(e, mark);
                     if tried >= tries || !e.is_retryable() {
                         return Err(e);
                     }
@@ -202,7 +221,7 @@ fn several_ready(report: &[(String, bool)]) -> Result<String, String> {
     let summary = format!("{up} of {} servers are ready", report.len());
     match (up, down.is_empty()) {
         (_, true) => Ok(summary),
-        (0, false) => Err(format!("{summary}: none answers")),
+        (0, false) => Err(format!("{summary}: none answers ({})", down.join(", "))),
         _ => Ok(format!(
             "{summary}; not answering, left out until they do: {}",
             down.join(", ")

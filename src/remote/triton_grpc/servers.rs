@@ -1,11 +1,13 @@
 //! Several Triton servers behind one gRPC channel. tonic's own balancer
-//! (tower's power of two choices) spreads the requests; this keeps its list
-//! to the servers that answer. A server that fails a readiness probe is
-//! taken out and probed again every few seconds until it answers, then put
-//! back. A photo whose request failed on a server that went away is sent
-//! again by the caller's retries, and lands on one that is still there.
+//! (tower's power of two choices; tonic gives every connection the same
+//! load, so in effect it picks at random) spreads the requests; this keeps
+//! its list to the servers that answer. A server that fails a readiness
+//! probe is taken out and probed again every few seconds until it answers,
+//! then put back. A request that failed while a server was being taken out
+//! is sent again by the caller, and lands on one that is still there.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc::Sender;
@@ -26,30 +28,36 @@ pub struct ServerSet {
 }
 
 struct Inner {
+    /// What the user wrote for each server, for messages.
+    names: Vec<String>,
     endpoints: Vec<Endpoint>,
     probes: Vec<GrpcInferenceServiceClient<Channel>>,
     changes: Sender<Change<usize, Endpoint>>,
-    /// Which servers the balancer holds now.
-    serving: Mutex<Vec<bool>>,
-    /// One probe round at a time: a failing request and the timer may both ask.
-    round: tokio::sync::Mutex<()>,
+    /// Which servers the balancer holds; one probe round at a time changes it.
+    serving: tokio::sync::Mutex<Vec<bool>>,
+    serving_count: AtomicUsize,
+    /// Bumped each time a server is taken out: a request that failed while
+    /// it moved may have failed on that server.
+    removals: AtomicU64,
     token: Option<MetadataValue<Ascii>>,
     probe_timeout: Duration,
 }
 
 impl ServerSet {
-    /// The balanced channel over `endpoints`, and the set that keeps it to
-    /// the servers that answer. Call within `runtime`'s context.
+    /// The balanced channel over `endpoints` (named `names` in messages),
+    /// and the set that keeps it to the servers that answer.
     pub fn start(
         runtime: &tokio::runtime::Runtime,
-        endpoints: Vec<Endpoint>,
+        servers: Vec<(String, Endpoint)>,
         token: Option<MetadataValue<Ascii>>,
         probe_timeout: Duration,
     ) -> (Channel, Self) {
         let _context = runtime.enter();
-        let (channel, changes) = Channel::balance_channel(endpoints.len().max(1) * 2);
+        let (names, endpoints): (Vec<String>, Vec<Endpoint>) = servers.into_iter().unzip();
+        // Room for every server to go and come back between two requests:
+        // the balancer reads its changes only when a request comes.
+        let (channel, changes) = Channel::balance_channel(endpoints.len().max(1) * 4);
         for (key, endpoint) in endpoints.iter().enumerate() {
-            // The channel's buffer holds every first insert.
             let _ = changes.try_send(Change::Insert(key, endpoint.clone()));
         }
         let probes = endpoints
@@ -57,11 +65,13 @@ impl ServerSet {
             .map(|e| GrpcInferenceServiceClient::new(e.clone().connect_lazy()))
             .collect();
         let inner = Arc::new(Inner {
-            serving: Mutex::new(vec![true; endpoints.len()]),
+            names,
+            serving: tokio::sync::Mutex::new(vec![true; endpoints.len()]),
+            serving_count: AtomicUsize::new(endpoints.len()),
+            removals: AtomicU64::new(0),
             endpoints,
             probes,
             changes,
-            round: tokio::sync::Mutex::new(()),
             token,
             probe_timeout,
         });
@@ -75,34 +85,31 @@ impl ServerSet {
         (channel, Self { inner, task })
     }
 
-    /// Probes every server now (a request failed); true when one is out of
-    /// the balancer, which explains the failure and makes the request worth
-    /// sending again (several requests may fail on one server going away).
-    pub fn recheck(&self, runtime: &tokio::runtime::Runtime) -> bool {
-        runtime.block_on(self.inner.probe_round())
-    }
-
-    /// Each server's address and whether it answers now, probing them all.
-    pub fn report(&self, runtime: &tokio::runtime::Runtime) -> Vec<(String, bool)> {
-        runtime.block_on(async {
-            let mut report = Vec::new();
-            for (key, endpoint) in self.inner.endpoints.iter().enumerate() {
-                report.push((endpoint.uri().to_string(), self.inner.ready(key).await));
-            }
-            report
-        })
-    }
-
     pub fn len(&self) -> usize {
         self.inner.endpoints.len()
     }
 
+    /// A mark to hand to [`ServerSet::went_away_since`] after a request.
+    pub fn mark(&self) -> u64 {
+        self.inner.removals.load(Ordering::SeqCst)
+    }
+
+    /// Probes every server now (a request failed); true when a server has
+    /// been taken out since `mark`, which may be why the request failed.
+    pub fn went_away_since(&self, mark: u64, runtime: &tokio::runtime::Runtime) -> bool {
+        runtime.block_on(self.inner.probe_round());
+        self.mark() != mark
+    }
+
+    /// Each server as the user wrote it, and whether it answers now.
+    pub fn report(&self, runtime: &tokio::runtime::Runtime) -> Vec<(String, bool)> {
+        let ready = runtime.block_on(self.inner.probe_all());
+        self.inner.names.iter().cloned().zip(ready).collect()
+    }
+
     /// How many servers the balancer holds now.
     pub fn serving(&self) -> usize {
-        self.inner
-            .serving
-            .lock()
-            .map_or(0, |s| s.iter().filter(|&&up| up).count())
+        self.inner.serving_count.load(Ordering::SeqCst)
     }
 }
 
@@ -113,50 +120,57 @@ impl Drop for ServerSet {
 }
 
 impl Inner {
-    async fn ready(&self, key: usize) -> bool {
-        let mut request = tonic::Request::new(proto::ServerReadyRequest {});
-        request.set_timeout(self.probe_timeout);
-        if let Some(token) = &self.token {
-            request
-                .metadata_mut()
-                .insert("authorization", token.clone());
+    /// Every server's readiness, asked of all at once.
+    async fn probe_all(&self) -> Vec<bool> {
+        let mut probes = tokio::task::JoinSet::new();
+        for (key, probe) in self.probes.iter().enumerate() {
+            let mut probe = probe.clone();
+            let mut request = tonic::Request::new(proto::ServerReadyRequest {});
+            request.set_timeout(self.probe_timeout);
+            if let Some(token) = &self.token {
+                request
+                    .metadata_mut()
+                    .insert("authorization", token.clone());
+            }
+            let timeout = self.probe_timeout;
+            probes.spawn(async move {
+                let answer = tokio::time::timeout(timeout, probe.server_ready(request)).await;
+                (key, matches!(answer, Ok(Ok(r)) if r.get_ref().ready))
+            });
         }
-        let mut probe = self.probes[key].clone();
-        let answer = probe.server_ready(request);
-        matches!(
-            tokio::time::timeout(self.probe_timeout, answer).await,
-            Ok(Ok(response)) if response.get_ref().ready
-        )
+        let mut ready = vec![false; self.probes.len()];
+        while let Some(outcome) = probes.join_next().await {
+            if let Ok((key, up)) = outcome {
+                ready[key] = up;
+            }
+        }
+        ready
     }
 
     /// Takes out the servers that do not answer (never the last one: with
     /// none left, requests fail at once and say why, instead of waiting for
-    /// a server) and puts back those that answer again.
-    async fn probe_round(&self) -> bool {
-        let _round = self.round.lock().await;
-        let mut ready = Vec::with_capacity(self.endpoints.len());
-        for key in 0..self.endpoints.len() {
-            ready.push(self.ready(key).await);
-        }
-        let before = self.serving.lock().map(|s| s.clone()).unwrap_or_default();
-        let mut after = before.clone();
-        let any_ready = ready.iter().any(|&r| r);
+    /// a server) and puts back those that answer again. A change the
+    /// balancer has no room for yet is left for the next round.
+    async fn probe_round(&self) {
+        let mut serving = self.serving.lock().await;
+        let ready = self.probe_all().await;
+        let any_ready = ready.iter().any(|&up| up);
         for (key, &up) in ready.iter().enumerate() {
-            if up && !before[key] {
-                after[key] = true;
-                let _ = self
-                    .changes
-                    .send(Change::Insert(key, self.endpoints[key].clone()))
-                    .await;
-            } else if !up && before[key] && any_ready {
-                after[key] = false;
-                let _ = self.changes.send(Change::Remove(key)).await;
+            if up && !serving[key] {
+                let insert = Change::Insert(key, self.endpoints[key].clone());
+                if self.changes.try_send(insert).is_ok() {
+                    serving[key] = true;
+                }
+            } else if !up
+                && serving[key]
+                && any_ready
+                && self.changes.try_send(Change::Remove(key)).is_ok()
+            {
+                serving[key] = false;
+                self.removals.fetch_add(1, Ordering::SeqCst);
             }
         }
-        let any_out = after.iter().any(|&up| !up);
-        if let Ok(mut serving) = self.serving.lock() {
-            *serving = after;
-        }
-        any_out
+        let count = serving.iter().filter(|&&up| up).count();
+        self.serving_count.store(count, Ordering::SeqCst);
     }
 }

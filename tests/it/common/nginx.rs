@@ -65,10 +65,17 @@ impl Nginx {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("starting nginx");
-        let nginx = Nginx { child };
+        let mut nginx = Nginx { child };
         let deadline = Instant::now() + Duration::from_secs(30);
         for &port in ports {
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                // Exited (a port taken, a bad config): say so, not "slow".
+                if let Ok(Some(status)) = nginx.child.try_wait() {
+                    panic!(
+                        "nginx exited ({status}): {}",
+                        std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+                    );
+                }
                 assert!(
                     Instant::now() < deadline,
                     "nginx did not start: {}",

@@ -26,7 +26,7 @@ pub fn venv() -> PathBuf {
             let home = std::env::var_os("HOME").expect("HOME is set");
             Path::new(&home).join(".cache/genderlens/triton-venv")
         });
-    if !venv.join(".genderlens-ready-3").exists() {
+    if !venv.join(".genderlens-ready-4").exists() {
         panic!(
             "\n\nTRITON IS NOT INSTALLED — the remote tests need a real Triton server.\n\
              Install it with `tests/triton/setup.sh` (the README's test command runs it),\n\
@@ -220,7 +220,7 @@ impl Drop for Triton {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
         let entry = entry.unwrap();

@@ -44,6 +44,6 @@ class TritonPythonModel:
             except pipeline.BadImage as exc:
                 error = pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
                 responses.append(pb_utils.InferenceResponse(error=error))
-            except pipeline.StepError as exc:
+            except Exception as exc:  # noqa: BLE001 - one request fails, not the whole batch
                 responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(exc))))
         return responses

@@ -44,6 +44,6 @@ class TritonPythonModel:
         for request in requests:
             try:
                 responses.append(self.result(request))
-            except (pipeline.StepError, pipeline.BadImage) as exc:
+            except Exception as exc:  # noqa: BLE001 - one request fails, not the whole batch
                 responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(exc))))
         return responses
