@@ -664,6 +664,46 @@ fn two_servers_share_a_batch_and_one_dying_loses_no_photo() {
     );
 }
 
+#[test]
+fn a_frozen_server_holds_a_batch_up_for_seconds_and_loses_no_photo() {
+    let first = Triton::start(&[]);
+    let mut second = Triton::start(&[]);
+    let dir = fixture_copies(4);
+    let url = format!("{}, {}", first.grpc_url(), second.grpc_url());
+    // The default timeout: a frozen server must not cost each photo 30 s.
+    let remote = Arc::new(Remote::connect(options(&url)).unwrap());
+    let handle = batch::start(remote, vec![dir.path().to_path_buf()], &defaults(), None);
+    let mut results = Vec::new();
+    let mut frozen_at = None;
+    for event in handle.events().iter() {
+        if let EngineEvent::Image(result) = event {
+            results.push(*result);
+            if results.len() == 6 {
+                second.freeze();
+                frozen_at = Some(Instant::now());
+            }
+        }
+    }
+    let waited = frozen_at.expect("the second server was frozen").elapsed();
+    assert_eq!(results.len(), 32, "every photo has a result");
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .map(|r| (file_name(&r.path), r.error.clone()))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "the photos caught on the frozen server went to the other: {failed:?}"
+    );
+    // Keep-alive gives up on the frozen server's connection in about 10 s
+    // and its photos go to the other at once; each photo waiting out its
+    // timeout (30 s) would take longer.
+    assert!(
+        waited < Duration::from_secs(25),
+        "the batch waited {waited:?} for a frozen server"
+    );
+}
+
 /// `packaging/server/nginx/triton.conf` as compose runs it, with the two
 /// servers in place of the `triton` replicas and free ports to listen on;
 /// also the ports, HTTP then gRPC.

@@ -94,10 +94,14 @@ impl ServerSet {
         self.inner.removals.load(Ordering::SeqCst)
     }
 
-    /// Probes every server now (a request failed); true when a server has
-    /// been taken out since `mark`, which may be why the request failed.
+    /// True when a server has been taken out since `mark`, which may be why
+    /// a request failed; when none has, probes every server now first. Many
+    /// requests failing at once on one server cost one probe round, not one
+    /// each: a probe of a frozen server waits out its timeout.
     pub fn went_away_since(&self, mark: u64, runtime: &tokio::runtime::Runtime) -> bool {
-        runtime.block_on(self.inner.probe_round());
+        if self.mark() == mark {
+            runtime.block_on(self.inner.probe_round_unless_moved(mark));
+        }
         self.mark() != mark
     }
 
@@ -147,12 +151,25 @@ impl Inner {
         ready
     }
 
+    /// A probe round, unless a server was taken out since `mark` while this
+    /// waited for the round before it.
+    async fn probe_round_unless_moved(&self, mark: u64) {
+        let serving = self.serving.lock().await;
+        if self.removals.load(Ordering::SeqCst) == mark {
+            self.probe_round_locked(serving).await;
+        }
+    }
+
+    async fn probe_round(&self) {
+        let serving = self.serving.lock().await;
+        self.probe_round_locked(serving).await;
+    }
+
     /// Takes out the servers that do not answer (never the last one: with
     /// none left, requests fail at once and say why, instead of waiting for
     /// a server) and puts back those that answer again. A change the
     /// balancer has no room for yet is left for the next round.
-    async fn probe_round(&self) {
-        let mut serving = self.serving.lock().await;
+    async fn probe_round_locked(&self, mut serving: tokio::sync::MutexGuard<'_, Vec<bool>>) {
         let ready = self.probe_all().await;
         let any_ready = ready.iter().any(|&up| up);
         for (key, &up) in ready.iter().enumerate() {

@@ -15,6 +15,7 @@ pub struct Triton {
     pub grpc: u16,
     pub metrics: u16,
     log: PathBuf,
+    frozen: bool,
     _dir: tempfile::TempDir,
 }
 
@@ -126,6 +127,7 @@ impl Triton {
             grpc,
             metrics,
             log,
+            frozen: false,
             _dir: dir,
         };
         triton.wait_ready();
@@ -184,6 +186,15 @@ impl Triton {
         }
     }
 
+    /// Freezes the server and its stubs (SIGSTOP): it keeps its connections
+    /// open and never answers, as a hung machine does. Dropped, it is killed.
+    pub fn freeze(&mut self) {
+        if let Some(child) = &self.child {
+            signal_group(child, "-STOP");
+            self.frozen = true;
+        }
+    }
+
     /// The server's own count of successful inferences of a model.
     pub fn inference_count(&self, model: &str) -> u64 {
         let text = reqwest::blocking::get(format!("http://127.0.0.1:{}/metrics", self.metrics))
@@ -207,6 +218,11 @@ fn signal_group(child: &Child, signal: &str) {
 impl Drop for Triton {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            if self.frozen {
+                signal_group(&child, "-KILL");
+                let _ = child.wait();
+                return;
+            }
             // SIGTERM lets Triton unload its models; whatever is left of the
             // group after it exits (or after 15 s) is killed.
             signal_group(&child, "-TERM");
