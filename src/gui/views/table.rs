@@ -127,7 +127,9 @@ pub fn show(ui: &mut Ui, store: &mut ResultStore, view: &mut ViewState, actions:
                 });
                 row.col(|ui| {
                     if let Some(error) = &image.error {
-                        super::coloured(ui, super::ERROR, error).on_hover_text(error);
+                        // Cut to the column, the label shows its whole text on
+                        // hover itself; a tooltip of ours would stack on it.
+                        super::coloured(ui, super::ERROR, error);
                     }
                 });
                 if row.response().clicked() {
