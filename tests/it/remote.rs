@@ -615,32 +615,21 @@ fn two_servers_share_a_batch_and_one_dying_loses_no_photo() {
             second.grpc_url()
         )
     );
-    let handle = batch::start(remote, vec![dir.path().to_path_buf()], &defaults(), None);
-    let mut results = Vec::new();
     let mut before_the_kill = None;
-    for event in handle.events().iter() {
-        if let EngineEvent::Image(result) = event {
-            results.push(*result);
-            if results.len() == 16 {
-                before_the_kill = Some((
-                    first.inference_count("gender_ensemble"),
-                    second.inference_count("gender_ensemble"),
-                ));
-                first.kill();
-            }
-        }
-    }
+    let results = batch_with_a_fault(remote, dir.path(), 16, || {
+        before_the_kill = Some((
+            first.inference_count("gender_ensemble"),
+            second.inference_count("gender_ensemble"),
+        ));
+        first.kill();
+    });
     let (first_share, second_share) = before_the_kill.expect("the first server was killed");
     assert!(
         first_share > 0 && second_share > 0,
         "both servers took photos before the kill: {first_share} and {second_share}"
     );
     assert_eq!(results.len(), 48, "every photo has a result");
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .map(|r| (file_name(&r.path), r.error.clone()))
-        .collect();
+    let failed = failed_photos(&results);
     assert!(
         failed.is_empty(),
         "the second server answers every photo the first did not: {failed:?}"
@@ -672,25 +661,14 @@ fn a_frozen_server_holds_a_batch_up_for_seconds_and_loses_no_photo() {
     let url = format!("{}, {}", first.grpc_url(), second.grpc_url());
     // The default timeout: a frozen server must not cost each photo 30 s.
     let remote = Arc::new(Remote::connect(options(&url)).unwrap());
-    let handle = batch::start(remote, vec![dir.path().to_path_buf()], &defaults(), None);
-    let mut results = Vec::new();
     let mut frozen_at = None;
-    for event in handle.events().iter() {
-        if let EngineEvent::Image(result) = event {
-            results.push(*result);
-            if results.len() == 6 {
-                second.freeze();
-                frozen_at = Some(Instant::now());
-            }
-        }
-    }
+    let results = batch_with_a_fault(remote, dir.path(), 6, || {
+        second.freeze();
+        frozen_at = Some(Instant::now());
+    });
     let waited = frozen_at.expect("the second server was frozen").elapsed();
     assert_eq!(results.len(), 32, "every photo has a result");
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .map(|r| (file_name(&r.path), r.error.clone()))
-        .collect();
+    let failed = failed_photos(&results);
     assert!(
         failed.is_empty(),
         "the photos caught on the frozen server went to the other: {failed:?}"
@@ -702,6 +680,38 @@ fn a_frozen_server_holds_a_batch_up_for_seconds_and_loses_no_photo() {
         waited < Duration::from_secs(25),
         "the batch waited {waited:?} for a frozen server"
     );
+}
+
+/// The batch's results, with `fault` done once `after` photos have answered.
+fn batch_with_a_fault(
+    remote: Arc<Remote>,
+    photos: &Path,
+    after: usize,
+    fault: impl FnOnce(),
+) -> Vec<ImageResult> {
+    let handle = batch::start(remote, vec![photos.to_path_buf()], &defaults(), None);
+    let mut fault = Some(fault);
+    let mut results = Vec::new();
+    for event in handle.events().iter() {
+        if let EngineEvent::Image(result) = event {
+            results.push(*result);
+            if results.len() == after
+                && let Some(fault) = fault.take()
+            {
+                fault();
+            }
+        }
+    }
+    results
+}
+
+/// Each failed photo and its message.
+fn failed_photos(results: &[ImageResult]) -> Vec<(String, Option<String>)> {
+    results
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .map(|r| (file_name(&r.path), r.error.clone()))
+        .collect()
 }
 
 /// `packaging/server/nginx/triton.conf` as compose runs it, with the two
