@@ -14,7 +14,7 @@ use image::RgbImage;
 use super::FACE_META_WIDTH;
 use crate::error::PhotoError;
 use crate::manifest::{Manifest, Normalization};
-use crate::model::{mirrored, normalise_chips};
+use crate::model::{as_slices, inputs_of, normalise_chips, originals_then_mirrors};
 use crate::preprocess::decode::DecodeLimits;
 use crate::preprocess::detect::{Detection, DetectorOptions, RawOutputs, detections_in_photo};
 use crate::preprocess::{Aligner, FaceInputs, chip_source, decode_limits};
@@ -48,18 +48,6 @@ pub struct FaceTensors {
     pub age_chips: Vec<f32>,
     pub crops: Vec<f32>,
     pub meta: Vec<f32>,
-}
-
-impl FaceTensors {
-    /// Rows in the chip and crop tensors (originals then mirrors).
-    pub fn mirrored_rows(&self) -> usize {
-        (2 * self.faces).max(1)
-    }
-
-    /// Rows in the age chip tensor.
-    pub fn rows(&self) -> usize {
-        self.faces.max(1)
-    }
 }
 
 impl AlignStep {
@@ -134,19 +122,10 @@ impl AlignStep {
 
     fn tensors(&self, faces: &[Detection], inputs: &[FaceInputs]) -> anyhow::Result<FaceTensors> {
         let manifest = &self.manifest;
-        let pick = |what: &str, get: fn(&FaceInputs) -> Option<&Vec<u8>>| {
-            inputs
-                .iter()
-                .map(|i| {
-                    get(i)
-                        .map(Vec::as_slice)
-                        .with_context(|| format!("a face has no {what}"))
-                })
-                .collect::<anyhow::Result<Vec<&[u8]>>>()
-        };
-        let chips = pick("aligned chip", |i| i.chip.as_ref())?;
-        let age_chips = pick("age chip", |i| i.age_chip.as_ref())?;
-        let crops = pick("square crop", |i| i.crop.as_ref())?;
+        let inputs: Vec<&FaceInputs> = inputs.iter().collect();
+        let chips = inputs_of(&inputs, |f| f.chip.as_deref(), "aligned chip")?;
+        let age_chips = inputs_of(&inputs, |f| f.age_chip.as_deref(), "age chip")?;
+        let crops = inputs_of(&inputs, |f| f.crop.as_deref(), "square crop")?;
         Ok(FaceTensors {
             faces: faces.len(),
             chips: with_mirrors(
@@ -169,16 +148,11 @@ impl AlignStep {
     }
 }
 
-/// The chips, then their mirror images, normalised: a local run feeds its
-/// models the same rows in the same order.
+/// The chips, then their mirror images, normalised: the rows a local run
+/// feeds its models, in the same order.
 fn with_mirrors(chips: &[&[u8]], size: usize, norm: &Normalization) -> anyhow::Result<Vec<f32>> {
-    let mirrors: Vec<Vec<u8>> = chips.iter().map(|c| mirrored(c, size)).collect();
-    let rows: Vec<&[u8]> = chips
-        .iter()
-        .copied()
-        .chain(mirrors.iter().map(Vec::as_slice))
-        .collect();
-    rows_or_blank(&rows, size, norm)
+    let rows = originals_then_mirrors(chips, size);
+    rows_or_blank(&as_slices(&rows), size, norm)
 }
 
 fn rows_or_blank(rows: &[&[u8]], size: usize, norm: &Normalization) -> anyhow::Result<Vec<f32>> {

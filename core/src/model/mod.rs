@@ -137,7 +137,7 @@ impl FaceModels {
     }
 }
 
-fn inputs_of<'a>(
+pub(crate) fn inputs_of<'a>(
     faces: &[&'a FaceInputs],
     pick: impl Fn(&'a FaceInputs) -> Option<&'a [u8]>,
     what: &str,
@@ -150,13 +150,13 @@ fn inputs_of<'a>(
 
 /// Every chip, then every chip's mirror image in the same order, so one run
 /// answers for both and face `i`'s mirror is row `n + i`.
-fn originals_then_mirrors(chips: &[&[u8]], size: usize) -> Vec<Vec<u8>> {
+pub(crate) fn originals_then_mirrors(chips: &[&[u8]], size: usize) -> Vec<Vec<u8>> {
     let originals = chips.iter().map(|c| c.to_vec());
     let mirrors = chips.iter().map(|c| mirrored(c, size));
     originals.chain(mirrors).collect()
 }
 
-fn as_slices(chips: &[Vec<u8>]) -> Vec<&[u8]> {
+pub(crate) fn as_slices(chips: &[Vec<u8>]) -> Vec<&[u8]> {
     chips.iter().map(Vec::as_slice).collect()
 }
 

@@ -161,17 +161,18 @@ impl TritonGrpc {
 
     /// One call; with several servers, sent again at once while a server
     /// that failed it has been taken out, so a call never depends on the
-    /// balancer having picked a server that is gone.
+    /// balancer having picked a server that is gone. `attempt` makes each
+    /// try's request, and may fail making it.
     fn balanced<T, F, Fut>(&self, attempt: F) -> Result<T, RemoteError>
     where
-        F: Fn(GrpcInferenceServiceClient<Channel>) -> Fut,
+        F: Fn(GrpcInferenceServiceClient<Channel>) -> Result<Fut, RemoteError>,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
     {
         let tries = self.servers.as_ref().map_or(1, |s| s.len());
         let mut tried = 1;
         loop {
             let mark = self.servers.as_ref().map_or(0, |s| s.mark());
-            match self.call(attempt(self.client.clone())) {
+            match self.call(attempt(self.client.clone())?) {
                 Ok(answer) => return Ok(answer),
                 Err(e) => {
                     let e = self.after_failure(e, mark);
@@ -190,7 +191,7 @@ impl TritonGrpc {
                 name: self.model.clone(),
                 version: self.version.clone(),
             });
-            async move { client.model_metadata(request).await }
+            Ok(async move { client.model_metadata(request).await })
         })?;
         let convert = |list: Vec<proto::model_metadata_response::TensorMetadata>| {
             list.into_iter()
@@ -290,9 +291,9 @@ fn status_error(status: Status, timeout: Duration) -> RemoteError {
     }
 }
 
-impl Transport for TritonGrpc {
-    fn infer(&self, image: &Upload) -> Result<Vec<u8>, RemoteError> {
-        let request = proto::ModelInferRequest {
+impl TritonGrpc {
+    fn infer_request(&self, image: &Upload) -> Result<proto::ModelInferRequest, RemoteError> {
+        Ok(proto::ModelInferRequest {
             model_name: self.model.clone(),
             model_version: self.version.clone(),
             id: image.request_id().unwrap_or_default().to_string(),
@@ -309,10 +310,22 @@ impl Transport for TritonGrpc {
                 parameters: HashMap::new(),
             }],
             raw_input_contents: vec![image.element()?],
-        };
+        })
+    }
+}
+
+impl Transport for TritonGrpc {
+    fn infer(&self, image: &Upload) -> Result<Vec<u8>, RemoteError> {
+        // The photo is read into the message once; only a try on another
+        // server reads it again, rather than every try copying it.
+        let first = std::cell::Cell::new(Some(self.infer_request(image)?));
         let response = self.balanced(|mut client| {
-            let request = self.request(request.clone());
-            async move { client.model_infer(request).await }
+            let message = match first.take() {
+                Some(message) => message,
+                None => self.infer_request(image)?,
+            };
+            let request = self.request(message);
+            Ok(async move { client.model_infer(request).await })
         })?;
         kserve::check_answer_id(image.request_id(), Some(&response.id))?;
         let position = response
@@ -350,7 +363,7 @@ impl Transport for TritonGrpc {
                         name: self.model.clone(),
                         version: self.version.clone(),
                     });
-                    async move { client.model_ready(request).await }
+                    Ok(async move { client.model_ready(request).await })
                 });
                 match ready {
                     Ok(answer) if answer.ready => Ok(format!("model {} is ready", self.model)),
@@ -372,7 +385,7 @@ impl Transport for TritonGrpc {
                     name: name.to_string(),
                     version: version.to_string(),
                 });
-                async move { client.model_config(request).await }
+                Ok(async move { client.model_config(request).await })
             })?;
             Ok(setup_of(name, &answer.config.unwrap_or_default()))
         };
